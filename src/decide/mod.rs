@@ -1,0 +1,2 @@
+//! decide
+pub mod plan;

@@ -1,0 +1,19 @@
+//! Exit codes, documented in the README and in `--help`.
+//!
+//! The denial codes follow `sysexits.h`, so a caller can tell a policy
+//! denial from a broken installation.
+
+/// `explain`: the request would be allowed. `lint`: no errors.
+pub const OK: u8 = 0;
+/// `explain`: the request would be denied. `lint`: at least one error.
+pub const NEGATIVE: u8 = 1;
+/// The command line of sshgate itself is malformed.
+pub const USAGE: u8 = 2;
+/// Forced-command mode: the policy denied the request.
+pub const DENIED: u8 = 77;
+/// Forced-command mode: the policy could not be loaded, so everything is denied.
+pub const CONFIG: u8 = 78;
+/// Forced-command mode: the sandbox could not be applied or the exec failed.
+pub const SANDBOX: u8 = 71;
+/// Forced-command mode: the audit record could not be written.
+pub const AUDIT: u8 = 74;

@@ -1,0 +1,16 @@
+//! sshgate decides whether an SSH forced command may run, then confines it
+//! and executes it.
+//!
+//! The modules follow the pipeline:
+//! [`request`] → [`policy`] → [`decide`] (pure) → [`sandbox`] (the only
+//! kernel-touching code) → [`exec`], with [`audit`] recording every request
+//! and [`cli`] as the thin command-line shell around them.
+
+pub mod audit;
+pub mod cli;
+pub mod decide;
+pub mod exec;
+pub mod exit;
+pub mod policy;
+pub mod request;
+pub mod sandbox;

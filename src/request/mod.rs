@@ -1,0 +1,3 @@
+//! The request: what the client asked for, from where, with which key, as whom.
+
+pub mod tokenize;

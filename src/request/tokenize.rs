@@ -1,0 +1,1 @@
+//! Strict POSIX-shell word splitting, with no shell.
