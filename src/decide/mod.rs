@@ -1,2 +1,194 @@
-//! decide
+//! The decision: a pure function of policy and request.
+//!
+//! [`decide`] performs no syscalls and reads no files, so every outcome can
+//! be table-tested, and `sshgate explain` prints exactly what forced-command
+//! mode would do.
+
+mod matching;
 pub mod plan;
+mod reason;
+mod system_base;
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use crate::policy::{Policy, Rule, Sandbox};
+use crate::request::{CommandLine, Request};
+
+pub use matching::{RuleMatch, match_rule, names_program};
+pub use plan::{Access, Compat, GrantOrigin, PathGrant, Plan};
+pub use reason::DenyReason;
+
+/// `PATH` of the confined command. Only the matched program is executable,
+/// so this is a courtesy for programs that look themselves up, not a grant.
+const CONFINED_PATH: &str = "/usr/local/bin:/usr/bin:/bin";
+
+/// The outcome for one request.
+#[derive(Debug, Clone)]
+pub enum Decision {
+    /// Run `plan`, as allowed by `rule`.
+    Allow {
+        /// Name of the matched rule.
+        rule: String,
+        /// What to execute and how to confine it.
+        plan: Plan,
+    },
+    /// Run nothing.
+    Deny {
+        /// Why.
+        reason: DenyReason,
+        /// The rule that came closest, for `explain`.
+        closest: Option<NearMiss>,
+    },
+}
+
+/// A rule that runs the requested program but did not match its arguments.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct NearMiss {
+    /// The rule's name.
+    pub rule: String,
+    /// What the rule expected instead.
+    pub detail: String,
+}
+
+impl Decision {
+    fn deny(reason: DenyReason) -> Self {
+        Self::Deny {
+            reason,
+            closest: None,
+        }
+    }
+}
+
+/// Decides `request` under `policy`: the profile's `from` and `keys` first,
+/// then the first matching rule.
+pub fn decide(policy: &Policy, request: &Request) -> Decision {
+    let (raw, argv) = match &request.command {
+        CommandLine::Missing => return Decision::deny(DenyReason::NoCommand),
+        CommandLine::Refused { error, .. } => {
+            return Decision::deny(DenyReason::Unparsable(error.clone()));
+        }
+        CommandLine::Words { raw, argv } => (raw, argv),
+    };
+    if let Some(reason) = check_origin(policy, request) {
+        return Decision::deny(reason);
+    }
+    let mut closest: Option<(usize, NearMiss)> = None;
+    for rule in &policy.allow {
+        let rule = rule.get_ref();
+        match match_rule(rule, argv) {
+            RuleMatch::Matched => return allow(policy, rule, request, argv),
+            RuleMatch::OtherProgram => {}
+            RuleMatch::NearMiss { agreed, detail } => {
+                if closest.as_ref().is_none_or(|(best, _)| agreed > *best) {
+                    let miss = NearMiss {
+                        rule: rule.name.as_str().to_owned(),
+                        detail,
+                    };
+                    closest = Some((agreed, miss));
+                }
+            }
+        }
+    }
+    Decision::Deny {
+        reason: DenyReason::no_matching_rule(raw),
+        closest: closest.map(|(_, miss)| miss),
+    }
+}
+
+fn check_origin(policy: &Policy, request: &Request) -> Option<DenyReason> {
+    if let Some(networks) = &policy.from {
+        let Some(connection) = &request.connection else {
+            return Some(DenyReason::AddressUnknown);
+        };
+        let address = connection.client.address;
+        if !networks.iter().any(|network| network.contains(address)) {
+            return Some(DenyReason::AddressNotAllowed(address));
+        }
+    }
+    if let Some(keys) = &policy.keys {
+        let Some(key) = &request.key else {
+            return Some(DenyReason::KeyMissing);
+        };
+        if !keys.iter().any(|allowed| allowed.as_str() == key) {
+            return Some(DenyReason::KeyNotAllowed(key.clone()));
+        }
+    }
+    None
+}
+
+fn allow(policy: &Policy, rule: &Rule, request: &Request, argv: &[String]) -> Decision {
+    let name = rule.name.as_str().to_owned();
+    let sandbox = policy.sandbox_for(rule);
+    let unsupported = sandbox.unsupported_keys();
+    if !unsupported.is_empty() {
+        return Decision::deny(DenyReason::NotYetSupported {
+            rule: name,
+            keys: unsupported.into_iter().map(|(key, _)| key).collect(),
+        });
+    }
+    let program = rule.command.get_ref().program.as_path().to_path_buf();
+    let mut full_argv = vec![program.display().to_string()];
+    full_argv.extend(argv.iter().skip(1).cloned());
+    let plan = Plan {
+        filesystem: filesystem_grants(&sandbox, &program),
+        env: environment(&sandbox, request),
+        chdir: sandbox.chdir.as_ref().map_or_else(
+            || request.user.home.clone(),
+            |dir| dir.get_ref().as_path().to_path_buf(),
+        ),
+        compat: sandbox.compat.unwrap_or_default(),
+        program,
+        argv: full_argv,
+    };
+    Decision::Allow { rule: name, plan }
+}
+
+fn filesystem_grants(sandbox: &Sandbox, program: &std::path::Path) -> Vec<PathGrant> {
+    let mut grants = system_base::grants();
+    grants.push(PathGrant {
+        path: program.to_path_buf(),
+        access: Access::Execute,
+        origin: GrantOrigin::Program,
+    });
+    let policy_lists = [
+        (&sandbox.exec, Access::Execute),
+        (&sandbox.read, Access::Read),
+        (&sandbox.write, Access::ReadWrite),
+    ];
+    for (list, access) in policy_lists {
+        for path in list.iter().flatten() {
+            grants.push(PathGrant {
+                path: path.get_ref().as_path().to_path_buf(),
+                access,
+                origin: GrantOrigin::Policy,
+            });
+        }
+    }
+    grants
+}
+
+/// The environment built from scratch: nothing is inherited from sshd, so
+/// no `LD_PRELOAD` or `BASH_ENV` can ride along.
+fn environment(sandbox: &Sandbox, request: &Request) -> BTreeMap<String, String> {
+    let user = &request.user;
+    let mut env = BTreeMap::new();
+    env.insert("PATH".to_owned(), CONFINED_PATH.to_owned());
+    env.insert("HOME".to_owned(), user.home.display().to_string());
+    env.insert("USER".to_owned(), user.name.clone());
+    env.insert("LOGNAME".to_owned(), user.name.clone());
+    env.insert("SHELL".to_owned(), user.shell.display().to_string());
+    if let Some(connection) = &request.connection {
+        if let Some(value) = &connection.ssh_connection {
+            env.insert("SSH_CONNECTION".to_owned(), value.clone());
+        }
+        if let Some(value) = &connection.ssh_client {
+            env.insert("SSH_CLIENT".to_owned(), value.clone());
+        }
+    }
+    for (name, value) in sandbox.env.iter().flatten() {
+        env.insert(name.as_str().to_owned(), value.as_str().to_owned());
+    }
+    env
+}

@@ -3,6 +3,7 @@
 //! applies it. Nothing here touches the kernel.
 
 use std::collections::BTreeMap;
+use std::fmt;
 use std::path::PathBuf;
 
 use serde::Serialize;
@@ -70,4 +71,34 @@ pub enum Compat {
     Enforce,
     /// Run with whatever the kernel supports, and record what was skipped.
     BestEffort,
+}
+
+impl fmt::Display for Access {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Read => "read",
+            Self::ReadWrite => "read-write",
+            Self::Execute => "execute",
+        })
+    }
+}
+
+impl fmt::Display for GrantOrigin {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::SystemBase => "system-base",
+            Self::Program => "program",
+            Self::Interpreter => "interpreter",
+            Self::Policy => "policy",
+        })
+    }
+}
+
+impl fmt::Display for Compat {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Enforce => "enforce",
+            Self::BestEffort => "best-effort",
+        })
+    }
 }

@@ -1,1 +1,25 @@
-//! policy
+//! Policies: one TOML file per profile, parsed strictly.
+//!
+//! [`load_trusted`] is what forced-command mode uses; it refuses files that
+//! anyone but root or the invoking user could have changed. Every error
+//! names `file:line:col`.
+
+mod cidr;
+mod command;
+mod error;
+pub mod lint;
+mod load;
+mod network;
+mod path;
+mod schema;
+
+pub use cidr::{Cidr, normalise as normalise_address};
+pub use command::{AnchoredRegex, ArgPattern, CommandPattern};
+pub use error::{Location, PolicyError, PolicyErrorKind};
+pub use load::{
+    DEFAULT_POLICY_DIR, LoadedPolicy, load_trusted, load_untrusted, parse, profile_path,
+    untrusted_because,
+};
+pub use network::Network;
+pub use path::AbsolutePath;
+pub use schema::{EnvName, EnvValue, KeyName, Policy, Rlimits, Rule, RuleName, Sandbox};

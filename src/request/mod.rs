@@ -1,3 +1,138 @@
 //! The request: what the client asked for, from where, with which key, as whom.
+//!
+//! Everything sshgate learns from its environment is gathered here, once,
+//! so that [`crate::decide`] can stay a pure function of policy and request.
 
 pub mod tokenize;
+
+mod connection;
+
+use std::ffi::OsString;
+use std::os::unix::ffi::OsStringExt;
+use std::path::PathBuf;
+
+pub use connection::{Connection, Endpoint};
+pub use tokenize::TokenizeError;
+
+/// One SSH request, as sshd handed it to the gate.
+#[derive(Debug, Clone)]
+pub struct Request {
+    /// The client's command line.
+    pub command: CommandLine,
+    /// Client and server addresses, if sshd provided them.
+    pub connection: Option<Connection>,
+    /// The key name given with `--key` in authorized_keys.
+    pub key: Option<String>,
+    /// The local account the command runs as.
+    pub user: User,
+}
+
+/// The client's command line, split into words or refused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CommandLine {
+    /// No `SSH_ORIGINAL_COMMAND`: the client asked for an interactive login.
+    Missing,
+    /// The command could not be split safely.
+    Refused {
+        /// The bytes as sent.
+        raw: Vec<u8>,
+        /// Why they were refused.
+        error: TokenizeError,
+    },
+    /// The command, split into words.
+    Words {
+        /// The bytes as sent.
+        raw: Vec<u8>,
+        /// The words; never empty.
+        argv: Vec<String>,
+    },
+}
+
+impl CommandLine {
+    /// Splits `raw`, keeping the refusal as data rather than an error: a
+    /// refused command is still a request that must be decided and recorded.
+    pub fn parse(raw: Option<Vec<u8>>) -> Self {
+        match raw {
+            None => Self::Missing,
+            Some(raw) => match tokenize::split(&raw) {
+                Ok(argv) => Self::Words { raw, argv },
+                Err(error) => Self::Refused { raw, error },
+            },
+        }
+    }
+
+    /// The bytes the client sent, if any.
+    pub fn raw(&self) -> Option<&[u8]> {
+        match self {
+            Self::Missing => None,
+            Self::Refused { raw, .. } | Self::Words { raw, .. } => Some(raw),
+        }
+    }
+}
+
+/// The local account, resolved from the process credentials.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct User {
+    /// Login name.
+    pub name: String,
+    /// Real user id.
+    pub uid: u32,
+    /// Home directory, the default working directory.
+    pub home: PathBuf,
+    /// Login shell, passed on as `SHELL`.
+    pub shell: PathBuf,
+}
+
+/// Why the request itself could not be established.
+#[derive(Debug)]
+pub enum RequestError {
+    /// The real uid has no passwd entry.
+    UnknownUser(u32),
+    /// The passwd lookup failed.
+    UserLookup(nix::Error),
+}
+
+impl std::fmt::Display for RequestError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::UnknownUser(uid) => write!(f, "uid {uid} has no passwd entry"),
+            Self::UserLookup(error) => write!(f, "cannot look up the invoking user: {error}"),
+        }
+    }
+}
+
+impl std::error::Error for RequestError {}
+
+impl User {
+    /// The account of the real uid, from NSS.
+    pub fn current() -> Result<Self, RequestError> {
+        let uid = nix::unistd::getuid();
+        let entry = nix::unistd::User::from_uid(uid)
+            .map_err(RequestError::UserLookup)?
+            .ok_or(RequestError::UnknownUser(uid.as_raw()))?;
+        Ok(Self {
+            name: entry.name,
+            uid: uid.as_raw(),
+            home: entry.dir,
+            shell: entry.shell,
+        })
+    }
+}
+
+impl Request {
+    /// The request sshd made: `SSH_ORIGINAL_COMMAND`, `SSH_CONNECTION` (or
+    /// `SSH_CLIENT`), the `--key` name and the invoking user.
+    pub fn from_environment(key: Option<String>) -> Result<Self, RequestError> {
+        let command = std::env::var_os("SSH_ORIGINAL_COMMAND").map(OsString::into_vec);
+        let connection = Connection::from_env_values(
+            std::env::var("SSH_CONNECTION").ok().as_deref(),
+            std::env::var("SSH_CLIENT").ok().as_deref(),
+        );
+        Ok(Self {
+            command: CommandLine::parse(command),
+            connection,
+            key,
+            user: User::current()?,
+        })
+    }
+}

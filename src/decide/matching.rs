@@ -1,0 +1,70 @@
+//! Matching a split command line against one rule's command pattern.
+
+use crate::policy::{CommandPattern, Rule};
+
+/// How a command line relates to one rule.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RuleMatch {
+    /// The rule allows the command.
+    Matched,
+    /// The rule runs a different program; not worth mentioning.
+    OtherProgram,
+    /// Same program, but the arguments differ; `agreed` leading arguments
+    /// matched before `detail` went wrong.
+    NearMiss {
+        /// How many arguments after the program matched.
+        agreed: usize,
+        /// What the rule expected instead, in words.
+        detail: String,
+    },
+}
+
+/// Whether the client's `argv[0]` names `pattern`'s program: either its
+/// absolute path, or its bare file name. Any other path (`/tmp/df`,
+/// `../bin/df`) does not match, since the exec never uses the client's path.
+pub fn names_program(pattern: &CommandPattern, argv0: &str) -> bool {
+    argv0 == pattern.program.to_string()
+        || (!argv0.contains('/') && pattern.program.file_name() == Some(argv0))
+}
+
+/// Compares `argv` with `rule`.
+pub fn match_rule(rule: &Rule, argv: &[String]) -> RuleMatch {
+    let pattern = rule.command.get_ref();
+    let Some((argv0, args)) = argv.split_first() else {
+        return RuleMatch::OtherProgram;
+    };
+    if !names_program(pattern, argv0) {
+        return RuleMatch::OtherProgram;
+    }
+    for (index, expected) in pattern.args.iter().enumerate() {
+        let position = index + 1;
+        match args.get(index) {
+            None => {
+                return RuleMatch::NearMiss {
+                    agreed: index,
+                    detail: format!(
+                        "expects {expected} as argument {position}, but the command ends"
+                    ),
+                };
+            }
+            Some(actual) if !expected.matches(actual) => {
+                return RuleMatch::NearMiss {
+                    agreed: index,
+                    detail: format!("expects {expected} as argument {position}, got {actual:?}"),
+                };
+            }
+            Some(_) => {}
+        }
+    }
+    if args.len() > pattern.args.len() && !rule.trailing_args {
+        return RuleMatch::NearMiss {
+            agreed: pattern.args.len(),
+            detail: format!(
+                "takes exactly {} argument(s) and has no `trailing_args`, got {}",
+                pattern.args.len(),
+                args.len()
+            ),
+        };
+    }
+    RuleMatch::Matched
+}

@@ -1,0 +1,272 @@
+//! `sshgate lint`: everything that can be said about a policy file without
+//! running a request through it.
+
+use std::fmt;
+use std::fs;
+use std::ops::Range;
+use std::os::unix::fs::PermissionsExt;
+use std::path::Path;
+
+use super::error::{Location, PolicyError};
+use super::load::{LoadedPolicy, load_untrusted, untrusted_because};
+use super::schema::{Rule, Sandbox};
+
+/// How serious a finding is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Severity {
+    /// The policy is wrong or will deny what its author meant to allow.
+    Error,
+    /// Worth a look; an error with `--strict`.
+    Warning,
+}
+
+/// One problem found in a policy file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Finding {
+    /// How serious it is.
+    pub severity: Severity,
+    /// Where in the file, when it is about a particular value.
+    pub location: Option<Location>,
+    /// What is wrong, in words.
+    pub message: String,
+}
+
+/// Options that change what counts as an error.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct LintOptions {
+    /// Host-specific findings (missing paths, file permissions) are errors.
+    pub strict: bool,
+    /// The uid that would run the gate, for the ownership check.
+    pub invoking_uid: u32,
+}
+
+/// Lints the policy file at `path`.
+pub fn lint_file(path: &Path, options: LintOptions) -> Vec<Finding> {
+    match load_untrusted(path) {
+        Err(error) => vec![from_policy_error(error)],
+        Ok(loaded) => {
+            let mut linter = Linter {
+                loaded: &loaded,
+                options,
+                findings: Vec::new(),
+            };
+            linter.check_permissions(path);
+            linter.check_policy();
+            linter.findings.sort_by_key(|f| (f.location, f.severity));
+            linter.findings
+        }
+    }
+}
+
+fn from_policy_error(error: PolicyError) -> Finding {
+    let message = match &error.kind {
+        super::PolicyErrorKind::Invalid(message) => message.clone(),
+        _ => {
+            // Reuse the error's own wording without repeating the file name.
+            let full = error.to_string();
+            let prefix = format!("{}: ", error.file.display());
+            full.strip_prefix(&prefix).unwrap_or(&full).to_owned()
+        }
+    };
+    Finding {
+        severity: Severity::Error,
+        location: error.location,
+        message,
+    }
+}
+
+struct Linter<'a> {
+    loaded: &'a LoadedPolicy,
+    options: LintOptions,
+    findings: Vec<Finding>,
+}
+
+impl Linter<'_> {
+    fn at(&mut self, severity: Severity, span: Option<Range<usize>>, message: String) {
+        let location = span.map(|span| Location::of_span(&self.loaded.text, &span));
+        self.findings.push(Finding {
+            severity,
+            location,
+            message,
+        });
+    }
+
+    /// Findings that depend on this host are warnings unless `--strict`.
+    fn host_severity(&self) -> Severity {
+        if self.options.strict {
+            Severity::Error
+        } else {
+            Severity::Warning
+        }
+    }
+
+    fn check_permissions(&mut self, path: &Path) {
+        let Ok(canonical) = fs::canonicalize(path) else {
+            return;
+        };
+        for (index, entry) in canonical.ancestors().enumerate() {
+            let Ok(metadata) = fs::symlink_metadata(entry) else {
+                continue;
+            };
+            if let Some(why) = untrusted_because(&metadata, self.options.invoking_uid, index > 0) {
+                let what = if index == 0 {
+                    "the file".to_owned()
+                } else {
+                    format!("directory {}", entry.display())
+                };
+                self.at(
+                    self.host_severity(),
+                    None,
+                    format!("forced-command mode would refuse this file: {what} is {why}"),
+                );
+            }
+        }
+    }
+
+    fn check_policy(&mut self) {
+        let policy = &self.loaded.policy;
+        if policy.allow.is_empty() {
+            self.at(
+                Severity::Warning,
+                None,
+                "no [[allow]] rules: every request is denied".to_owned(),
+            );
+        }
+        if policy.from.as_ref().is_some_and(Vec::is_empty) {
+            self.at(
+                Severity::Warning,
+                None,
+                "`from` is empty: no client address can use this profile".to_owned(),
+            );
+        }
+        if policy.keys.as_ref().is_some_and(Vec::is_empty) {
+            self.at(
+                Severity::Warning,
+                None,
+                "`keys` is empty: no key can use this profile".to_owned(),
+            );
+        }
+        if let Some(log) = &policy.log {
+            let parent = log.get_ref().as_path().parent().unwrap_or(Path::new("/"));
+            if !parent.is_dir() {
+                self.at(
+                    self.host_severity(),
+                    Some(log.span()),
+                    format!(
+                        "log directory {} does not exist on this host",
+                        parent.display()
+                    ),
+                );
+            }
+        }
+        let profile_sandbox = policy.sandbox.clone();
+        self.check_sandbox(&profile_sandbox, "profile");
+        for (index, rule) in policy.allow.iter().enumerate() {
+            let span = rule.span();
+            let rule = rule.get_ref();
+            self.check_program(rule);
+            if let Some(sandbox) = &rule.sandbox {
+                self.check_sandbox(sandbox, &format!("rule {:?}", rule.name.as_str()));
+            }
+            for earlier in &policy.allow[..index] {
+                if shadows(earlier.get_ref(), rule) {
+                    let line = Location::of_span(&self.loaded.text, &earlier.span()).line;
+                    self.at(
+                        Severity::Error,
+                        Some(span.clone()),
+                        format!(
+                            "rule {:?} is unreachable: rule {:?} (line {line}) matches every command it matches",
+                            rule.name.as_str(),
+                            earlier.get_ref().name.as_str()
+                        ),
+                    );
+                    break;
+                }
+            }
+        }
+    }
+
+    fn check_program(&mut self, rule: &Rule) {
+        let program = rule.command.get_ref().program.as_path();
+        let span = Some(rule.command.span());
+        match fs::metadata(program) {
+            Err(_) => self.at(
+                self.host_severity(),
+                span,
+                format!("program {} does not exist on this host", program.display()),
+            ),
+            Ok(metadata) if !metadata.is_file() || metadata.permissions().mode() & 0o111 == 0 => {
+                self.at(
+                    Severity::Error,
+                    span,
+                    format!("program {} is not an executable file", program.display()),
+                )
+            }
+            Ok(_) => {}
+        }
+    }
+
+    fn check_sandbox(&mut self, sandbox: &Sandbox, owner: &str) {
+        let lists = [
+            ("read", &sandbox.read),
+            ("write", &sandbox.write),
+            ("exec", &sandbox.exec),
+        ];
+        for (key, list) in lists {
+            for path in list.iter().flatten() {
+                if !path.get_ref().as_path().exists() {
+                    self.at(
+                        self.host_severity(),
+                        Some(path.span()),
+                        format!(
+                            "{key} path {} does not exist on this host; requests that need it are denied",
+                            path.get_ref()
+                        ),
+                    );
+                }
+            }
+        }
+        if let Some(chdir) = &sandbox.chdir {
+            if !chdir.get_ref().as_path().is_dir() {
+                self.at(
+                    self.host_severity(),
+                    Some(chdir.span()),
+                    format!("chdir {} is not a directory on this host", chdir.get_ref()),
+                );
+            }
+        }
+        for (key, span) in sandbox.unsupported_keys() {
+            self.at(
+                Severity::Error,
+                Some(span),
+                format!(
+                    "{owner}: sandbox key `{key}` is not yet supported by this version of sshgate; requests that use it are denied"
+                ),
+            );
+        }
+    }
+}
+
+/// Whether `earlier` matches every command line `later` matches, so that
+/// `later` can never be reached. Conservative: `false` when unsure.
+fn shadows(earlier: &Rule, later: &Rule) -> bool {
+    let (a, b) = (earlier.command.get_ref(), later.command.get_ref());
+    if a.program != b.program {
+        return false;
+    }
+    let lengths_fit = if earlier.trailing_args {
+        a.args.len() <= b.args.len()
+    } else {
+        !later.trailing_args && a.args.len() == b.args.len()
+    };
+    lengths_fit && a.args.iter().zip(&b.args).all(|(x, y)| x.covers(y))
+}
+
+impl fmt::Display for Severity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Error => "error",
+            Self::Warning => "warning",
+        })
+    }
+}

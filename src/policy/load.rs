@@ -1,0 +1,171 @@
+//! Finding, vetting and parsing a policy file.
+
+use std::collections::BTreeSet;
+use std::fs::{self, File, OpenOptions};
+use std::io::Read;
+use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
+use std::path::{Path, PathBuf};
+
+use super::error::{PolicyError, PolicyErrorKind};
+use super::schema::Policy;
+
+/// Where `--profile` names are looked up unless `--policy-dir` says otherwise.
+pub const DEFAULT_POLICY_DIR: &str = "/etc/sshgate";
+
+/// Largest policy file read; a profile is a few kilobytes.
+const MAX_POLICY_BYTES: u64 = 1024 * 1024;
+
+/// A parsed policy and the text it came from, for locating later findings.
+#[derive(Debug, Clone)]
+pub struct LoadedPolicy {
+    /// The file the policy was read from.
+    pub path: PathBuf,
+    /// The file's text.
+    pub text: String,
+    /// The parsed policy.
+    pub policy: Policy,
+}
+
+/// The file for profile `name` in `dir`, refusing names that could leave `dir`.
+pub fn profile_path(dir: &Path, name: &str) -> Result<PathBuf, PolicyError> {
+    let valid = !name.is_empty()
+        && !name.starts_with('.')
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+        && !name.contains("..");
+    if !valid {
+        return Err(PolicyError::new(
+            dir,
+            PolicyErrorKind::InvalidProfileName(name.to_owned()),
+        ));
+    }
+    Ok(dir.join(format!("{name}.toml")))
+}
+
+/// Reads `path` after checking, like sshd's StrictModes, that neither it nor
+/// any parent directory can be modified by anyone but root or `invoking_uid`.
+pub fn load_trusted(path: &Path, invoking_uid: u32) -> Result<LoadedPolicy, PolicyError> {
+    let canonical =
+        fs::canonicalize(path).map_err(|e| PolicyError::new(path, PolicyErrorKind::Io(e)))?;
+    check_parent_directories(path, &canonical, invoking_uid)?;
+    // The parents are trusted now, so the file cannot be swapped after the
+    // check; O_NOFOLLOW makes sure we open the file that canonicalize saw.
+    let file = OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC)
+        .open(&canonical)
+        .map_err(|e| PolicyError::new(path, PolicyErrorKind::Io(e)))?;
+    let metadata = file
+        .metadata()
+        .map_err(|e| PolicyError::new(path, PolicyErrorKind::Io(e)))?;
+    if !metadata.is_file() {
+        return Err(PolicyError::new(
+            path,
+            PolicyErrorKind::Insecure("not a regular file".to_owned()),
+        ));
+    }
+    if let Some(why) = untrusted_because(&metadata, invoking_uid, false) {
+        return Err(PolicyError::new(path, PolicyErrorKind::Insecure(why)));
+    }
+    read_and_parse(path, file)
+}
+
+/// Reads and parses `path` without the ownership checks; for `lint`, which
+/// reviews files that are not yet installed.
+pub fn load_untrusted(path: &Path) -> Result<LoadedPolicy, PolicyError> {
+    let file = File::open(path).map_err(|e| PolicyError::new(path, PolicyErrorKind::Io(e)))?;
+    read_and_parse(path, file)
+}
+
+/// The reason the file or directory described by `metadata` is not trusted, if any.
+pub fn untrusted_because(
+    metadata: &fs::Metadata,
+    invoking_uid: u32,
+    is_dir: bool,
+) -> Option<String> {
+    let owner = metadata.uid();
+    let mode = metadata.mode();
+    if owner != 0 && owner != invoking_uid {
+        return Some(format!(
+            "owned by uid {owner}, not by root or the invoking user (uid {invoking_uid})"
+        ));
+    }
+    if mode & 0o020 != 0 {
+        return Some(format!("group-writable (mode {:04o})", mode & 0o7777));
+    }
+    // A root-owned sticky directory such as /tmp is safe to pass through:
+    // others may add entries to it but cannot rename or remove ours.
+    let sticky_root_dir = is_dir && owner == 0 && mode & 0o1000 != 0;
+    if mode & 0o002 != 0 && !sticky_root_dir {
+        return Some(format!("world-writable (mode {:04o})", mode & 0o7777));
+    }
+    None
+}
+
+fn check_parent_directories(
+    path: &Path,
+    canonical: &Path,
+    invoking_uid: u32,
+) -> Result<(), PolicyError> {
+    for directory in canonical.ancestors().skip(1) {
+        let metadata = fs::symlink_metadata(directory)
+            .map_err(|e| PolicyError::new(path, PolicyErrorKind::Io(e)))?;
+        if let Some(why) = untrusted_because(&metadata, invoking_uid, true) {
+            return Err(PolicyError::new(
+                path,
+                PolicyErrorKind::Insecure(format!("directory {}: {why}", directory.display())),
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn read_and_parse(path: &Path, file: File) -> Result<LoadedPolicy, PolicyError> {
+    let mut bytes = Vec::new();
+    file.take(MAX_POLICY_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| PolicyError::new(path, PolicyErrorKind::Io(e)))?;
+    if bytes.len() as u64 > MAX_POLICY_BYTES {
+        return Err(PolicyError::new(
+            path,
+            PolicyErrorKind::Invalid(format!("larger than {MAX_POLICY_BYTES} bytes")),
+        ));
+    }
+    let text = String::from_utf8(bytes).map_err(|e| {
+        PolicyError::new(
+            path,
+            PolicyErrorKind::Invalid(format!(
+                "not UTF-8 (invalid byte at offset {})",
+                e.utf8_error().valid_up_to()
+            )),
+        )
+    })?;
+    parse(path, text)
+}
+
+/// Parses policy `text` read from `path`, with every error located.
+pub fn parse(path: &Path, text: String) -> Result<LoadedPolicy, PolicyError> {
+    let policy: Policy = toml::from_str(&text).map_err(|error| {
+        PolicyError::invalid_at(path, &text, error.span(), error.message().to_owned())
+    })?;
+    let mut names = BTreeSet::new();
+    for rule in &policy.allow {
+        if !names.insert(rule.get_ref().name.as_str()) {
+            return Err(PolicyError::invalid_at(
+                path,
+                &text,
+                Some(rule.span()),
+                format!(
+                    "duplicate rule name {:?}: names must be unique so the audit log is unambiguous",
+                    rule.get_ref().name.as_str()
+                ),
+            ));
+        }
+    }
+    Ok(LoadedPolicy {
+        path: path.to_path_buf(),
+        text,
+        policy,
+    })
+}

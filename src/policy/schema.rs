@@ -1,0 +1,289 @@
+//! The policy file format: one TOML file per profile.
+//!
+//! Every table refuses unknown keys, so a typo can never widen access.
+//! `toml::Spanned` keeps the location of values that lint and run-time
+//! checks report on.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Deserializer, Serialize};
+use toml::Spanned;
+
+use super::cidr::Cidr;
+use super::command::CommandPattern;
+use super::network::Network;
+use super::path::AbsolutePath;
+use crate::decide::plan::Compat;
+
+/// A whole profile.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Policy {
+    /// Free text for humans; shown by `explain`.
+    pub description: Option<String>,
+    /// Client addresses allowed to use the profile; absent means any.
+    pub from: Option<Vec<Cidr>>,
+    /// Key names (`--key`) allowed to use the profile; absent means any.
+    pub keys: Option<Vec<KeyName>>,
+    /// Append-only JSON-lines audit log; absent means the system log.
+    pub log: Option<Spanned<AbsolutePath>>,
+    /// Suppress the denial line on stderr.
+    #[serde(default)]
+    pub silent: bool,
+    /// Sandbox defaults for every rule.
+    #[serde(default)]
+    pub sandbox: Sandbox,
+    /// The rules, tried in order; the first match wins.
+    #[serde(default)]
+    pub allow: Vec<Spanned<Rule>>,
+}
+
+/// One `[[allow]]` rule.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Rule {
+    /// Unique name, recorded in the audit log.
+    pub name: RuleName,
+    /// The program and its argument patterns.
+    pub command: Spanned<CommandPattern>,
+    /// Accept any arguments after those `command` lists.
+    #[serde(default)]
+    pub trailing_args: bool,
+    /// Overrides of the profile's sandbox, key by key.
+    pub sandbox: Option<Sandbox>,
+}
+
+/// The `[sandbox]` table. Every key is optional so that a rule's
+/// `[allow.sandbox]` can override the profile's value key by key.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Sandbox {
+    /// Paths the command may read.
+    pub read: Option<Vec<Spanned<AbsolutePath>>>,
+    /// Paths the command may read and write.
+    pub write: Option<Vec<Spanned<AbsolutePath>>>,
+    /// Extra executables; the matched program is always executable.
+    pub exec: Option<Vec<Spanned<AbsolutePath>>>,
+    /// Network access; `"none"` by default.
+    pub network: Option<Spanned<Network>>,
+    /// Capabilities kept; every other one is dropped.
+    pub capabilities: Option<Spanned<Vec<String>>>,
+    /// User to become before the exec.
+    pub user: Option<Spanned<String>>,
+    /// Syscalls added to the default deny-list.
+    pub deny_syscalls: Option<Spanned<Vec<String>>>,
+    /// Resource limits.
+    pub rlimits: Option<Spanned<Rlimits>>,
+    /// Variables set over the built environment.
+    pub env: Option<BTreeMap<EnvName, EnvValue>>,
+    /// Working directory; the user's home by default.
+    pub chdir: Option<Spanned<AbsolutePath>>,
+    /// `"enforce"` (default) or `"best-effort"`.
+    pub compat: Option<Compat>,
+}
+
+/// The `rlimits` table: each key is one `RLIMIT_*`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Rlimits {
+    /// `RLIMIT_NOFILE`: open files.
+    pub nofile: Option<u64>,
+    /// `RLIMIT_NPROC`: processes of the user.
+    pub nproc: Option<u64>,
+    /// `RLIMIT_CPU`: CPU seconds.
+    pub cpu: Option<u64>,
+    /// `RLIMIT_FSIZE`: largest file written, in bytes.
+    pub fsize: Option<u64>,
+    /// `RLIMIT_AS`: address space, in bytes.
+    #[serde(rename = "as")]
+    pub address_space: Option<u64>,
+    /// `RLIMIT_DATA`: data segment, in bytes.
+    pub data: Option<u64>,
+    /// `RLIMIT_STACK`: stack, in bytes.
+    pub stack: Option<u64>,
+    /// `RLIMIT_MEMLOCK`: locked memory, in bytes.
+    pub memlock: Option<u64>,
+}
+
+/// A rule name: non-empty printable text, so audit records stay greppable.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(transparent)]
+pub struct RuleName(String);
+
+/// A key name as passed with `--key`.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(transparent)]
+pub struct KeyName(String);
+
+/// An environment variable name: `[A-Za-z_][A-Za-z0-9_]*`, never `LD_*`.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(transparent)]
+pub struct EnvName(String);
+
+/// An environment variable value: any text without NUL, which `execve`
+/// could not pass.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(transparent)]
+pub struct EnvValue(String);
+
+impl EnvValue {
+    /// The value as written.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl<'de> Deserialize<'de> for EnvValue {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        if text.contains('\0') {
+            return Err(serde::de::Error::custom(
+                "an environment value must not contain a NUL character",
+            ));
+        }
+        Ok(Self(text))
+    }
+}
+
+impl RuleName {
+    /// The name as written.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl KeyName {
+    /// The name as written.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl EnvName {
+    /// The name as written.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+fn is_plain_name(text: &str) -> bool {
+    !text.is_empty()
+        && text
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | '@' | ':'))
+}
+
+impl<'de> Deserialize<'de> for RuleName {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        if !is_plain_name(&text) {
+            return Err(serde::de::Error::custom(format!(
+                "rule name {text:?} must be non-empty and use only letters, digits and - _ . @ :"
+            )));
+        }
+        Ok(Self(text))
+    }
+}
+
+impl<'de> Deserialize<'de> for KeyName {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        if !is_plain_name(&text) {
+            return Err(serde::de::Error::custom(format!(
+                "key name {text:?} must be non-empty and use only letters, digits and - _ . @ :"
+            )));
+        }
+        Ok(Self(text))
+    }
+}
+
+impl<'de> Deserialize<'de> for EnvName {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        let mut chars = text.chars();
+        let valid = chars
+            .next()
+            .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+            && chars.all(|c| c.is_ascii_alphanumeric() || c == '_');
+        if !valid {
+            return Err(serde::de::Error::custom(format!(
+                "environment variable name {text:?} must match [A-Za-z_][A-Za-z0-9_]*"
+            )));
+        }
+        // The dynamic loader obeys LD_PRELOAD and friends before the program
+        // runs a single line, which would defeat the exec restriction.
+        if text.starts_with("LD_") {
+            return Err(serde::de::Error::custom(format!(
+                "environment variable {text:?} is refused: LD_* variables change what the loader runs"
+            )));
+        }
+        Ok(Self(text))
+    }
+}
+
+impl Policy {
+    /// The effective sandbox for `rule`: the rule's keys over the profile's.
+    pub fn sandbox_for(&self, rule: &Rule) -> Sandbox {
+        match &rule.sandbox {
+            None => self.sandbox.clone(),
+            Some(over) => self.sandbox.overridden_by(over),
+        }
+    }
+}
+
+impl Sandbox {
+    /// `self` with every key that `over` sets replaced by `over`'s value.
+    pub fn overridden_by(&self, over: &Sandbox) -> Sandbox {
+        Sandbox {
+            read: over.read.clone().or_else(|| self.read.clone()),
+            write: over.write.clone().or_else(|| self.write.clone()),
+            exec: over.exec.clone().or_else(|| self.exec.clone()),
+            network: over.network.clone().or_else(|| self.network.clone()),
+            capabilities: over
+                .capabilities
+                .clone()
+                .or_else(|| self.capabilities.clone()),
+            user: over.user.clone().or_else(|| self.user.clone()),
+            deny_syscalls: over
+                .deny_syscalls
+                .clone()
+                .or_else(|| self.deny_syscalls.clone()),
+            rlimits: over.rlimits.clone().or_else(|| self.rlimits.clone()),
+            env: over.env.clone().or_else(|| self.env.clone()),
+            chdir: over.chdir.clone().or_else(|| self.chdir.clone()),
+            compat: over.compat.or(self.compat),
+        }
+    }
+
+    /// Keys that are set to something other than their default but that
+    /// this build cannot enforce yet. A request whose sandbox lists any is
+    /// denied: silently ignoring them would run the command with more
+    /// access than the policy says.
+    pub fn unsupported_keys(&self) -> Vec<(&'static str, std::ops::Range<usize>)> {
+        let mut found = Vec::new();
+        if let Some(network) = &self.network {
+            if *network.get_ref() != Network::None {
+                found.push(("network", network.span()));
+            }
+        }
+        if let Some(capabilities) = &self.capabilities {
+            if !capabilities.get_ref().is_empty() {
+                found.push(("capabilities", capabilities.span()));
+            }
+        }
+        if let Some(user) = &self.user {
+            found.push(("user", user.span()));
+        }
+        if let Some(deny) = &self.deny_syscalls {
+            if !deny.get_ref().is_empty() {
+                found.push(("deny_syscalls", deny.span()));
+            }
+        }
+        if let Some(rlimits) = &self.rlimits {
+            if *rlimits.get_ref() != Rlimits::default() {
+                found.push(("rlimits", rlimits.span()));
+            }
+        }
+        found
+    }
+}

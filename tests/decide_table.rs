@@ -1,0 +1,296 @@
+//! The decision, table-tested: `decide` is pure, so every case is a policy
+//! text, a request and the expected outcome.
+
+use std::path::{Path, PathBuf};
+
+use sshgate::decide::{Access, Decision, GrantOrigin, decide};
+use sshgate::policy::parse;
+use sshgate::request::{CommandLine, Connection, Request, User};
+
+const POLICY: &str = r#"
+from = ["192.0.2.0/24", "2001:db8::/64"]
+keys = ["backup01", "ops"]
+
+[sandbox]
+read = ["/srv"]
+env = { LANG = "C.UTF-8" }
+
+[[allow]]
+name = "disk-free"
+command = ["/usr/bin/df", "-h"]
+
+[[allow]]
+name = "list"
+command = ["/usr/bin/ls"]
+trailing_args = true
+
+[[allow]]
+name = "dump-one-db"
+command = ["/usr/bin/pg_dump", "--format=custom", { regex = "[a-z_]+" }]
+[allow.sandbox]
+read = ["/var/lib/postgresql"]
+write = ["/var/backups"]
+chdir = "/var/backups"
+
+[[allow]]
+name = "dump-any"
+command = ["/usr/bin/pg_dump"]
+trailing_args = true
+[allow.sandbox]
+user = "postgres"
+
+[[allow]]
+name = "net"
+command = ["/usr/bin/curl"]
+[allow.sandbox]
+network = "any"
+"#;
+
+fn request(command: Option<&str>, from: Option<&str>, key: Option<&str>) -> Request {
+    Request {
+        command: CommandLine::parse(command.map(|c| c.as_bytes().to_vec())),
+        connection: from.and_then(|address| {
+            Connection::from_env_values(Some(&format!("{address} 50022 192.0.2.1 22")), None)
+        }),
+        key: key.map(str::to_owned),
+        user: User {
+            name: "backup".into(),
+            uid: 1001,
+            home: PathBuf::from("/home/backup"),
+            shell: PathBuf::from("/bin/sh"),
+        },
+    }
+}
+
+fn outcome(command: Option<&str>, from: Option<&str>, key: Option<&str>) -> Result<String, String> {
+    let loaded = parse(Path::new("t.toml"), POLICY.to_owned()).unwrap();
+    match decide(&loaded.policy, &request(command, from, key)) {
+        Decision::Allow { rule, .. } => Ok(rule),
+        Decision::Deny { reason, .. } => Err(reason.to_string()),
+    }
+}
+
+const OK_FROM: Option<&str> = Some("192.0.2.10");
+const OK_KEY: Option<&str> = Some("backup01");
+
+#[test]
+fn decisions_table() {
+    let allow = |rule: &str| Ok::<String, String>(rule.to_owned());
+    let deny = |reason: &str| Err::<String, String>(reason.to_owned());
+    let cases: Vec<(
+        Option<&str>,
+        Option<&str>,
+        Option<&str>,
+        Result<String, String>,
+    )> = vec![
+        (Some("df -h"), OK_FROM, OK_KEY, allow("disk-free")),
+        (Some("/usr/bin/df -h"), OK_FROM, OK_KEY, allow("disk-free")),
+        (
+            Some("/usr/bin/df   '-h'"),
+            OK_FROM,
+            OK_KEY,
+            allow("disk-free"),
+        ),
+        (
+            Some("/tmp/df -h"),
+            OK_FROM,
+            OK_KEY,
+            deny("no rule allows \"/tmp/df -h\""),
+        ),
+        (
+            Some("/bin/df -h"),
+            OK_FROM,
+            OK_KEY,
+            deny("no rule allows \"/bin/df -h\""),
+        ),
+        (
+            Some("df -h /"),
+            OK_FROM,
+            OK_KEY,
+            deny("no rule allows \"df -h /\""),
+        ),
+        (Some("df"), OK_FROM, OK_KEY, deny("no rule allows \"df\"")),
+        (Some("ls"), OK_FROM, OK_KEY, allow("list")),
+        (Some("ls -la /srv 'a b'"), OK_FROM, OK_KEY, allow("list")),
+        (
+            Some("pg_dump --format=custom sales"),
+            OK_FROM,
+            OK_KEY,
+            allow("dump-one-db"),
+        ),
+        (
+            Some("pg_dump --format=custom 'sales;x'"),
+            OK_FROM,
+            OK_KEY,
+            deny(
+                "rule \"dump-any\" sets sandbox user which this version of sshgate cannot enforce yet; refusing rather than ignoring",
+            ),
+        ),
+        (
+            Some("curl"),
+            OK_FROM,
+            OK_KEY,
+            deny(
+                "rule \"net\" sets sandbox network which this version of sshgate cannot enforce yet; refusing rather than ignoring",
+            ),
+        ),
+        (
+            Some("cat /etc/shadow"),
+            OK_FROM,
+            OK_KEY,
+            deny("no rule allows \"cat /etc/shadow\""),
+        ),
+        (
+            Some("echo a; sh"),
+            OK_FROM,
+            OK_KEY,
+            deny("cannot parse command: unquoted ';' at byte 6: shell operators are not allowed"),
+        ),
+        (
+            None,
+            OK_FROM,
+            OK_KEY,
+            deny("no command given: interactive logins are not allowed with this key"),
+        ),
+        (
+            Some("df -h"),
+            Some("198.51.100.7"),
+            OK_KEY,
+            deny("client address 198.51.100.7 is not in the profile's `from`"),
+        ),
+        (
+            Some("df -h"),
+            Some("::ffff:192.0.2.99"),
+            OK_KEY,
+            allow("disk-free"),
+        ),
+        (
+            Some("df -h"),
+            Some("2001:db8::42"),
+            OK_KEY,
+            allow("disk-free"),
+        ),
+        (
+            Some("df -h"),
+            Some("2001:db8:1::42"),
+            OK_KEY,
+            deny("client address 2001:db8:1::42 is not in the profile's `from`"),
+        ),
+        (
+            Some("df -h"),
+            None,
+            OK_KEY,
+            deny(
+                "client address unknown (SSH_CONNECTION and SSH_CLIENT unset or malformed) and the profile restricts `from`",
+            ),
+        ),
+        (
+            Some("df -h"),
+            OK_FROM,
+            None,
+            deny("the profile restricts `keys` but sshgate was started without --key"),
+        ),
+        (
+            Some("df -h"),
+            OK_FROM,
+            Some("laptop"),
+            deny("key \"laptop\" is not in the profile's `keys`"),
+        ),
+        (Some("df -h"), OK_FROM, Some("ops"), allow("disk-free")),
+    ];
+    let mut failures = Vec::new();
+    for (command, from, key, expected) in cases {
+        let actual = outcome(command, from, key);
+        if actual != expected {
+            failures.push(format!("{command:?} from {from:?} key {key:?}\n  expected {expected:?}\n  actual   {actual:?}"));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn a_near_miss_names_the_closest_rule() {
+    let loaded = parse(Path::new("t.toml"), POLICY.to_owned()).unwrap();
+    let Decision::Deny { closest, .. } =
+        decide(&loaded.policy, &request(Some("df -a"), OK_FROM, OK_KEY))
+    else {
+        panic!("df -a was allowed");
+    };
+    let closest = closest.expect("a closest rule");
+    assert_eq!(closest.rule, "disk-free");
+    assert_eq!(closest.detail, "expects \"-h\" as argument 1, got \"-a\"");
+}
+
+#[test]
+fn the_plan_runs_the_rule_path_with_a_fresh_environment() {
+    let loaded = parse(Path::new("t.toml"), POLICY.to_owned()).unwrap();
+    let Decision::Allow { plan, .. } = decide(
+        &loaded.policy,
+        &request(Some("pg_dump --format=custom sales"), OK_FROM, OK_KEY),
+    ) else {
+        panic!("denied");
+    };
+    assert_eq!(plan.program, PathBuf::from("/usr/bin/pg_dump"));
+    assert_eq!(plan.argv, ["/usr/bin/pg_dump", "--format=custom", "sales"]);
+    assert_eq!(plan.chdir, PathBuf::from("/var/backups"));
+    let env: Vec<String> = plan.env.iter().map(|(k, v)| format!("{k}={v}")).collect();
+    assert_eq!(
+        env,
+        [
+            "HOME=/home/backup",
+            "LANG=C.UTF-8",
+            "LOGNAME=backup",
+            "PATH=/usr/local/bin:/usr/bin:/bin",
+            "SHELL=/bin/sh",
+            "SSH_CONNECTION=192.0.2.10 50022 192.0.2.1 22",
+            "USER=backup",
+        ]
+    );
+    let policy_grants: Vec<(String, Access)> = plan
+        .filesystem
+        .iter()
+        .filter(|g| g.origin != GrantOrigin::SystemBase)
+        .map(|g| (g.path.display().to_string(), g.access))
+        .collect();
+    assert_eq!(
+        policy_grants,
+        [
+            ("/usr/bin/pg_dump".to_owned(), Access::Execute),
+            ("/var/lib/postgresql".to_owned(), Access::Read),
+            ("/var/backups".to_owned(), Access::ReadWrite),
+        ],
+        "the rule's read replaces the profile's /srv"
+    );
+    let base: Vec<String> = plan
+        .filesystem
+        .iter()
+        .filter(|g| g.origin == GrantOrigin::SystemBase)
+        .map(|g| g.path.display().to_string())
+        .collect();
+    assert!(base.contains(&"/usr".to_owned()) && base.contains(&"/etc/ld.so.cache".to_owned()));
+    for forbidden in ["/etc", "/etc/shadow", "/home/backup", "/root", "/proc"] {
+        assert!(
+            !base.contains(&forbidden.to_owned()),
+            "system base grants {forbidden}"
+        );
+    }
+    assert!(
+        plan.filesystem
+            .iter()
+            .filter(|g| g.access == Access::Execute)
+            .count()
+            == 1,
+        "only the program is executable before interpreter resolution"
+    );
+}
+
+#[test]
+fn default_chdir_is_the_users_home() {
+    let loaded = parse(Path::new("t.toml"), POLICY.to_owned()).unwrap();
+    let Decision::Allow { plan, .. } =
+        decide(&loaded.policy, &request(Some("df -h"), OK_FROM, OK_KEY))
+    else {
+        panic!("denied");
+    };
+    assert_eq!(plan.chdir, PathBuf::from("/home/backup"));
+}
