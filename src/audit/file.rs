@@ -1,0 +1,383 @@
+//! The file sink (`log = PATH`): one JSON line per record, appended.
+//!
+//! The file is opened before the sandbox is applied and written after it, so
+//! everything about the path is settled at open time:
+//! - `O_NOFOLLOW`: a symlink planted at the final component is refused
+//!   (`ELOOP`) instead of redirecting records, possibly as root, elsewhere;
+//! - `O_NONBLOCK`: a FIFO planted at the path makes the open fail (`ENXIO`)
+//!   or is refused by the fstat check, and can never block the gate;
+//! - `O_APPEND`: each record is one `write(2)` of a whole line, which the
+//!   kernel appends atomically to a regular file, so concurrent gates never
+//!   interleave their lines;
+//! - `O_CLOEXEC` (always set by std): the command never inherits the log.
+
+use std::fs::{File, OpenOptions, Permissions};
+use std::io::{self, Write};
+use std::os::unix::fs::{FileTypeExt, OpenOptionsExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+
+use super::error::AuditError;
+
+/// The mode of a log file the gate creates: records name users, clients and
+/// commands, which are nobody else's business.
+const LOG_MODE: u32 = 0o600;
+
+/// How many times to go round create-or-open when the file keeps
+/// disappearing between the two calls (log rotation at the wrong moment).
+const OPEN_ATTEMPTS: usize = 3;
+
+/// An opened log file.
+#[derive(Debug)]
+pub(crate) struct FileSink {
+    path: PathBuf,
+    file: File,
+}
+
+impl FileSink {
+    /// Opens `path` for appending, creating it with mode 0600 if it does not
+    /// exist, and refuses anything but a regular file.
+    ///
+    /// Creation is tried first with `O_EXCL`, so the gate knows whether it
+    /// made the file: only then does it `fchmod` to exactly 0600, which the
+    /// umask may have narrowed. An existing file keeps the mode its
+    /// administrator gave it.
+    pub(crate) fn open(path: &Path) -> Result<FileSink, AuditError> {
+        let open_error = |source| AuditError::Open {
+            path: path.to_path_buf(),
+            source,
+        };
+        for _ in 0..OPEN_ATTEMPTS {
+            match options(true).open(path) {
+                Ok(file) => {
+                    file.set_permissions(Permissions::from_mode(LOG_MODE))
+                        .map_err(|source| AuditError::Chmod {
+                            path: path.to_path_buf(),
+                            source,
+                        })?;
+                    return FileSink::checked(path, file);
+                }
+                // Also the answer for a symlink: O_EXCL never follows one.
+                Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {}
+                Err(e) => return Err(open_error(e)),
+            }
+            match options(false).open(path) {
+                Ok(file) => return FileSink::checked(path, file),
+                // Removed since the create attempt: try creating again.
+                Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+                Err(e) => return Err(open_error(e)),
+            }
+        }
+        Err(open_error(io::Error::from_raw_os_error(libc::ENOENT)))
+    }
+
+    /// Keeps `file` only if fstat says it is a regular file.
+    fn checked(path: &Path, file: File) -> Result<FileSink, AuditError> {
+        let file_type = file
+            .metadata()
+            .map_err(|source| AuditError::Stat {
+                path: path.to_path_buf(),
+                source,
+            })?
+            .file_type();
+        if !file_type.is_file() {
+            let kind = if file_type.is_dir() {
+                "directory"
+            } else if file_type.is_fifo() {
+                "FIFO"
+            } else if file_type.is_socket() {
+                "socket"
+            } else if file_type.is_char_device() {
+                "character device"
+            } else if file_type.is_block_device() {
+                "block device"
+            } else {
+                "special file"
+            };
+            return Err(AuditError::NotRegularFile {
+                path: path.to_path_buf(),
+                kind,
+            });
+        }
+        Ok(FileSink {
+            path: path.to_path_buf(),
+            file,
+        })
+    }
+
+    /// The configured path, for error messages.
+    pub(crate) fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Appends `line` (a complete record ending in `\n`) with one
+    /// `write(2)`. A short write is an error: retrying would append the rest
+    /// as a separate write that another gate's line could land before.
+    pub(crate) fn write_line(&mut self, line: &[u8]) -> Result<(), AuditError> {
+        loop {
+            match self.file.write(line) {
+                Ok(n) if n == line.len() => return Ok(()),
+                Ok(written) => {
+                    return Err(AuditError::ShortWrite {
+                        path: self.path.clone(),
+                        written,
+                        expected: line.len(),
+                    });
+                }
+                // EINTR means nothing was written, so the whole line can
+                // be tried again.
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(source) => {
+                    return Err(AuditError::Write {
+                        path: self.path.clone(),
+                        source,
+                    });
+                }
+            }
+        }
+    }
+}
+
+/// `O_WRONLY | O_APPEND | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC`, plus
+/// `O_CREAT | O_EXCL` with mode 0600 when `create` is set.
+fn options(create: bool) -> OpenOptions {
+    let mut options = OpenOptions::new();
+    options
+        .append(true)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
+        .mode(LOG_MODE);
+    if create {
+        options.create_new(true);
+    }
+    options
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::audit::{EscapedCommand, Record, Sink, Target};
+    use nix::sys::stat::{Mode, umask};
+    use std::fs;
+    use std::os::unix::fs::symlink;
+    use std::process::Command;
+
+    fn mode(path: &Path) -> u32 {
+        fs::metadata(path).expect("metadata").permissions().mode() & 0o7777
+    }
+
+    fn open(path: &Path) -> Result<Sink, AuditError> {
+        Sink::open(&Target::File(path.to_path_buf()))
+    }
+
+    #[test]
+    fn creates_0600_and_appends_json_lines() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("audit.log");
+        let mut sink = open(&path).expect("open");
+        assert_eq!(mode(&path), 0o600);
+
+        let first = Record {
+            command: EscapedCommand::new(Some(b"rm -rf /\n")),
+            ..Record::deny("no rule matches")
+        };
+        let second = Record {
+            profile: Some("backup".into()),
+            ..Record::deny("key not allowed")
+        };
+        sink.write(&first).expect("write 1");
+        sink.write(&second).expect("write 2");
+
+        // A second sink (another gate) appends after both.
+        open(&path)
+            .expect("reopen")
+            .write(&Record::deny("third"))
+            .expect("write 3");
+
+        let text = fs::read_to_string(&path).expect("read");
+        assert!(text.ends_with('\n'));
+        let lines: Vec<serde_json::Value> = text
+            .lines()
+            .map(|l| serde_json::from_str(l).expect("each line is JSON"))
+            .collect();
+        assert_eq!(lines.len(), 3);
+        assert_eq!(lines[0]["reason"], "no rule matches");
+        assert_eq!(lines[0]["command"], "rm -rf /\\n");
+        assert_eq!(lines[1]["profile"], "backup");
+        assert_eq!(lines[2]["reason"], "third");
+        assert_eq!(mode(&path), 0o600);
+    }
+
+    #[test]
+    fn existing_file_keeps_its_mode_and_content() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("audit.log");
+        fs::write(&path, "earlier\n").expect("seed");
+        fs::set_permissions(&path, Permissions::from_mode(0o640)).expect("chmod");
+        open(&path)
+            .expect("open")
+            .write(&Record::deny("x"))
+            .expect("write");
+        assert_eq!(mode(&path), 0o640);
+        let text = fs::read_to_string(&path).expect("read");
+        assert!(text.starts_with("earlier\n{"), "{text}");
+    }
+
+    /// Run in a child process by `mode_is_0600_under_any_umask`: the umask is
+    /// process-wide, and changing it here would race with every other test
+    /// creating files. Without the environment variable it does nothing.
+    #[test]
+    fn umask_child() {
+        let Some(dir) = std::env::var_os(UMASK_CHILD_ENV) else {
+            return;
+        };
+        let dir = PathBuf::from(dir);
+        for (i, mask) in [0o777, 0o277, 0o077, 0o022, 0o000].into_iter().enumerate() {
+            umask(Mode::from_bits_truncate(mask));
+            let path = dir.join(format!("audit-{i}.log"));
+            open(&path)
+                .expect("open")
+                .write(&Record::deny("x"))
+                .expect("write");
+            assert_eq!(mode(&path), 0o600, "umask {mask:03o}");
+        }
+        umask(Mode::from_bits_truncate(0o022));
+        fs::write(dir.join("child-ran"), "ok").expect("marker");
+    }
+
+    const UMASK_CHILD_ENV: &str = "SSHGATE_AUDIT_TEST_UMASK_CHILD_DIR";
+
+    #[test]
+    fn mode_is_0600_under_any_umask() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        // module_path!() starts with the crate name, which the test harness
+        // leaves out of test names.
+        let module = module_path!()
+            .split_once("::")
+            .map_or(module_path!(), |(_, rest)| rest);
+        let name = format!("{module}::umask_child");
+        let output = Command::new(std::env::current_exe().expect("current_exe"))
+            .args([name.as_str(), "--exact", "--test-threads=1"])
+            .env(UMASK_CHILD_ENV, dir.path())
+            .output()
+            .expect("spawn test binary");
+        assert!(
+            output.status.success(),
+            "child {name} failed: {}\n{}{}",
+            output.status,
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        );
+        // A filter that matched nothing would also exit 0.
+        assert!(
+            dir.path().join("child-ran").exists(),
+            "child {name} did not run"
+        );
+    }
+
+    #[test]
+    fn log_fd_is_close_on_exec() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let sink = FileSink::open(&dir.path().join("audit.log")).expect("open");
+        let flags = nix::fcntl::fcntl(&sink.file, nix::fcntl::F_GETFD).expect("F_GETFD");
+        assert_ne!(flags & libc::FD_CLOEXEC, 0);
+    }
+
+    #[test]
+    fn refuses_dangling_symlink_without_creating_target() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let target = dir.path().join("elsewhere");
+        let path = dir.path().join("audit.log");
+        symlink(&target, &path).expect("symlink");
+        let err = open(&path).expect_err("symlink must be refused");
+        let text = err.to_string();
+        assert!(text.contains(&path.display().to_string()), "{text}");
+        assert!(text.contains("os error 40"), "{text}");
+        assert!(text.contains("symlink"), "{text}");
+        assert!(!target.exists(), "symlink target was created");
+    }
+
+    #[test]
+    fn refuses_symlink_to_existing_file_without_touching_it() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let target = dir.path().join("shadow");
+        fs::write(&target, "secret\n").expect("seed");
+        fs::set_permissions(&target, Permissions::from_mode(0o644)).expect("chmod");
+        let path = dir.path().join("audit.log");
+        symlink(&target, &path).expect("symlink");
+        let err = open(&path).expect_err("symlink must be refused");
+        assert!(matches!(err, AuditError::Open { .. }), "{err:?}");
+        assert_eq!(fs::read_to_string(&target).expect("read"), "secret\n");
+        assert_eq!(mode(&target), 0o644);
+    }
+
+    #[test]
+    fn refuses_fifo_without_reader() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("audit.log");
+        nix::unistd::mkfifo(&path, Mode::from_bits_truncate(0o600)).expect("mkfifo");
+        // Would block forever without O_NONBLOCK; with it, ENXIO.
+        let err = open(&path).expect_err("FIFO must be refused");
+        let text = err.to_string();
+        assert!(text.contains(&path.display().to_string()), "{text}");
+        assert!(text.contains("FIFO"), "{text}");
+    }
+
+    #[test]
+    fn refuses_fifo_with_reader() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("audit.log");
+        nix::unistd::mkfifo(&path, Mode::from_bits_truncate(0o600)).expect("mkfifo");
+        // With a reader the open succeeds; the fstat check must refuse it.
+        let _reader = OpenOptions::new()
+            .read(true)
+            .custom_flags(libc::O_NONBLOCK)
+            .open(&path)
+            .expect("open reader");
+        let err = open(&path).expect_err("FIFO must be refused");
+        assert!(
+            matches!(err, AuditError::NotRegularFile { kind: "FIFO", .. }),
+            "{err:?}"
+        );
+        assert_eq!(
+            err.to_string(),
+            format!(
+                "cannot use audit log {}: it is a FIFO, not a regular file",
+                path.display()
+            )
+        );
+    }
+
+    #[test]
+    fn refuses_directory() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("audit.log");
+        fs::create_dir(&path).expect("mkdir");
+        let err = open(&path).expect_err("directory must be refused");
+        let text = err.to_string();
+        assert!(text.contains(&path.display().to_string()), "{text}");
+        assert!(text.contains("Is a directory"), "{text}");
+    }
+
+    #[test]
+    fn refuses_character_device() {
+        // /dev/null is writable by everyone but would swallow every record.
+        let err = open(Path::new("/dev/null")).expect_err("device must be refused");
+        assert_eq!(
+            err.to_string(),
+            "cannot use audit log /dev/null: it is a character device, not a regular file"
+        );
+    }
+
+    #[test]
+    fn missing_directory_names_the_path() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("no-such-dir").join("audit.log");
+        let err = open(&path).expect_err("must fail");
+        assert_eq!(
+            err.to_string(),
+            format!(
+                "cannot open audit log {}: No such file or directory (os error 2)",
+                path.display()
+            )
+        );
+    }
+}
