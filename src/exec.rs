@@ -1,1 +1,291 @@
-//! exec
+//! The last step: replace the gate with the planned command.
+//!
+//! The command gets exactly the plan's program (an absolute path, never a
+//! `PATH` search), its argv, its environment and no file descriptors other
+//! than 0, 1 and 2. Everything that can fail on the plan's contents is
+//! checked before the first descriptor is closed, so an error can still be
+//! reported through whatever the caller holds open.
+
+use std::convert::Infallible;
+use std::ffi::{CString, NulError};
+use std::fmt::{self, Display, Formatter};
+use std::io;
+use std::os::unix::ffi::OsStrExt;
+use std::path::{Path, PathBuf};
+
+use nix::errno::Errno;
+use nix::unistd::execve;
+
+use crate::decide::plan::Plan;
+
+/// The lowest descriptor closed before exec: stdin, stdout and stderr carry
+/// the SSH channel and stay open.
+const FIRST_CLOSED_FD: libc::c_uint = 3;
+
+/// Why the command could not be executed.
+#[derive(Debug)]
+pub enum ExecError {
+    /// The program path is not absolute; `execve(2)` would resolve it
+    /// against the working directory.
+    RelativeProgram {
+        /// The offending program path.
+        program: PathBuf,
+    },
+    /// The plan has an empty argv; programs expect `argv[0]`.
+    EmptyArgv {
+        /// The program.
+        program: PathBuf,
+    },
+    /// A string bound for `execve(2)` contains a NUL byte, which would
+    /// silently cut it short.
+    Nul {
+        /// The program.
+        program: PathBuf,
+        /// Which string: `"the program path"`, `"an argument"` or
+        /// `"an environment variable"`.
+        what: &'static str,
+    },
+    /// An environment variable name is empty or contains `=`, so
+    /// `KEY=VALUE` would be read back as a different variable.
+    InvalidEnvName {
+        /// The program.
+        program: PathBuf,
+        /// The offending name.
+        name: String,
+    },
+    /// `close_range(2)` of the inherited descriptors failed.
+    CloseFds {
+        /// The program.
+        program: PathBuf,
+        /// What the kernel reported.
+        source: io::Error,
+    },
+    /// `execve(2)` itself failed.
+    Execve {
+        /// The program.
+        program: PathBuf,
+        /// What the kernel reported.
+        source: Errno,
+    },
+}
+
+impl Display for ExecError {
+    fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::RelativeProgram { program } => {
+                write!(
+                    f,
+                    "cannot execute {}: not an absolute path",
+                    program.display()
+                )
+            }
+            Self::EmptyArgv { program } => {
+                write!(
+                    f,
+                    "cannot execute {}: empty argument list",
+                    program.display()
+                )
+            }
+            Self::Nul { program, what } => write!(
+                f,
+                "cannot execute {}: {what} contains a NUL byte",
+                program.display()
+            ),
+            Self::InvalidEnvName { program, name } => write!(
+                f,
+                "cannot execute {}: invalid environment variable name {name:?}",
+                program.display()
+            ),
+            Self::CloseFds { program, source } => write!(
+                f,
+                "cannot execute {}: closing inherited file descriptors failed: {source}",
+                program.display()
+            ),
+            Self::Execve { program, source } => {
+                write!(f, "cannot execute {}: {source}", program.display())
+            }
+        }
+    }
+}
+
+impl std::error::Error for ExecError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Self::CloseFds { source, .. } => Some(source),
+            Self::Execve { source, .. } => Some(source),
+            _ => None,
+        }
+    }
+}
+
+/// Executes the plan's command in place of the gate. Returns only on error.
+///
+/// Builds every C string first, then closes all descriptors from 3 up, then
+/// calls `execve(2)` with the plan's program, argv and environment (each
+/// variable as `KEY=VALUE`, nothing inherited).
+pub fn exec(plan: &Plan) -> Result<Infallible, ExecError> {
+    let command = Command::from_plan(plan)?;
+    close_inherited_fds().map_err(|source| ExecError::CloseFds {
+        program: plan.program.clone(),
+        source,
+    })?;
+    execve(&command.program, &command.argv, &command.env).map_err(|source| ExecError::Execve {
+        program: plan.program.clone(),
+        source,
+    })
+}
+
+/// The plan's command as the C strings `execve(2)` takes.
+struct Command {
+    program: CString,
+    argv: Vec<CString>,
+    env: Vec<CString>,
+}
+
+impl Command {
+    /// Converts and checks the plan's program, argv and environment.
+    fn from_plan(plan: &Plan) -> Result<Self, ExecError> {
+        let program_path: &Path = &plan.program;
+        if !program_path.is_absolute() {
+            return Err(ExecError::RelativeProgram {
+                program: plan.program.clone(),
+            });
+        }
+        if plan.argv.is_empty() {
+            return Err(ExecError::EmptyArgv {
+                program: plan.program.clone(),
+            });
+        }
+        let nul = |what| {
+            move |_: NulError| ExecError::Nul {
+                program: plan.program.clone(),
+                what,
+            }
+        };
+        let program =
+            CString::new(program_path.as_os_str().as_bytes()).map_err(nul("the program path"))?;
+        let argv = plan
+            .argv
+            .iter()
+            .map(|arg| CString::new(arg.as_bytes()).map_err(nul("an argument")))
+            .collect::<Result<Vec<_>, _>>()?;
+        let env = plan
+            .env
+            .iter()
+            .map(|(name, value)| {
+                if name.is_empty() || name.contains('=') {
+                    return Err(ExecError::InvalidEnvName {
+                        program: plan.program.clone(),
+                        name: name.clone(),
+                    });
+                }
+                CString::new(format!("{name}={value}")).map_err(nul("an environment variable"))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Self { program, argv, env })
+    }
+}
+
+/// Closes every file descriptor from 3 up, so the command inherits nothing
+/// the gate, sshd or a PAM module left open (log sockets, policy files,
+/// Landlock path descriptors, ...).
+///
+/// Calls the `close_range(2)` system call directly rather than the glibc
+/// wrapper, which only exists from glibc 2.34 and not in every libc.
+fn close_inherited_fds() -> io::Result<()> {
+    // SAFETY: close_range takes only integers. Closing descriptors other
+    // code still owns would be unsound if that code ran again, but the only
+    // thing that follows is execve(2) or the caller reporting its failure on
+    // stderr, which stays open.
+    let result = unsafe {
+        libc::syscall(
+            libc::SYS_close_range,
+            FIRST_CLOSED_FD,
+            libc::c_uint::MAX,
+            0 as libc::c_uint,
+        )
+    };
+    if result == 0 {
+        Ok(())
+    } else {
+        Err(io::Error::last_os_error())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sandbox::testing::plan_for;
+
+    fn cat() -> Plan {
+        plan_for(Path::new("/usr/bin/cat"), Vec::new())
+    }
+
+    #[test]
+    fn nul_in_an_argument_is_an_error() {
+        let mut plan = cat();
+        plan.argv.push("a\0b".into());
+        let error = exec(&plan).unwrap_err();
+        assert!(matches!(error, ExecError::Nul { .. }), "{error}");
+        assert_eq!(
+            error.to_string(),
+            "cannot execute /usr/bin/cat: an argument contains a NUL byte"
+        );
+    }
+
+    #[test]
+    fn nul_in_the_environment_is_an_error() {
+        let mut plan = cat();
+        plan.env.insert("LANG".into(), "C\0".into());
+        assert!(matches!(exec(&plan), Err(ExecError::Nul { .. })));
+    }
+
+    #[test]
+    fn malformed_environment_names_are_errors() {
+        for name in ["", "A=B"] {
+            let mut plan = cat();
+            plan.env.insert(name.into(), "x".into());
+            assert!(matches!(exec(&plan), Err(ExecError::InvalidEnvName { .. })));
+        }
+    }
+
+    #[test]
+    fn relative_program_and_empty_argv_are_errors() {
+        let mut plan = cat();
+        plan.program = "cat".into();
+        assert!(matches!(
+            exec(&plan),
+            Err(ExecError::RelativeProgram { .. })
+        ));
+        let mut plan = cat();
+        plan.argv.clear();
+        assert!(matches!(exec(&plan), Err(ExecError::EmptyArgv { .. })));
+    }
+
+    #[test]
+    fn environment_is_exactly_the_plans() {
+        let mut plan = cat();
+        plan.env.insert("LANG".into(), "C.UTF-8".into());
+        let command = Command::from_plan(&plan).unwrap();
+        let env: Vec<&str> = command.env.iter().map(|v| v.to_str().unwrap()).collect();
+        assert_eq!(env, ["LANG=C.UTF-8", "PATH=/usr/bin:/bin"]);
+    }
+
+    #[test]
+    fn execve_failure_names_program_and_error() {
+        // Runs in a child: exec closes descriptors before calling execve.
+        let code = crate::sandbox::testing::run_in_child(|| {
+            let plan = plan_for(Path::new("/nonexistent/sshgate-test"), Vec::new());
+            match exec(&plan) {
+                Err(e)
+                    if e.to_string()
+                        == "cannot execute /nonexistent/sshgate-test: ENOENT: No such file or directory" =>
+                {
+                    0
+                }
+                _ => 1,
+            }
+        });
+        assert_eq!(code, 0);
+    }
+}

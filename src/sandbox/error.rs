@@ -1,0 +1,103 @@
+//! The one error type of the sandbox: each variant is one step of
+//! resolution or confinement, so the denial line and the audit record say
+//! exactly which layer could not be applied.
+
+use std::fmt::{self, Display, Formatter};
+use std::io;
+use std::path::PathBuf;
+
+use nix::errno::Errno;
+
+use super::filesystem::LandlockError;
+use super::interpreter::InterpreterError;
+
+/// Why a plan could not be resolved or applied. Any of these means the
+/// command must not be executed.
+#[derive(Debug)]
+pub enum SandboxError {
+    /// A grant path is relative; it would be resolved against whatever the
+    /// working directory happens to be.
+    RelativePath {
+        /// The offending path.
+        path: PathBuf,
+    },
+    /// A grant path that is not part of the system base does not exist.
+    MissingPath {
+        /// The missing path.
+        path: PathBuf,
+    },
+    /// A grant path exists but could not be opened with `O_PATH`.
+    OpenPath {
+        /// The path that could not be opened.
+        path: PathBuf,
+        /// What `open(2)` reported.
+        source: io::Error,
+    },
+    /// The interpreters the program needs could not be determined.
+    Interpreter(InterpreterError),
+    /// `setrlimit(RLIMIT_CORE, 0)` failed.
+    CoreLimit(Errno),
+    /// `chdir(2)` to the plan's working directory failed.
+    Chdir {
+        /// The plan's working directory.
+        path: PathBuf,
+        /// What `chdir(2)` reported.
+        source: Errno,
+    },
+    /// `prctl(PR_SET_NO_NEW_PRIVS)` or `prctl(PR_GET_NO_NEW_PRIVS)` failed.
+    NoNewPrivs(Errno),
+    /// `PR_SET_NO_NEW_PRIVS` reported success but the flag reads back unset.
+    NoNewPrivsNotSet,
+    /// The Landlock filesystem ruleset could not be applied as required.
+    Landlock(LandlockError),
+}
+
+impl Display for SandboxError {
+    fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::RelativePath { path } => {
+                write!(f, "sandbox path {} is not absolute", path.display())
+            }
+            Self::MissingPath { path } => {
+                write!(f, "sandbox path {} does not exist", path.display())
+            }
+            Self::OpenPath { path, source } => {
+                write!(f, "cannot open sandbox path {}: {source}", path.display())
+            }
+            Self::Interpreter(e) => write!(f, "cannot determine the program's interpreters: {e}"),
+            Self::CoreLimit(e) => write!(f, "cannot set RLIMIT_CORE to 0: {e}"),
+            Self::Chdir { path, source } => {
+                write!(f, "chdir to {} failed: {source}", path.display())
+            }
+            Self::NoNewPrivs(e) => write!(f, "cannot set no_new_privs: {e}"),
+            Self::NoNewPrivsNotSet => {
+                write!(f, "cannot set no_new_privs: it reads back unset")
+            }
+            Self::Landlock(e) => write!(f, "cannot apply Landlock: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for SandboxError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Self::OpenPath { source, .. } => Some(source),
+            Self::Interpreter(e) => Some(e),
+            Self::CoreLimit(e) | Self::NoNewPrivs(e) | Self::Chdir { source: e, .. } => Some(e),
+            Self::Landlock(e) => Some(e),
+            Self::RelativePath { .. } | Self::MissingPath { .. } | Self::NoNewPrivsNotSet => None,
+        }
+    }
+}
+
+impl From<InterpreterError> for SandboxError {
+    fn from(e: InterpreterError) -> Self {
+        Self::Interpreter(e)
+    }
+}
+
+impl From<LandlockError> for SandboxError {
+    fn from(e: LandlockError) -> Self {
+        Self::Landlock(e)
+    }
+}
