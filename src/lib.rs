@@ -11,6 +11,7 @@ pub mod cli;
 pub mod decide;
 pub mod exec;
 pub mod exit;
+pub mod gate;
 pub mod policy;
 pub mod request;
 pub mod sandbox;

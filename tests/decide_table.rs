@@ -73,16 +73,19 @@ fn outcome(command: Option<&str>, from: Option<&str>, key: Option<&str>) -> Resu
 const OK_FROM: Option<&str> = Some("192.0.2.10");
 const OK_KEY: Option<&str> = Some("backup01");
 
+/// Command, client address, key, and the rule that allows or the reason that denies.
+type Case = (
+    Option<&'static str>,
+    Option<&'static str>,
+    Option<&'static str>,
+    Result<String, String>,
+);
+
 #[test]
 fn decisions_table() {
     let allow = |rule: &str| Ok::<String, String>(rule.to_owned());
     let deny = |reason: &str| Err::<String, String>(reason.to_owned());
-    let cases: Vec<(
-        Option<&str>,
-        Option<&str>,
-        Option<&str>,
-        Result<String, String>,
-    )> = vec![
+    let cases: Vec<Case> = vec![
         (Some("df -h"), OK_FROM, OK_KEY, allow("disk-free")),
         (Some("/usr/bin/df -h"), OK_FROM, OK_KEY, allow("disk-free")),
         (

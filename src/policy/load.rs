@@ -91,13 +91,15 @@ pub fn untrusted_because(
             "owned by uid {owner}, not by root or the invoking user (uid {invoking_uid})"
         ));
     }
+    // A root-owned sticky directory such as /tmp is safe to pass through:
+    // others may add entries to it but cannot rename or remove ours.
+    if is_dir && owner == 0 && mode & 0o1000 != 0 {
+        return None;
+    }
     if mode & 0o020 != 0 {
         return Some(format!("group-writable (mode {:04o})", mode & 0o7777));
     }
-    // A root-owned sticky directory such as /tmp is safe to pass through:
-    // others may add entries to it but cannot rename or remove ours.
-    let sticky_root_dir = is_dir && owner == 0 && mode & 0o1000 != 0;
-    if mode & 0o002 != 0 && !sticky_root_dir {
+    if mode & 0o002 != 0 {
         return Some(format!("world-writable (mode {:04o})", mode & 0o7777));
     }
     None

@@ -1,7 +1,7 @@
 //! Absolute, normalised paths as they appear in a policy.
 
 use std::fmt;
-use std::path::{Component, Path, PathBuf};
+use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Deserializer, Serialize};
 
@@ -23,19 +23,17 @@ impl AbsolutePath {
         if !text.starts_with('/') {
             return Err(format!("expected an absolute path, found {text:?}"));
         }
-        let path = Path::new(text);
-        let mut normalised = PathBuf::new();
-        for component in path.components() {
-            match component {
-                Component::RootDir | Component::Normal(_) => normalised.push(component),
-                Component::CurDir | Component::ParentDir | Component::Prefix(_) => {
-                    return Err(format!(
-                        "{text:?} contains `.` or `..`: write the path it stands for"
-                    ));
-                }
-            }
+        // Path::components() silently drops interior `.`, so look at the
+        // text itself.
+        if text
+            .split('/')
+            .any(|segment| segment == "." || segment == "..")
+        {
+            return Err(format!(
+                "{text:?} contains `.` or `..`: write the path it stands for"
+            ));
         }
-        Ok(Self(normalised))
+        Ok(Self(Path::new(text).components().collect()))
     }
 
     /// The path itself.

@@ -1,0 +1,223 @@
+//! Forced-command mode: the pipeline run end to end.
+//!
+//! request → policy → decide → sandbox → audit → exec. Every early return
+//! is a denial; the only way to the exec is through every layer.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use crate::audit::{self, Applied, EscapedCommand, LandlockStatus, Record, Sink, Target};
+use crate::decide::{Decision, Plan, decide};
+use crate::exec;
+use crate::exit;
+use crate::policy::{LoadedPolicy, PolicyError, load_trusted, profile_path};
+use crate::request::Request;
+use crate::sandbox::{self, Enforcement};
+
+/// Where the policy comes from.
+#[derive(Debug, Clone)]
+pub enum PolicySource {
+    /// `--profile NAME`, looked up as `<dir>/NAME.toml`.
+    Profile {
+        /// The policy directory.
+        dir: PathBuf,
+        /// The profile name.
+        name: String,
+    },
+    /// `--policy FILE`.
+    File(PathBuf),
+}
+
+impl PolicySource {
+    /// The name recorded as `profile` in the audit log.
+    pub fn display_name(&self) -> String {
+        match self {
+            Self::Profile { name, .. } => name.clone(),
+            Self::File(path) => path.display().to_string(),
+        }
+    }
+}
+
+/// Loads the policy named by `source`, with the ownership checks of forced-command mode.
+pub fn load_policy(source: &PolicySource, invoking_uid: u32) -> Result<LoadedPolicy, PolicyError> {
+    let path = match source {
+        PolicySource::Profile { dir, name } => profile_path(dir, name)?,
+        PolicySource::File(path) => path.clone(),
+    };
+    load_trusted(&path, invoking_uid)
+}
+
+/// A request that ends without an exec.
+struct Denial {
+    code: u8,
+    reason: String,
+    /// The profile's `silent`; unknown (so not silent) before it is loaded.
+    silent: bool,
+}
+
+impl Denial {
+    fn new(code: u8, reason: impl Into<String>) -> Self {
+        Self {
+            code,
+            reason: reason.into(),
+            silent: false,
+        }
+    }
+}
+
+/// Runs forced-command mode. Returns only on denial: an allowed request
+/// replaces this process with the command.
+pub fn run(source: &PolicySource, key: Option<String>) -> ExitCode {
+    let denial = match gate(source, key) {
+        Ok(never) => match never {},
+        Err(denial) => denial,
+    };
+    if !denial.silent {
+        eprintln!("sshgate: denied: {}", denial.reason);
+    }
+    ExitCode::from(denial.code)
+}
+
+fn gate(source: &PolicySource, key: Option<String>) -> Result<std::convert::Infallible, Denial> {
+    let request = match Request::from_environment(key.clone()) {
+        Ok(request) => request,
+        Err(error) => {
+            let reason = format!("cannot establish the request: {error}");
+            return Err(record_without_policy(
+                source,
+                key,
+                None,
+                Denial::new(exit::CONFIG, reason),
+            ));
+        }
+    };
+    let template = request_record(source, &request);
+    let loaded = match load_policy(source, request.user.uid) {
+        Ok(loaded) => loaded,
+        Err(error) => {
+            let reason = format!("policy {error}");
+            return Err(record_without_policy(
+                source,
+                key,
+                Some(template),
+                Denial::new(exit::CONFIG, reason),
+            ));
+        }
+    };
+    let silent = loaded.policy.silent;
+    let deny = |code: u8, reason: String| Denial {
+        code,
+        reason,
+        silent,
+    };
+    let target = match &loaded.policy.log {
+        Some(path) => Target::File(path.get_ref().as_path().to_path_buf()),
+        None => Target::Syslog,
+    };
+    // Opened before the sandbox, which would forbid opening it afterwards.
+    let mut sink = Sink::open(&target).map_err(|error| deny(exit::AUDIT, error.to_string()))?;
+
+    let (rule, plan) = match decide(&loaded.policy, &request) {
+        Decision::Allow { rule, plan } => (rule, plan),
+        Decision::Deny { reason, .. } => {
+            let reason = reason.to_string();
+            let record = Record {
+                reason: Some(reason.clone()),
+                ..template
+            };
+            write_record(&mut sink, &record).map_err(|audit| deny(exit::AUDIT, audit))?;
+            return Err(deny(exit::DENIED, reason));
+        }
+    };
+
+    let applied = match confine(&plan) {
+        Ok(applied) => applied,
+        Err(reason) => {
+            let record = Record {
+                rule: Some(rule),
+                reason: Some(reason.clone()),
+                ..template
+            };
+            write_record(&mut sink, &record).map_err(|audit| deny(exit::AUDIT, audit))?;
+            return Err(deny(exit::SANDBOX, reason));
+        }
+    };
+    let record = Record {
+        decision: audit::Outcome::Allow,
+        rule: Some(rule),
+        exec: Some(plan.program.clone()),
+        applied,
+        ..template
+    };
+    write_record(&mut sink, &record).map_err(|audit| deny(exit::AUDIT, audit))?;
+    drop(sink);
+    exec::exec(&plan).map_err(|error| deny(exit::SANDBOX, error.to_string()))
+}
+
+/// Resolves and applies the sandbox, describing what was applied for the record.
+fn confine(plan: &Plan) -> Result<Applied, String> {
+    let resolved = sandbox::resolve(plan).map_err(|error| format!("sandbox: {error}"))?;
+    let applied = sandbox::confine(&resolved, plan).map_err(|error| format!("sandbox: {error}"))?;
+    let landlock = match applied.landlock {
+        Enforcement::FullyEnforced => LandlockStatus::FullyEnforced,
+        Enforcement::PartiallyEnforced => LandlockStatus::PartiallyEnforced,
+        Enforcement::NotEnforced => LandlockStatus::NotEnforced,
+    };
+    Ok(Applied {
+        landlock_abi: applied.landlock_abi,
+        landlock,
+        no_new_privs: applied.no_new_privs,
+        skipped: applied.skipped,
+        ..Applied::default()
+    })
+}
+
+/// The record fields known from the request alone, as a denial.
+fn request_record(source: &PolicySource, request: &Request) -> Record {
+    let client = request.connection.as_ref().map(|c| c.client);
+    Record {
+        profile: Some(source.display_name()),
+        key: request.key.clone(),
+        client_address: client.map(|c| c.address.to_string()),
+        client_port: client.map(|c| c.port),
+        user: Some(request.user.name.clone()),
+        uid: Some(request.user.uid),
+        command: EscapedCommand::new(request.command.raw()),
+        ..Record::deny(String::new())
+    }
+}
+
+fn write_record(sink: &mut Sink, record: &Record) -> Result<(), String> {
+    sink.write(record).map_err(|error| error.to_string())
+}
+
+/// Records a denial that happened before the policy (and so its `log`) was
+/// known, in the system log. If even that fails, the denial says so.
+fn record_without_policy(
+    source: &PolicySource,
+    key: Option<String>,
+    template: Option<Record>,
+    denial: Denial,
+) -> Denial {
+    let template = template.unwrap_or_else(|| Record {
+        profile: Some(source.display_name()),
+        key,
+        command: EscapedCommand::new(
+            std::env::var_os("SSH_ORIGINAL_COMMAND")
+                .as_deref()
+                .map(std::os::unix::ffi::OsStrExt::as_bytes),
+        ),
+        ..Record::deny(String::new())
+    });
+    let record = Record {
+        reason: Some(denial.reason.clone()),
+        ..template
+    };
+    match Sink::open(&Target::Syslog).and_then(|mut sink| sink.write(&record)) {
+        Ok(()) => denial,
+        Err(error) => Denial {
+            reason: format!("{}; and {error}", denial.reason),
+            ..denial
+        },
+    }
+}

@@ -1,0 +1,108 @@
+//! Running the built sshgate binary the way sshd would.
+
+use std::fs;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use tempfile::TempDir;
+
+/// A temp dir holding one policy file and its audit log.
+pub struct Scenario {
+    /// The temp dir; removed on drop.
+    pub dir: TempDir,
+    /// The policy file.
+    pub policy: PathBuf,
+    /// The audit log that `log = ...` in the policy points at.
+    pub log: PathBuf,
+}
+
+impl Scenario {
+    /// Writes `policy` (with `{dir}` replaced by the temp dir and `{log}`
+    /// by the audit log path) as a 0600 file in a fresh 0700 temp dir.
+    pub fn new(policy: &str) -> Self {
+        let dir = tempfile::Builder::new()
+            .prefix("sshgate-test-")
+            .tempdir()
+            .expect("temp dir");
+        let log = dir.path().join("audit.log");
+        let text = policy
+            .replace("{dir}", &dir.path().display().to_string())
+            .replace("{log}", &log.display().to_string());
+        let policy = dir.path().join("policy.toml");
+        write_private(&policy, &text);
+        Self { dir, policy, log }
+    }
+
+    /// A path inside the temp dir.
+    pub fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    /// Runs sshgate in forced-command mode on this policy with `command` as
+    /// `SSH_ORIGINAL_COMMAND`.
+    pub fn run(&self, command: Option<&str>) -> Output {
+        forced(&self.policy, command).output().expect("run sshgate")
+    }
+
+    /// The audit log's records, parsed.
+    pub fn records(&self) -> Vec<serde_json::Value> {
+        let text = fs::read_to_string(&self.log).unwrap_or_default();
+        text.lines()
+            .map(|line| serde_json::from_str(line).expect("audit line is JSON"))
+            .collect()
+    }
+}
+
+/// Writes `text` to `path` with mode 0600, as the gate requires of policies.
+pub fn write_private(path: &Path, text: &str) {
+    fs::write(path, text).expect("write file");
+    fs::set_permissions(path, fs::Permissions::from_mode(0o600)).expect("chmod");
+}
+
+/// The built sshgate binary.
+pub fn binary() -> &'static str {
+    env!("CARGO_BIN_EXE_sshgate")
+}
+
+/// sshgate in forced-command mode, with the environment sshd would give it
+/// (and nothing from the test runner's).
+pub fn forced(policy: &Path, command: Option<&str>) -> Command {
+    let mut cmd = Command::new(binary());
+    cmd.arg("--policy").arg(policy);
+    cmd.env_clear()
+        .env("PATH", "/usr/bin:/bin")
+        .env("SSH_CONNECTION", "192.0.2.10 50022 192.0.2.1 22")
+        .env("SSH_CLIENT", "192.0.2.10 50022 22");
+    if let Some(command) = command {
+        cmd.env("SSH_ORIGINAL_COMMAND", command);
+    }
+    cmd
+}
+
+/// stdout as text.
+pub fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+/// stderr as text.
+pub fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+/// Asserts that `output` is a denial with exit `code` and exactly the
+/// stderr line `sshgate: denied: <reason>`.
+pub fn assert_denied(output: &Output, code: i32, reason: &str) {
+    assert_eq!(
+        stderr(output),
+        format!("sshgate: denied: {reason}\n"),
+        "stderr of a denial (exit {:?})",
+        output.status.code()
+    );
+    assert_eq!(output.status.code(), Some(code), "exit code of a denial");
+    assert!(
+        output.stdout.is_empty(),
+        "a denial printed on stdout: {}",
+        stdout(output)
+    );
+}

@@ -1,0 +1,8 @@
+//! Helpers shared by the integration tests.
+//!
+//! Each file under `tests/` is its own crate and pulls this module in with
+//! `mod common;`, so any one test binary uses only part of it.
+#![allow(dead_code)]
+
+pub mod gate;
+pub mod sshd;

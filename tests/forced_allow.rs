@@ -1,0 +1,95 @@
+//! An allowed request really runs, as the rule's program, in place of the
+//! gate: its side effect is observed, and its pid is the gate's pid.
+
+mod common;
+
+use std::fs;
+
+use common::gate::{Scenario, forced, stderr, stdout};
+
+const POLICY: &str = r#"
+log = "{log}"
+[sandbox]
+write = ["{dir}/out"]
+read = ["/proc"]
+
+[[allow]]
+name = "touch-marker"
+command = ["/usr/bin/touch", "{dir}/out/marker"]
+
+[[allow]]
+name = "stat-self"
+command = ["/usr/bin/cat", "/proc/self/stat"]
+"#;
+
+#[test]
+fn an_allowed_command_runs_and_leaves_its_side_effect() {
+    let scenario = Scenario::new(POLICY);
+    fs::create_dir(scenario.path("out")).unwrap();
+    let marker = scenario.path("out/marker");
+
+    let output = scenario.run(Some(&format!("touch {}", marker.display())));
+
+    assert_eq!(stderr(&output), "");
+    assert_eq!(output.status.code(), Some(0));
+    assert!(marker.exists(), "the allowed touch did not run");
+}
+
+#[test]
+fn the_command_replaces_the_gate_process() {
+    let scenario = Scenario::new(POLICY);
+    fs::create_dir(scenario.path("out")).unwrap();
+    let child = forced(&scenario.policy, Some("/usr/bin/cat /proc/self/stat"))
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let pid = child.id();
+    let output = child.wait_with_output().unwrap();
+    let stat = stdout(&output);
+    assert_eq!(output.status.code(), Some(0), "stderr: {}", stderr(&output));
+    // /proc/self/stat: "PID (comm) STATE PPID ..."
+    let fields: Vec<&str> = stat.split_whitespace().collect();
+    assert_eq!(
+        fields[0],
+        pid.to_string(),
+        "cat is not the process the test started: {stat}"
+    );
+    assert_eq!(fields[1], "(cat)");
+    assert_eq!(
+        fields[3],
+        std::process::id().to_string(),
+        "cat's parent is the test itself, not a lingering gate"
+    );
+}
+
+#[test]
+fn an_allowed_request_is_recorded_before_the_exec() {
+    let scenario = Scenario::new(POLICY);
+    fs::create_dir(scenario.path("out")).unwrap();
+    let marker = scenario.path("out/marker");
+    let output = scenario.run(Some(&format!("touch {}", marker.display())));
+    assert_eq!(output.status.code(), Some(0), "stderr: {}", stderr(&output));
+
+    let records = scenario.records();
+    assert_eq!(
+        records.len(),
+        1,
+        "exactly one record per request: {records:?}"
+    );
+    let record = &records[0];
+    assert_eq!(record["decision"], "allow");
+    assert_eq!(record["rule"], "touch-marker");
+    assert_eq!(record["exec"], "/usr/bin/touch");
+    assert_eq!(record["client_address"], "192.0.2.10");
+    assert_eq!(record["client_port"], 50022);
+    assert_eq!(record["command"], format!("touch {}", marker.display()));
+    assert_eq!(record["applied"]["landlock"], "fully-enforced");
+    assert_eq!(record["applied"]["no_new_privs"], true);
+    assert!(
+        record["applied"]["landlock_abi"]
+            .as_u64()
+            .is_some_and(|abi| abi >= 1)
+    );
+    assert_eq!(record["profile"], scenario.policy.display().to_string());
+}

@@ -1,0 +1,340 @@
+//! Denials in forced-command mode: the exact reason on stderr, the
+//! documented exit code, a record, and no side effect.
+
+mod common;
+
+use std::fs;
+use std::os::unix::fs::PermissionsExt;
+use std::process::Command;
+
+use common::gate::{Scenario, assert_denied, binary, forced, stderr, write_private};
+
+const DENIED: i32 = 77;
+const CONFIG: i32 = 78;
+const SANDBOX: i32 = 71;
+
+const POLICY: &str = r#"
+log = "{log}"
+from = ["192.0.2.0/24"]
+[sandbox]
+write = ["{dir}/out"]
+
+[[allow]]
+name = "touch-marker"
+command = ["/usr/bin/touch", "{dir}/out/marker"]
+
+[[allow]]
+name = "disk-free"
+command = ["/usr/bin/df", "-h"]
+"#;
+
+fn scenario() -> Scenario {
+    let scenario = Scenario::new(POLICY);
+    fs::create_dir(scenario.path("out")).unwrap();
+    scenario
+}
+
+#[test]
+fn denied_commands_show_their_reason_and_run_nothing() {
+    let scenario = scenario();
+    let out = scenario.path("out").display().to_string();
+    let cases: Vec<(String, String)> = vec![
+        (
+            format!("touch {out}/other"),
+            format!("no rule allows \"touch {out}/other\""),
+        ),
+        (
+            format!("touch {out}/marker {out}/other"),
+            format!("no rule allows \"touch {out}/marker {out}/other\""),
+        ),
+        (
+            format!("touch {out}/marker; touch {out}/other"),
+            format!(
+                "cannot parse command: unquoted ';' at byte {}: shell operators are not allowed",
+                out.len() + 13
+            ),
+        ),
+        (
+            format!("touch {out}/marker && sh"),
+            format!(
+                "cannot parse command: unquoted '&' at byte {}: shell operators are not allowed",
+                out.len() + 14
+            ),
+        ),
+        (
+            format!("touch $(echo {out}/other)"),
+            "cannot parse command: unquoted '$' at byte 6: expansions are not allowed".to_owned(),
+        ),
+        (
+            format!("touch `echo {out}/other`"),
+            "cannot parse command: unquoted '`' at byte 6: expansions are not allowed".to_owned(),
+        ),
+        (
+            format!("touch {out}/marker\nsh"),
+            format!(
+                "cannot parse command: newline at byte {}: multi-line commands are not allowed",
+                out.len() + 13
+            ),
+        ),
+        (
+            "cat /etc/shadow".to_owned(),
+            "no rule allows \"cat /etc/shadow\"".to_owned(),
+        ),
+        ("sh".to_owned(), "no rule allows \"sh\"".to_owned()),
+        (
+            "".to_owned(),
+            "cannot parse command: command is empty".to_owned(),
+        ),
+    ];
+    for (command, reason) in cases {
+        let output = scenario.run(Some(&command));
+        assert_denied(&output, DENIED, &reason);
+    }
+    let entries: Vec<_> = fs::read_dir(scenario.path("out")).unwrap().collect();
+    assert!(
+        entries.is_empty(),
+        "a denied command left a side effect: {entries:?}"
+    );
+}
+
+#[test]
+fn an_interactive_login_is_denied() {
+    let scenario = scenario();
+    let output = scenario.run(None);
+    assert_denied(
+        &output,
+        DENIED,
+        "no command given: interactive logins are not allowed with this key",
+    );
+}
+
+#[test]
+fn a_client_outside_from_is_denied() {
+    let scenario = scenario();
+    let output = forced(&scenario.policy, Some("df -h"))
+        .env("SSH_CONNECTION", "198.51.100.7 40000 192.0.2.1 22")
+        .output()
+        .unwrap();
+    assert_denied(
+        &output,
+        DENIED,
+        "client address 198.51.100.7 is not in the profile's `from`",
+    );
+}
+
+#[test]
+fn every_denial_is_recorded_with_its_reason() {
+    let scenario = scenario();
+    scenario.run(Some("cat /etc/shadow"));
+    scenario.run(Some("printf '\\033]0;owned\\a' x"));
+    scenario.run(None);
+    let records = scenario.records();
+    assert_eq!(records.len(), 3, "{records:?}");
+    assert_eq!(records[0]["decision"], "deny");
+    assert_eq!(records[0]["reason"], "no rule allows \"cat /etc/shadow\"");
+    assert_eq!(records[0]["command"], "cat /etc/shadow");
+    assert_eq!(records[0]["exec"], serde_json::Value::Null);
+    assert_eq!(records[0]["applied"]["landlock"], "not-applied");
+    assert_eq!(records[2]["command"], serde_json::Value::Null);
+    let raw = fs::read_to_string(&scenario.log).unwrap();
+    assert!(
+        !raw.contains('\u{1b}'),
+        "a control character reached the log"
+    );
+}
+
+#[test]
+fn control_characters_are_escaped_in_the_record() {
+    let scenario = scenario();
+    scenario.run(Some("cat 'a\u{1b}[31mb'"));
+    let records = scenario.records();
+    assert_eq!(records[0]["command"], "cat 'a\\x1b[31mb'");
+}
+
+#[test]
+fn a_silent_profile_prints_nothing() {
+    let scenario = Scenario::new("log = \"{log}\"\nsilent = true\n");
+    let output = scenario.run(Some("cat /etc/shadow"));
+    assert_eq!(stderr(&output), "");
+    assert_eq!(output.status.code(), Some(DENIED));
+    assert_eq!(
+        scenario.records()[0]["reason"],
+        "no rule allows \"cat /etc/shadow\""
+    );
+}
+
+#[test]
+fn a_sandbox_key_not_yet_enforced_is_refused_not_ignored() {
+    let scenario = Scenario::new(
+        "log = \"{log}\"\n[sandbox]\nuser = \"nobody\"\n[[allow]]\nname = \"df\"\ncommand = [\"/usr/bin/df\"]\n",
+    );
+    let output = scenario.run(Some("df"));
+    assert_denied(
+        &output,
+        DENIED,
+        "rule \"df\" sets sandbox user which this version of sshgate cannot enforce yet; refusing rather than ignoring",
+    );
+}
+
+#[test]
+fn a_missing_sandbox_path_is_a_denial_not_a_wider_sandbox() {
+    let scenario = Scenario::new(
+        "log = \"{log}\"\n[sandbox]\nread = [\"{dir}/missing\"]\n[[allow]]\nname = \"df\"\ncommand = [\"/usr/bin/df\"]\n",
+    );
+    let output = scenario.run(Some("df"));
+    let err = stderr(&output);
+    assert_eq!(output.status.code(), Some(SANDBOX), "{err}");
+    assert!(err.starts_with("sshgate: denied: sandbox: "), "{err}");
+    assert!(
+        err.contains(&format!("{}/missing", scenario.dir.path().display())),
+        "{err}"
+    );
+    assert!(output.stdout.is_empty());
+    let records = scenario.records();
+    assert_eq!(records[0]["decision"], "deny");
+    assert_eq!(records[0]["rule"], "df");
+}
+
+/// Policy-loading failures: the reason names the file, and everything is denied.
+fn assert_config_denial(output: &std::process::Output, reason_start: &str) {
+    let err = stderr(output);
+    assert_eq!(output.status.code(), Some(CONFIG), "{err}");
+    assert!(
+        err.starts_with(&format!("sshgate: denied: {reason_start}")),
+        "expected {reason_start:?}, got {err:?}"
+    );
+    assert!(output.stdout.is_empty());
+}
+
+#[test]
+fn profile_names_that_could_leave_the_policy_dir_are_refused() {
+    let scenario = scenario();
+    let dir = scenario.dir.path().display().to_string();
+    for name in ["../policy", "a/b", "..", ".hidden", ""] {
+        let output = Command::new(binary())
+            .args(["--policy-dir", &dir, "--profile", name])
+            .env_clear()
+            .env("SSH_ORIGINAL_COMMAND", "df -h")
+            .output()
+            .unwrap();
+        assert_config_denial(
+            &output,
+            &format!("policy {dir}: invalid profile name {name:?}"),
+        );
+    }
+}
+
+#[test]
+fn a_profile_is_loaded_from_the_policy_dir() {
+    let scenario = scenario();
+    fs::copy(&scenario.policy, scenario.path("backup.toml")).unwrap();
+    let output = Command::new(binary())
+        .arg("--policy-dir")
+        .arg(scenario.dir.path())
+        .args(["--profile", "backup"])
+        .env_clear()
+        .env("SSH_CONNECTION", "192.0.2.10 50022 192.0.2.1 22")
+        .env("SSH_ORIGINAL_COMMAND", "cat /etc/shadow")
+        .output()
+        .unwrap();
+    assert_denied(&output, DENIED, "no rule allows \"cat /etc/shadow\"");
+    assert_eq!(scenario.records()[0]["profile"], "backup");
+}
+
+#[test]
+fn a_group_or_world_writable_policy_is_refused() {
+    for mode in [0o620, 0o602] {
+        let scenario = scenario();
+        fs::set_permissions(&scenario.policy, fs::Permissions::from_mode(mode)).unwrap();
+        let output = scenario.run(Some("df -h"));
+        let kind = if mode == 0o620 {
+            "group-writable"
+        } else {
+            "world-writable"
+        };
+        assert_config_denial(
+            &output,
+            &format!(
+                "policy {}: insecure policy: {kind} (mode {mode:04o})",
+                scenario.policy.display()
+            ),
+        );
+    }
+}
+
+#[test]
+fn a_policy_in_a_writable_directory_is_refused() {
+    let scenario = scenario();
+    fs::set_permissions(scenario.dir.path(), fs::Permissions::from_mode(0o757)).unwrap();
+    let output = scenario.run(Some("df -h"));
+    assert_config_denial(
+        &output,
+        &format!(
+            "policy {}: insecure policy: directory {}: world-writable (mode 0757)",
+            scenario.policy.display(),
+            scenario.dir.path().display()
+        ),
+    );
+}
+
+#[test]
+fn a_malformed_policy_is_refused_with_its_location() {
+    let scenario = scenario();
+    write_private(&scenario.policy, "[sandbox]\nread = [\"relative\"]\n");
+    let output = scenario.run(Some("df -h"));
+    assert_config_denial(
+        &output,
+        &format!(
+            "policy {}:2:8: expected an absolute path, found \"relative\"",
+            scenario.policy.display()
+        ),
+    );
+}
+
+#[test]
+fn a_missing_policy_is_refused() {
+    let scenario = scenario();
+    let missing = scenario.path("nope.toml");
+    let output = forced(&missing, Some("df -h")).output().unwrap();
+    assert_config_denial(
+        &output,
+        &format!(
+            "policy {}: cannot read policy: No such file or directory (os error 2)",
+            missing.display()
+        ),
+    );
+}
+
+#[test]
+fn an_unwritable_audit_log_denies_the_request() {
+    let scenario = Scenario::new(
+        "log = \"{dir}/no-such-dir/audit.log\"\n[[allow]]\nname = \"df\"\ncommand = [\"/usr/bin/df\", \"-h\"]\n",
+    );
+    let output = scenario.run(Some("df -h"));
+    assert_denied(
+        &output,
+        74,
+        &format!(
+            "cannot open audit log {}/no-such-dir/audit.log: No such file or directory (os error 2)",
+            scenario.dir.path().display()
+        ),
+    );
+}
+
+#[test]
+fn an_audit_log_symlink_is_never_followed() {
+    let scenario = Scenario::new(
+        "log = \"{log}\"\n[[allow]]\nname = \"df\"\ncommand = [\"/usr/bin/df\", \"-h\"]\n",
+    );
+    let victim = scenario.path("victim");
+    fs::write(&victim, "").unwrap();
+    std::os::unix::fs::symlink(&victim, &scenario.log).unwrap();
+    let output = scenario.run(Some("df -h"));
+    assert_eq!(output.status.code(), Some(74), "{}", stderr(&output));
+    assert!(stderr(&output).contains("the log path is a symlink, which is never followed"));
+    assert_eq!(
+        fs::read_to_string(&victim).unwrap(),
+        "",
+        "the symlink target was written"
+    );
+}
