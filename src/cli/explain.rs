@@ -1,6 +1,7 @@
 //! `sshgate explain`: the decision and the sandbox plan, with nothing run.
 
 use std::net::IpAddr;
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Args;
@@ -39,6 +40,13 @@ pub struct ExplainArgs {
     command: String,
 }
 
+/// The plan's grants after interpreter resolution.
+struct ResolvedGrants {
+    grants: Vec<PathGrant>,
+    /// System-base paths missing on this host, left out of the ruleset.
+    skipped: Vec<PathBuf>,
+}
+
 /// Everything explain reports, gathered before printing.
 struct Explanation {
     profile: String,
@@ -46,7 +54,7 @@ struct Explanation {
     decision: Decision,
     /// The plan's grants after interpreter resolution, or why resolution
     /// would stop the exec.
-    grants: Option<Result<Vec<PathGrant>, String>>,
+    grants: Option<Result<ResolvedGrants, String>>,
 }
 
 /// Runs `explain` and prints the result.
@@ -88,7 +96,10 @@ pub fn run(args: &ExplainArgs) -> ExitCode {
     let grants = match &decision {
         Decision::Allow { plan, .. } => Some(
             sandbox::resolve(plan)
-                .map(|resolved| resolved.grants().to_vec())
+                .map(|resolved| ResolvedGrants {
+                    grants: resolved.grants().to_vec(),
+                    skipped: resolved.skipped().to_vec(),
+                })
                 .map_err(|error| error.to_string()),
         ),
         Decision::Deny { .. } => None,
@@ -148,7 +159,10 @@ impl Explanation {
                 value["rule"] = json!(rule);
                 value["plan"] = json!(plan);
                 match &self.grants {
-                    Some(Ok(grants)) => value["plan"]["filesystem"] = json!(grants),
+                    Some(Ok(resolved)) => {
+                        value["plan"]["filesystem"] = json!(resolved.grants);
+                        value["plan"]["skipped"] = json!(resolved.skipped);
+                    }
                     Some(Err(error)) => value["reason"] = json!(format!("sandbox: {error}")),
                     None => {}
                 }
@@ -216,7 +230,7 @@ const NOT_YET_ENFORCED: &[&str] = &[
     "landlock network and scopes",
 ];
 
-fn describe_plan(plan: &Plan, grants: Option<&Vec<PathGrant>>, line: &mut impl FnMut(String)) {
+fn describe_plan(plan: &Plan, resolved: Option<&ResolvedGrants>, line: &mut impl FnMut(String)) {
     line("plan:".to_owned());
     line(format!("  program:  {}", plan.program.display()));
     line(format!("  argv:     {:?}", plan.argv));
@@ -227,11 +241,22 @@ fn describe_plan(plan: &Plan, grants: Option<&Vec<PathGrant>>, line: &mut impl F
         line(format!("    {name}={value}"));
     }
     line("  landlock filesystem (everything else is denied):".to_owned());
-    let grants = grants.unwrap_or(&plan.filesystem);
+    let (grants, skipped) = match resolved {
+        Some(resolved) => (&resolved.grants, resolved.skipped.as_slice()),
+        None => (&plan.filesystem, &[][..]),
+    };
     for grant in grants {
         let access = grant.access.to_string();
         let path = grant.path.display().to_string();
-        line(format!("    {access:<10}  {path:<40}  {}", grant.origin));
+        let note = if skipped.contains(&grant.path) {
+            " (missing on this host: skipped)"
+        } else {
+            ""
+        };
+        line(format!(
+            "    {access:<10}  {path:<40}  {}{note}",
+            grant.origin
+        ));
     }
     line("  no_new_privs: yes".to_owned());
     line(format!(

@@ -1,0 +1,245 @@
+//! `sshgate explain`: the decision and the full plan, with nothing run.
+
+mod common;
+
+use std::fs;
+use std::process::{Command, Output};
+
+use common::gate::{Scenario, binary, stderr, stdout};
+
+const POLICY: &str = r#"
+description = "explain fixture"
+from = ["192.0.2.0/24"]
+keys = ["backup01"]
+log = "{log}"
+
+[sandbox]
+read = ["{dir}/data"]
+env = { LANG = "C.UTF-8" }
+
+[[allow]]
+name = "touch-marker"
+command = ["/usr/bin/touch", "{dir}/data/marker"]
+
+[[allow]]
+name = "disk-free"
+command = ["/usr/bin/df", "-h"]
+
+[[allow]]
+name = "gone"
+command = ["/usr/bin/ls"]
+[allow.sandbox]
+read = ["{dir}/missing"]
+"#;
+
+fn explain(scenario: &Scenario, args: &[&str]) -> Output {
+    Command::new(binary())
+        .arg("explain")
+        .arg("--policy")
+        .arg(&scenario.policy)
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+fn scenario() -> Scenario {
+    let scenario = Scenario::new(POLICY);
+    fs::create_dir(scenario.path("data")).unwrap();
+    scenario
+}
+
+#[test]
+fn an_allowed_request_prints_the_rule_and_the_whole_plan() {
+    let scenario = scenario();
+    let marker = scenario.path("data/marker");
+    let command = format!("touch {}", marker.display());
+    let output = explain(
+        &scenario,
+        &["--from", "192.0.2.10", "--key", "backup01", "--", &command],
+    );
+    let text = stdout(&output);
+    assert_eq!(output.status.code(), Some(0), "{text}{}", stderr(&output));
+    for expected in [
+        "decision: allow (rule \"touch-marker\")".to_owned(),
+        "  program:  /usr/bin/touch".to_owned(),
+        format!("  argv:     [\"/usr/bin/touch\", \"{}\"]", marker.display()),
+        "    LANG=C.UTF-8".to_owned(),
+        "    execute     /usr/bin/touch".to_owned(),
+        "    execute     /lib64/ld-linux-x86-64.so.2".to_owned(),
+        format!("    read        {}", scenario.path("data").display()),
+        "    read        /usr ".to_owned(),
+        "    read-write  /dev/null".to_owned(),
+    ] {
+        assert!(text.contains(&expected), "missing {expected:?} in:\n{text}");
+    }
+    assert!(!marker.exists(), "explain ran the command");
+    assert!(!scenario.log.exists(), "explain wrote an audit record");
+}
+
+#[test]
+fn a_denied_request_prints_the_reason_and_the_closest_rule() {
+    let scenario = scenario();
+    let output = explain(
+        &scenario,
+        &["--from", "192.0.2.10", "--key", "backup01", "--", "df -a"],
+    );
+    let text = stdout(&output);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(text.contains("decision: deny\n"), "{text}");
+    assert!(
+        text.contains("reason:   no rule allows \"df -a\"\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains("closest:  rule \"disk-free\" expects \"-h\" as argument 1, got \"-a\"\n"),
+        "{text}"
+    );
+}
+
+#[test]
+fn from_and_key_are_checked_like_forced_mode() {
+    let scenario = scenario();
+    let wrong_address = explain(
+        &scenario,
+        &["--from", "198.51.100.1", "--key", "backup01", "--", "df -h"],
+    );
+    assert!(
+        stdout(&wrong_address)
+            .contains("reason:   client address 198.51.100.1 is not in the profile's `from`")
+    );
+    assert_eq!(wrong_address.status.code(), Some(1));
+    let no_key = explain(&scenario, &["--from", "::ffff:192.0.2.9", "--", "df -h"]);
+    assert!(
+        stdout(&no_key)
+            .contains("the profile restricts `keys` but sshgate was started without --key")
+    );
+    assert_eq!(no_key.status.code(), Some(1));
+}
+
+#[test]
+fn a_missing_sandbox_path_is_a_denial_in_explain_too() {
+    let scenario = scenario();
+    let output = explain(
+        &scenario,
+        &["--from", "192.0.2.10", "--key", "backup01", "--", "ls"],
+    );
+    let text = stdout(&output);
+    assert_eq!(output.status.code(), Some(1), "{text}");
+    assert!(
+        text.contains("decision: deny (rule \"gone\" matched, but the sandbox cannot be built)"),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!("{}/missing", scenario.dir.path().display())),
+        "{text}"
+    );
+}
+
+#[test]
+fn json_output_is_one_object_with_the_same_content() {
+    let scenario = scenario();
+    let output = explain(
+        &scenario,
+        &[
+            "--json",
+            "--from",
+            "192.0.2.10",
+            "--key",
+            "backup01",
+            "--",
+            "df -h",
+        ],
+    );
+    assert_eq!(output.status.code(), Some(0));
+    let value: serde_json::Value = serde_json::from_slice(&output.stdout).expect("one JSON object");
+    assert_eq!(value["decision"], "allow");
+    assert_eq!(value["rule"], "disk-free");
+    assert_eq!(value["plan"]["program"], "/usr/bin/df");
+    assert_eq!(
+        value["plan"]["argv"],
+        serde_json::json!(["/usr/bin/df", "-h"])
+    );
+    assert_eq!(value["plan"]["env"]["LANG"], "C.UTF-8");
+    let grants = value["plan"]["filesystem"].as_array().unwrap();
+    assert!(grants.iter().any(|g| g["path"] == "/usr/bin/df"
+        && g["access"] == "execute"
+        && g["origin"] == "program"));
+    assert!(
+        grants
+            .iter()
+            .any(|g| g["access"] == "execute" && g["origin"] == "interpreter")
+    );
+
+    let denied = explain(
+        &scenario,
+        &[
+            "--json",
+            "--from",
+            "192.0.2.10",
+            "--key",
+            "backup01",
+            "--",
+            "sh -c id",
+        ],
+    );
+    assert_eq!(denied.status.code(), Some(1));
+    let value: serde_json::Value = serde_json::from_slice(&denied.stdout).unwrap();
+    assert_eq!(value["decision"], "deny");
+    assert_eq!(value["reason"], "no rule allows \"sh -c id\"");
+}
+
+#[test]
+fn a_broken_policy_is_reported_with_its_location() {
+    let scenario = scenario();
+    common::gate::write_private(
+        &scenario.policy,
+        "[[allow]]\nname = \"x\"\ncommand = [\"df\"]\n",
+    );
+    let output = explain(&scenario, &["--", "df"]);
+    assert_eq!(output.status.code(), Some(78));
+    assert_eq!(
+        stderr(&output),
+        format!(
+            "sshgate explain: {}:3:11: the program (first element of `command`): expected an absolute path, found \"df\"\n",
+            scenario.policy.display()
+        )
+    );
+}
+
+#[test]
+fn help_documents_exit_codes_and_the_environment() {
+    let output = Command::new(binary()).arg("--help").output().unwrap();
+    let text = stdout(&output);
+    assert_eq!(output.status.code(), Some(0));
+    for needle in [
+        "SSH_ORIGINAL_COMMAND",
+        "EXIT STATUS",
+        "77",
+        "78",
+        "71",
+        "74",
+        "--profile",
+        "--policy-dir",
+        "--key",
+        "explain",
+        "lint",
+    ] {
+        assert!(text.contains(needle), "--help lacks {needle:?}");
+    }
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    let output = Command::new(binary())
+        .args(["--profile", "a", "--policy", "/x"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let none = Command::new(binary()).output().unwrap();
+    assert_eq!(none.status.code(), Some(2));
+    assert!(
+        stderr(&none).contains("--profile or --policy"),
+        "{}",
+        stderr(&none)
+    );
+}

@@ -1,0 +1,114 @@
+//! `sshgate lint`: `file:line:col: severity: message` lines and the exit status.
+
+mod common;
+
+use std::process::{Command, Output};
+
+use common::gate::{Scenario, binary, stdout};
+
+fn lint(args: &[&std::ffi::OsStr]) -> Output {
+    Command::new(binary())
+        .arg("lint")
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+const FLAWED: &str = r#"log = "{dir}/no-such-dir/audit.log"
+[sandbox]
+read = ["{dir}/missing"]
+
+[[allow]]
+name = "any-ls"
+command = ["/usr/bin/ls"]
+trailing_args = true
+
+[[allow]]
+name = "ls-long"
+command = ["/usr/bin/ls", "-l"]
+
+[[allow]]
+name = "ghost"
+command = ["/usr/bin/no-such-program"]
+
+[[allow]]
+name = "as-postgres"
+command = ["/usr/bin/df"]
+[allow.sandbox]
+user = "postgres"
+"#;
+
+#[test]
+fn findings_are_located_and_classified() {
+    let scenario = Scenario::new(FLAWED);
+    let file = scenario.policy.display().to_string();
+    let dir = scenario.dir.path().display().to_string();
+    let output = lint(&[scenario.policy.as_os_str()]);
+    assert_eq!(
+        stdout(&output),
+        format!(
+            "{file}:1:7: warning: log directory {dir}/no-such-dir does not exist on this host\n\
+             {file}:3:9: warning: read path {dir}/missing does not exist on this host; requests that need it are denied\n\
+             {file}:10:1: error: rule \"ls-long\" is unreachable: rule \"any-ls\" (line 5) matches every command it matches\n\
+             {file}:16:11: warning: program /usr/bin/no-such-program does not exist on this host\n\
+             {file}:22:8: error: rule \"as-postgres\": sandbox key `user` is not yet supported by this version of sshgate; requests that use it are denied\n"
+        )
+    );
+    assert_eq!(output.status.code(), Some(1));
+}
+
+#[test]
+fn strict_turns_host_warnings_into_errors() {
+    let scenario = Scenario::new(
+        "[sandbox]\nread = [\"{dir}/missing\"]\n[[allow]]\nname = \"df\"\ncommand = [\"/usr/bin/df\"]\n",
+    );
+    let relaxed = lint(&[scenario.policy.as_os_str()]);
+    assert_eq!(relaxed.status.code(), Some(0), "{}", stdout(&relaxed));
+    assert!(stdout(&relaxed).contains(": warning: read path"));
+    let strict = lint(&["--strict".as_ref(), scenario.policy.as_os_str()]);
+    assert_eq!(strict.status.code(), Some(1));
+    assert!(stdout(&strict).contains(": error: read path"));
+}
+
+#[test]
+fn a_schema_error_is_one_located_line() {
+    let scenario =
+        Scenario::new("[[allow]]\nname = \"x\"\ncommand = [\"/usr/bin/ls\", { regex = \"[\" }]\n");
+    let output = lint(&[scenario.policy.as_os_str()]);
+    assert_eq!(
+        stdout(&output),
+        format!(
+            "{}:3:27: error: invalid regex \"[\": unclosed character class\n",
+            scenario.policy.display()
+        )
+    );
+    assert_eq!(output.status.code(), Some(1));
+}
+
+#[test]
+fn a_clean_policy_passes() {
+    let scenario = Scenario::new(
+        "log = \"{log}\"\n[[allow]]\nname = \"df\"\ncommand = [\"/usr/bin/df\", \"-h\"]\n",
+    );
+    let output = lint(&["--strict".as_ref(), scenario.policy.as_os_str()]);
+    assert_eq!(stdout(&output), "");
+    assert_eq!(output.status.code(), Some(0));
+}
+
+#[test]
+fn insecure_permissions_are_reported() {
+    use std::os::unix::fs::PermissionsExt;
+    let scenario = Scenario::new(
+        "log = \"{log}\"\n[[allow]]\nname = \"df\"\ncommand = [\"/usr/bin/df\", \"-h\"]\n",
+    );
+    std::fs::set_permissions(&scenario.policy, std::fs::Permissions::from_mode(0o666)).unwrap();
+    let output = lint(&["--strict".as_ref(), scenario.policy.as_os_str()]);
+    assert_eq!(
+        stdout(&output),
+        format!(
+            "{}: error: forced-command mode would refuse this file: the file is group-writable (mode 0666)\n",
+            scenario.policy.display()
+        )
+    );
+    assert_eq!(output.status.code(), Some(1));
+}
