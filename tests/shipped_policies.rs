@@ -30,7 +30,15 @@ fn every_shipped_policy_passes_lint() {
 }
 
 /// `(policy, --from, --key, command, expected rule or None for a denial)`.
-const CASES: &[(&str, Option<&str>, Option<&str>, &str, Option<&str>)] = &[
+type Case = (
+    &'static str,
+    Option<&'static str>,
+    Option<&'static str>,
+    &'static str,
+    Option<&'static str>,
+);
+
+const CASES: &[Case] = &[
     (
         "demo.toml",
         None,
