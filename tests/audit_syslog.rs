@@ -1,0 +1,79 @@
+//! Without `log`, records go to the system log at /dev/log. This file is
+//! its own test binary, so the temporary /dev/log it may create is not
+//! seen by other tests.
+
+mod common;
+
+use std::os::unix::net::UnixDatagram;
+use std::path::Path;
+use std::time::Duration;
+
+use common::gate::{Scenario, stderr, stdout};
+
+const POLICY: &str = "[[allow]]\nname = \"echo\"\ncommand = [\"/usr/bin/echo\", \"hello\"]\n";
+const DEV_LOG: &str = "/dev/log";
+
+/// Removes the socket this test bound at /dev/log, even if the test fails.
+struct TemporaryDevLog(UnixDatagram);
+
+impl Drop for TemporaryDevLog {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(DEV_LOG);
+    }
+}
+
+#[test]
+fn records_reach_the_system_log() {
+    let scenario = Scenario::new(POLICY);
+    if Path::new(DEV_LOG).exists() {
+        // A real syslog daemon owns /dev/log: we cannot read what it got,
+        // but the record must have been accepted, or the gate would deny.
+        let output = scenario.run(Some("echo hello"));
+        assert_eq!(stdout(&output), "hello\n", "stderr: {}", stderr(&output));
+        return;
+    }
+    if !nix::unistd::geteuid().is_root() {
+        // No syslog and no right to stand one up: the gate must refuse to
+        // run anything unrecorded, and say why.
+        let output = scenario.run(Some("echo hello"));
+        assert_eq!(output.status.code(), Some(74));
+        assert!(
+            stderr(&output).contains("cannot connect to system log /dev/log"),
+            "{}",
+            stderr(&output)
+        );
+        assert_eq!(stdout(&output), "");
+        return;
+    }
+    let socket = TemporaryDevLog(UnixDatagram::bind(DEV_LOG).expect("bind /dev/log"));
+    socket
+        .0
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+
+    let allowed = scenario.run(Some("echo hello"));
+    assert_eq!(stdout(&allowed), "hello\n", "stderr: {}", stderr(&allowed));
+    let denied = scenario.run(Some("cat /etc/shadow"));
+    assert_eq!(denied.status.code(), Some(77));
+
+    let mut buffer = vec![0u8; 65536];
+    let mut messages = Vec::new();
+    for _ in 0..2 {
+        let length = socket.0.recv(&mut buffer).expect("a syslog datagram");
+        messages.push(String::from_utf8_lossy(&buffer[..length]).into_owned());
+    }
+    // authpriv (10) * 8 + info (6) = 86 for an allow; + warning (4) = 84 for a denial.
+    assert!(messages[0].starts_with("<86>"), "{}", messages[0]);
+    assert!(messages[1].starts_with("<84>"), "{}", messages[1]);
+    for message in &messages {
+        let (tag, json) = message.split_once("]: ").expect("ident[pid]: message");
+        assert!(tag.contains(" sshgate["), "{message}");
+        let record: serde_json::Value =
+            serde_json::from_str(json).expect("the message is the JSON record");
+        assert!(
+            record["decision"] == "allow"
+                || record["reason"] == "no rule allows \"cat /etc/shadow\"",
+            "{record}"
+        );
+    }
+}
