@@ -1,1 +1,119 @@
-fn main() {}
+//! `cargo xtask`: the project's automation, in Rust so that CI and
+//! developers run exactly the same steps.
+//!
+//! Std only, by design: it has to build fast on a clean CI machine before
+//! anything else, and needs nothing a crate would add.
+
+mod ci;
+mod demo;
+mod deps;
+mod error;
+mod json;
+mod process;
+mod sshd;
+
+use std::env;
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use error::Error;
+
+const HELP: &str = "\
+usage: cargo xtask <task>
+
+tasks:
+  test   install missing system test tools (as root, with apt-get), then run
+         cargo fmt --check, cargo clippy -D warnings and cargo test for the
+         whole workspace, stopping at the first failure (this is what CI runs)
+  demo   build sshgate and show it behind a throwaway sshd: an allowed rsync
+         pull, two denials, and a pull the sandbox stops
+  help   show this help (also -h, --help)";
+
+/// A task from the command line.
+enum Task {
+    Test,
+    Demo,
+    Help,
+}
+
+/// Parses the arguments after `cargo xtask`.
+fn parse(args: &[String]) -> Result<Task, Error> {
+    if args.iter().any(|a| a == "-h" || a == "--help") {
+        return Ok(Task::Help);
+    }
+    let (task, rest) = args
+        .split_first()
+        .ok_or_else(|| Error::Usage("no task given".into()))?;
+    if let Some(extra) = rest.first() {
+        return Err(Error::Usage(format!("unexpected argument {extra:?}")));
+    }
+    match task.as_str() {
+        "test" => Ok(Task::Test),
+        "demo" => Ok(Task::Demo),
+        "help" => Ok(Task::Help),
+        other => Err(Error::Usage(format!("unknown task {other:?}"))),
+    }
+}
+
+fn main() -> ExitCode {
+    let args: Vec<String> = env::args().skip(1).collect();
+    let task = match parse(&args) {
+        Ok(task) => task,
+        Err(e) => {
+            eprintln!("xtask: {e}\n\n{HELP}");
+            return ExitCode::from(2);
+        }
+    };
+    let result = match task {
+        Task::Test => ci::run(),
+        Task::Demo => demo::run(),
+        Task::Help => {
+            println!("{HELP}");
+            Ok(())
+        }
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("xtask: error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// The cargo that runs us (`cargo xtask` sets `CARGO`), so nested builds use
+/// the same toolchain.
+fn cargo() -> OsString {
+    env::var_os("CARGO").unwrap_or_else(|| "cargo".into())
+}
+
+/// The workspace root: xtask always lives in `<root>/xtask`.
+fn workspace_root() -> PathBuf {
+    let manifest_dir = Path::new(env!("CARGO_MANIFEST_DIR"));
+    manifest_dir.parent().unwrap_or(manifest_dir).to_path_buf()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Task, parse};
+
+    fn args(list: &[&str]) -> Vec<String> {
+        list.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn parses_tasks_and_help() {
+        assert!(matches!(parse(&args(&["test"])), Ok(Task::Test)));
+        assert!(matches!(parse(&args(&["demo"])), Ok(Task::Demo)));
+        assert!(matches!(parse(&args(&["--help"])), Ok(Task::Help)));
+        assert!(matches!(parse(&args(&["demo", "-h"])), Ok(Task::Help)));
+    }
+
+    #[test]
+    fn rejects_unknown_and_extra_arguments() {
+        assert!(parse(&args(&[])).is_err());
+        assert!(parse(&args(&["deploy"])).is_err());
+        assert!(parse(&args(&["test", "now"])).is_err());
+    }
+}

@@ -1,0 +1,398 @@
+//! `cargo xtask demo`: sshgate behind a real sshd, narrated.
+//!
+//! Four requests show the three outcomes: an rsync pull the policy allows,
+//! two commands it denies, and an rsync pull it allows but Landlock stops
+//! because the path is outside the sandbox.
+
+use std::env;
+use std::fs::{self, DirBuilder, OpenOptions};
+use std::io::{self, Write};
+use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+use std::process::{self as std_process, Command, Output};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use crate::error::Error;
+use crate::process::{is_executable, quote, run_captured, run_inherited};
+use crate::sshd::Sshd;
+use crate::{cargo, deps, json, workspace_root};
+
+/// Exit status of sshgate for a denied request.
+const DENIED_EXIT: i32 = 77;
+/// What sshgate prints on stderr when it denies.
+const DENIED_PREFIX: &str = "sshgate: denied:";
+/// Upper bound for one demo request.
+const STEP_TIMEOUT: Duration = Duration::from_secs(120);
+/// The template policy, relative to the workspace root.
+const POLICY_TEMPLATE: &str = "policies/demo.toml";
+/// What the allowed pull fetches; the demo policy's `[sandbox] read`.
+const ALLOWED_TREE: &str = "/usr/share/doc/rsync/";
+
+/// What a step must show for the demo to count as working.
+enum Expect {
+    /// The gate lets rsync run and files arrive in this directory.
+    Pulled(PathBuf),
+    /// The gate refuses: exit 77 and a denial line.
+    Denied,
+    /// The gate lets the command run, and Landlock stops it.
+    Confined,
+}
+
+/// One narrated request.
+struct Step {
+    title: &'static str,
+    program: &'static str,
+    args: Vec<String>,
+    /// The command as printed, with `$SSH` for the long ssh invocation.
+    shown: String,
+    expect: Expect,
+}
+
+/// The demo's temp dir and sshd; dropping it stops sshd, then removes the
+/// dir, so cleanup happens on every exit path, panics included.
+struct Scratch {
+    dir: PathBuf,
+    sshd: Option<Sshd>,
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        // sshd first: it writes its log into the dir being removed.
+        drop(self.sshd.take());
+        match fs::remove_dir_all(&self.dir) {
+            Ok(()) => println!("\ncleaned up {}", self.dir.display()),
+            Err(e) => eprintln!("warning: cannot remove {}: {e}", self.dir.display()),
+        }
+    }
+}
+
+/// Runs the demo; fails if any step did not turn out as it should.
+pub fn run() -> Result<(), Error> {
+    deps::ensure()?;
+    let root = workspace_root();
+
+    let build = "cargo build -p sshgate";
+    println!("$ {build}");
+    run_inherited(
+        Command::new(cargo())
+            .args(["build", "-p", "sshgate"])
+            .current_dir(&root),
+        build,
+    )?;
+    let gate = target_dir(&root).join("debug").join("sshgate");
+    if !is_executable(&gate) {
+        return Err(Error::Setup(format!(
+            "{build} succeeded but {} is not there",
+            gate.display()
+        )));
+    }
+
+    let mut scratch = Scratch {
+        dir: private_temp_dir()?,
+        sshd: None,
+    };
+    let dir = scratch.dir.clone();
+    let audit_log = dir.join("audit.log");
+    let policy = dir.join("demo.toml");
+    write_policy(&root.join(POLICY_TEMPLATE), &policy, &audit_log)?;
+
+    let forced_command = format!(
+        "{} --policy {}",
+        quote(&gate.display().to_string()),
+        quote(&policy.display().to_string())
+    );
+    let sshd = scratch.sshd.insert(Sshd::start(&dir, &forced_command)?);
+
+    println!("\nsshgate demo in {}", dir.display());
+    println!(
+        "  policy:         {} (from {POLICY_TEMPLATE})",
+        policy.display()
+    );
+    println!("  audit log:      {}", audit_log.display());
+    println!("  forced command: {forced_command}");
+    println!("  SSH={}", quote(&sshd.ssh_command_line()));
+
+    let steps = steps(sshd, &dir);
+    let mut failures = Vec::new();
+    for (index, step) in steps.iter().enumerate() {
+        println!("\n==> {}. {}", index + 1, step.title);
+        println!("    $ {}", step.shown);
+        let offset = file_len(&audit_log);
+        let output = run_captured(
+            Command::new(step.program)
+                .args(&step.args)
+                .current_dir(&dir),
+            &step.shown,
+            STEP_TIMEOUT,
+        )?;
+        let records = new_lines(&audit_log, offset)?;
+        if let Some(failure) = narrate(step, &output, &records) {
+            println!("    UNEXPECTED: {failure}");
+            failures.push(format!("step {} ({}): {failure}", index + 1, step.title));
+        }
+    }
+
+    if failures.is_empty() {
+        println!("\nall {} steps behaved as expected", steps.len());
+        Ok(())
+    } else {
+        println!("\n--- sshd log ---\n{}", sshd.log());
+        Err(Error::DemoFailed { failures })
+    }
+}
+
+/// The four requests, in the order they tell the story.
+fn steps(sshd: &Sshd, dir: &Path) -> Vec<Step> {
+    let host = sshd.host();
+    let rsync = |title, remote: &str, local: PathBuf, expect| {
+        let source = format!("{host}:{remote}");
+        let dest = format!("{}/", local.display());
+        Step {
+            title,
+            program: "rsync",
+            shown: format!("rsync -a -e \"$SSH\" {} {}", quote(&source), quote(&dest)),
+            args: vec![
+                "-a".into(),
+                "-e".into(),
+                sshd.ssh_command_line(),
+                source,
+                dest,
+            ],
+            expect,
+        }
+    };
+    let ssh = |title, command: &str| {
+        let mut args = sshd.ssh_args();
+        args.extend(["-T".into(), "--".into(), host.to_string(), command.into()]);
+        Step {
+            title,
+            program: "ssh",
+            shown: format!("$SSH -T {host} {}", quote(command)),
+            args,
+            expect: Expect::Denied,
+        }
+    };
+    let pulled = dir.join("pulled");
+    vec![
+        rsync(
+            "allowed: pull the rsync docs (the policy's one rsync rule)",
+            ALLOWED_TREE,
+            pulled.clone(),
+            Expect::Pulled(pulled),
+        ),
+        ssh(
+            "denied: read /etc/shadow (no rule runs cat)",
+            "cat /etc/shadow",
+        ),
+        ssh("denied: a shell (no rule runs sh)", "sh"),
+        rsync(
+            "confined: pull /etc (the rule allows it, Landlock stops it)",
+            "/etc/",
+            dir.join("etc-copy"),
+            Expect::Confined,
+        ),
+    ]
+}
+
+/// Prints what happened and returns why it was not what `step` expects.
+fn narrate(step: &Step, output: &Output, records: &[String]) -> Option<String> {
+    let code = output.status.code();
+    match code {
+        Some(code) => println!("    exit code: {code}"),
+        None => println!("    exit: {}", output.status),
+    }
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let denial = stderr.lines().find(|l| l.starts_with(DENIED_PREFIX));
+    match denial {
+        Some(line) => println!("    {line}"),
+        None => println!("    (no denial from sshgate)"),
+    }
+    // The rest of stderr is the command's own complaints; a few lines tell
+    // the story (rsync's "Permission denied" for the confined pull).
+    let others: Vec<&str> = stderr
+        .lines()
+        .filter(|l| !l.starts_with(DENIED_PREFIX) && !l.trim().is_empty())
+        .collect();
+    for line in others.iter().take(6) {
+        println!("    stderr: {line}");
+    }
+    if others.len() > 6 {
+        println!("    stderr: ... ({} more lines)", others.len() - 6);
+    }
+    if records.is_empty() {
+        println!("    audit record: none");
+    }
+    for record in records {
+        println!("    audit record:\n{}", json::pretty(record, "      "));
+    }
+
+    let failure = match &step.expect {
+        Expect::Pulled(dest) => {
+            let files = count_files(dest);
+            println!("    pulled {files} files into {}", dest.display());
+            if !output.status.success() {
+                Some(format!("the pull failed (exit {code:?})"))
+            } else if denial.is_some() {
+                Some("sshgate denied an allowed pull".into())
+            } else if files == 0 {
+                Some("the pull succeeded but no files arrived".into())
+            } else {
+                None
+            }
+        }
+        Expect::Denied => match (denial, code) {
+            (None, _) => Some("no `sshgate: denied:` line: this was not a denial".into()),
+            (Some(_), Some(DENIED_EXIT)) => None,
+            (Some(_), _) => Some(format!("denied, but exit {code:?}, not {DENIED_EXIT}")),
+        },
+        Expect::Confined => {
+            if denial.is_some() {
+                Some("sshgate denied it; the rule should allow it and Landlock stop it".into())
+            } else if output.status.success() {
+                Some("the pull of /etc succeeded: the sandbox did not confine rsync".into())
+            } else if !stderr.contains("Permission denied") {
+                Some("rsync failed, but not with \"Permission denied\"".into())
+            } else {
+                None
+            }
+        }
+    };
+    // Every request is audited, whatever the outcome.
+    let failure = failure.or_else(|| {
+        records
+            .is_empty()
+            .then(|| "no audit record was written".to_string())
+    });
+    if failure.is_none() {
+        println!("    as expected");
+    }
+    failure
+}
+
+/// Where cargo puts build output, honouring the same variables cargo does.
+fn target_dir(root: &Path) -> PathBuf {
+    ["CARGO_TARGET_DIR", "CARGO_BUILD_TARGET_DIR"]
+        .iter()
+        .find_map(env::var_os)
+        .map(PathBuf::from)
+        // cargo resolves a relative target dir against its working directory,
+        // which for our build is the workspace root.
+        .map(|dir| {
+            if dir.is_absolute() {
+                dir
+            } else {
+                root.join(dir)
+            }
+        })
+        .unwrap_or_else(|| root.join("target"))
+}
+
+/// A fresh directory only we can enter: the gate refuses a policy whose
+/// directory others could write to.
+fn private_temp_dir() -> Result<PathBuf, Error> {
+    let base = env::temp_dir();
+    for attempt in 0..100u32 {
+        let nanos = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.subsec_nanos());
+        let dir = base.join(format!(
+            "sshgate-demo.{}.{nanos:x}{attempt}",
+            std_process::id()
+        ));
+        match DirBuilder::new().mode(0o700).create(&dir) {
+            Ok(()) => {
+                // Exact mode whatever the umask; canonical so that sshd and
+                // the policy get absolute, symlink-free paths.
+                fs::set_permissions(&dir, fs::Permissions::from_mode(0o700))
+                    .map_err(Error::io(format!("chmod {}", dir.display())))?;
+                return dir
+                    .canonicalize()
+                    .map_err(Error::io(format!("resolve {}", dir.display())));
+            }
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => continue,
+            Err(e) => return Err(Error::io(format!("create {}", dir.display()))(e)),
+        }
+    }
+    Err(Error::Setup(format!(
+        "cannot find a free name for a temp dir in {}",
+        base.display()
+    )))
+}
+
+/// Copies the template policy to `dest` (mode 0600) with its `log` pointed
+/// at `audit_log`.
+fn write_policy(template: &Path, dest: &Path, audit_log: &Path) -> Result<(), Error> {
+    let text =
+        fs::read_to_string(template).map_err(Error::io(format!("read {}", template.display())))?;
+    let log_line = format!("log = {}", toml_string(&audit_log.display().to_string()));
+    let mut replaced = false;
+    let mut policy = String::new();
+    for line in text.lines() {
+        let is_log = line
+            .split_once('=')
+            .is_some_and(|(key, _)| key.trim() == "log");
+        if is_log && !replaced {
+            policy.push_str(&log_line);
+            replaced = true;
+        } else {
+            policy.push_str(line);
+        }
+        policy.push('\n');
+    }
+    if !replaced {
+        return Err(Error::Setup(format!(
+            "{} has no `log = \"...\"` line to point at the demo's audit log",
+            template.display()
+        )));
+    }
+    let mut file = OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(dest)
+        .map_err(Error::io(format!("create {}", dest.display())))?;
+    file.write_all(policy.as_bytes())
+        .map_err(Error::io(format!("write {}", dest.display())))
+}
+
+/// A TOML basic string.
+fn toml_string(value: &str) -> String {
+    format!("\"{}\"", value.replace('\\', "\\\\").replace('"', "\\\""))
+}
+
+fn file_len(path: &Path) -> u64 {
+    fs::metadata(path).map_or(0, |m| m.len())
+}
+
+/// The complete lines appended to `path` after byte `offset`.
+fn new_lines(path: &Path, offset: u64) -> Result<Vec<String>, Error> {
+    let bytes = match fs::read(path) {
+        Ok(bytes) => bytes,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(Error::io(format!("read {}", path.display()))(e)),
+    };
+    let start = usize::try_from(offset)
+        .unwrap_or(usize::MAX)
+        .min(bytes.len());
+    Ok(String::from_utf8_lossy(&bytes[start..])
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(str::to_string)
+        .collect())
+}
+
+/// Counts everything but directories under `dir` (files and symlinks, as
+/// `rsync -a` copies both).
+fn count_files(dir: &Path) -> usize {
+    let Ok(entries) = fs::read_dir(dir) else {
+        return 0;
+    };
+    entries
+        .flatten()
+        .map(|entry| match entry.file_type() {
+            Ok(kind) if kind.is_dir() => count_files(&entry.path()),
+            Ok(_) => 1,
+            Err(_) => 0,
+        })
+        .sum()
+}
