@@ -6,7 +6,7 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use crate::audit::{self, Applied, EscapedCommand, LandlockStatus, Record, Sink, Target};
+use crate::audit::{Applied, EscapedCommand, LandlockStatus, Outcome, Record, Sink, Target};
 use crate::decide::{Decision, Plan, decide};
 use crate::exec;
 use crate::exit;
@@ -143,7 +143,7 @@ fn gate(source: &PolicySource, key: Option<String>) -> Result<std::convert::Infa
         }
     };
     let record = Record {
-        decision: audit::Outcome::Allow,
+        decision: Outcome::Allow,
         rule: Some(rule),
         exec: Some(plan.program.clone()),
         applied,
@@ -183,7 +183,7 @@ fn request_record(source: &PolicySource, request: &Request) -> Record {
         user: Some(request.user.name.clone()),
         uid: Some(request.user.uid),
         command: EscapedCommand::new(request.command.raw()),
-        ..Record::deny(String::new())
+        ..Record::new(Outcome::Deny)
     }
 }
 
@@ -207,7 +207,7 @@ fn record_without_policy(
                 .as_deref()
                 .map(std::os::unix::ffi::OsStrExt::as_bytes),
         ),
-        ..Record::deny(String::new())
+        ..Record::new(Outcome::Deny)
     });
     let record = Record {
         reason: Some(denial.reason.clone()),

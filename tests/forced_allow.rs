@@ -80,6 +80,7 @@ fn an_allowed_request_is_recorded_before_the_exec() {
     let record = &records[0];
     assert_eq!(record["decision"], "allow");
     assert_eq!(record["rule"], "touch-marker");
+    assert_eq!(record["reason"], serde_json::Value::Null);
     assert_eq!(record["exec"], "/usr/bin/touch");
     assert_eq!(record["client_address"], "192.0.2.10");
     assert_eq!(record["client_port"], 50022);

@@ -133,7 +133,7 @@ impl Record {
     pub fn deny(reason: impl Into<String>) -> Record {
         Record {
             reason: Some(reason.into()),
-            ..Record::blank(Outcome::Deny)
+            ..Record::new(Outcome::Deny)
         }
     }
 
@@ -144,11 +144,13 @@ impl Record {
             rule: Some(rule.into()),
             exec: Some(exec.into()),
             applied,
-            ..Record::blank(Outcome::Allow)
+            ..Record::new(Outcome::Allow)
         }
     }
 
-    fn blank(decision: Outcome) -> Record {
+    /// A record stamped now with only the decision filled in; the caller
+    /// adds what it knows with struct update syntax.
+    pub fn new(decision: Outcome) -> Record {
         Record {
             time: SystemTime::now(),
             profile: None,
