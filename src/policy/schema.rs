@@ -166,34 +166,31 @@ impl EnvName {
     }
 }
 
-fn is_plain_name(text: &str) -> bool {
-    !text.is_empty()
+/// Reads a name of letters, digits and `- _ . @ :`, so that names stay
+/// greppable in the audit log; `kind` says what the name is for errors.
+fn plain_name<'de, D: Deserializer<'de>>(deserializer: D, kind: &str) -> Result<String, D::Error> {
+    let text = String::deserialize(deserializer)?;
+    let valid = !text.is_empty()
         && text
             .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | '@' | ':'))
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | '@' | ':'));
+    if !valid {
+        return Err(serde::de::Error::custom(format!(
+            "{kind} name {text:?} must be non-empty and use only letters, digits and - _ . @ :"
+        )));
+    }
+    Ok(text)
 }
 
 impl<'de> Deserialize<'de> for RuleName {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let text = String::deserialize(deserializer)?;
-        if !is_plain_name(&text) {
-            return Err(serde::de::Error::custom(format!(
-                "rule name {text:?} must be non-empty and use only letters, digits and - _ . @ :"
-            )));
-        }
-        Ok(Self(text))
+        plain_name(deserializer, "rule").map(Self)
     }
 }
 
 impl<'de> Deserialize<'de> for KeyName {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let text = String::deserialize(deserializer)?;
-        if !is_plain_name(&text) {
-            return Err(serde::de::Error::custom(format!(
-                "key name {text:?} must be non-empty and use only letters, digits and - _ . @ :"
-            )));
-        }
-        Ok(Self(text))
+        plain_name(deserializer, "key").map(Self)
     }
 }
 
