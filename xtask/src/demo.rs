@@ -15,7 +15,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use crate::error::Error;
 use crate::process::{is_executable, quote, run_captured, run_inherited};
 use crate::sshd::Sshd;
-use crate::{cargo, deps, json, workspace_root};
+use crate::{cargo, deps, workspace_root};
 
 /// Exit status of sshgate for a denied request.
 const DENIED_EXIT: i32 = 77;
@@ -223,7 +223,7 @@ fn narrate(step: &Step, output: &Output, records: &[String]) -> Option<String> {
         println!("    audit record: none");
     }
     for record in records {
-        println!("    audit record:\n{}", json::pretty(record, "      "));
+        println!("    audit record:\n{}", indent_json(record, "      "));
     }
 
     let failure = match &step.expect {
@@ -395,4 +395,17 @@ fn count_files(dir: &Path) -> usize {
             Err(_) => 0,
         })
         .sum()
+}
+
+/// Pretty-prints one audit line for reading, each line prefixed by
+/// `margin`; a line that is not JSON is shown as it is.
+fn indent_json(line: &str, margin: &str) -> String {
+    let pretty = serde_json::from_str::<serde_json::Value>(line)
+        .and_then(|value| serde_json::to_string_pretty(&value))
+        .unwrap_or_else(|_| line.to_owned());
+    pretty
+        .lines()
+        .map(|text| format!("{margin}{text}"))
+        .collect::<Vec<_>>()
+        .join("\n")
 }

@@ -8,7 +8,6 @@ mod ci;
 mod demo;
 mod deps;
 mod error;
-mod json;
 mod process;
 mod sshd;
 
