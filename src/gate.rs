@@ -191,6 +191,27 @@ fn write_record(sink: &mut Sink, record: &Record) -> Result<(), String> {
     sink.write(record).map_err(|error| error.to_string())
 }
 
+/// Records, in the system log, a forced-command invocation whose own
+/// command line (in authorized_keys or sshd_config) is malformed, so that
+/// even that request leaves a record. Returns the logging error, if any.
+pub fn record_malformed_invocation(problem: &str) -> Result<(), String> {
+    let command = std::env::var_os("SSH_ORIGINAL_COMMAND");
+    let record = Record {
+        command: EscapedCommand::new(
+            command
+                .as_deref()
+                .map(std::os::unix::ffi::OsStrExt::as_bytes),
+        ),
+        reason: Some(format!(
+            "sshgate's own command line is malformed: {problem}"
+        )),
+        ..Record::new(Outcome::Deny)
+    };
+    Sink::open(&Target::Syslog)
+        .and_then(|mut sink| sink.write(&record))
+        .map_err(|error| error.to_string())
+}
+
 /// Records a denial that happened before the policy (and so its `log`) was
 /// known, in the system log. If even that fails, the denial says so.
 fn record_without_policy(

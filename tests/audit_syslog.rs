@@ -56,24 +56,43 @@ fn records_reach_the_system_log() {
     let denied = scenario.run(Some("cat /etc/shadow"));
     assert_eq!(denied.status.code(), Some(77));
 
+    // A broken authorized_keys line is still a request that gets recorded.
+    let malformed = std::process::Command::new(common::gate::binary())
+        .args(["--polcy", "/etc/sshgate/x.toml"])
+        .env_clear()
+        .env("SSH_CONNECTION", "192.0.2.10 50022 192.0.2.1 22")
+        .env("SSH_ORIGINAL_COMMAND", "echo hello")
+        .output()
+        .unwrap();
+    assert_eq!(malformed.status.code(), Some(2));
+
     let mut buffer = vec![0u8; 65536];
     let mut messages = Vec::new();
-    for _ in 0..2 {
+    for _ in 0..3 {
         let length = socket.0.recv(&mut buffer).expect("a syslog datagram");
         messages.push(String::from_utf8_lossy(&buffer[..length]).into_owned());
     }
     // authpriv (10) * 8 + info (6) = 86 for an allow; + warning (4) = 84 for a denial.
     assert!(messages[0].starts_with("<86>"), "{}", messages[0]);
     assert!(messages[1].starts_with("<84>"), "{}", messages[1]);
+    assert!(messages[2].starts_with("<84>"), "{}", messages[2]);
+    assert!(
+        messages[2].contains(
+            "\"reason\":\"sshgate's own command line is malformed: unexpected argument found\""
+        ),
+        "{}",
+        messages[2]
+    );
+    let mut records = Vec::new();
     for message in &messages {
         let (tag, json) = message.split_once("]: ").expect("ident[pid]: message");
         assert!(tag.contains(" sshgate["), "{message}");
         let record: serde_json::Value =
             serde_json::from_str(json).expect("the message is the JSON record");
-        assert!(
-            record["decision"] == "allow"
-                || record["reason"] == "no rule allows \"cat /etc/shadow\"",
-            "{record}"
-        );
+        records.push(record);
     }
+    assert_eq!(records[0]["decision"], "allow");
+    assert_eq!(records[0]["command"], "echo hello");
+    assert_eq!(records[1]["reason"], "no rule allows \"cat /etc/shadow\"");
+    assert_eq!(records[2]["command"], "echo hello");
 }

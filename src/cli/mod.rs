@@ -129,20 +129,32 @@ impl PolicyArgs {
     }
 }
 
+/// Whether sshd started us, so that even a broken invocation is a request
+/// that must be recorded.
+fn invoked_by_sshd() -> bool {
+    ["SSH_CONNECTION", "SSH_CLIENT", "SSH_ORIGINAL_COMMAND"]
+        .iter()
+        .any(|name| std::env::var_os(name).is_some())
+}
+
 /// Parses the command line and runs the requested mode.
 pub fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(error) => {
-            let code = if error.use_stderr() {
-                exit::USAGE
-            } else {
-                exit::OK
-            };
             // Printing can only fail if stderr is gone, and then there is
             // nobody left to tell.
             let _ = error.print();
-            return ExitCode::from(code);
+            if !error.use_stderr() {
+                return ExitCode::from(exit::OK);
+            }
+            if invoked_by_sshd() {
+                let problem = error.kind().to_string();
+                if let Err(log_error) = gate::record_malformed_invocation(&problem) {
+                    eprintln!("sshgate: denied: {log_error}");
+                }
+            }
+            return ExitCode::from(exit::USAGE);
         }
     };
     match cli.command {
