@@ -29,9 +29,10 @@ denied, is recorded once, before the exec or the denial.";
 
 const AFTER_LONG_HELP: &str = "\
 WIRING:
-    authorized_keys (one line):
-        restrict,command=\"/usr/local/bin/sshgate --profile backup --key backup01\" ssh-ed25519 AAAA...
+    In authorized_keys, one line per key (`--key` names it for the profile's `keys`):
+        restrict,command=\"/usr/local/bin/sshgate --profile backup --key b01\" ssh-ed25519 AAAA...
     For a root key, also set `PermitRootLogin forced-commands-only` in sshd_config.
+    Or, in sshd_config: ForceCommand /usr/local/bin/sshgate --profile backup
 
 ENVIRONMENT (set by sshd):
     SSH_ORIGINAL_COMMAND   the client's command; unset for an interactive login (denied)
@@ -56,7 +57,8 @@ EXIT STATUS:
     lint:    0 no errors, 1 errors found, 2 usage
 
 EXAMPLES:
-    sshgate explain --profile backup --from 192.0.2.10 -- 'rsync --server --sender -logDtpre.iLsfxCIvu . /srv/'
+    sshgate explain --profile backup --from 192.0.2.10 -- 'df -h'
+    sshgate explain --profile backup --json -- 'rsync --server --sender -e.LsfxC . /srv/'
     sshgate lint --strict /etc/sshgate
 ";
 
