@@ -33,6 +33,24 @@ pub enum SandboxError {
         /// What `open(2)` reported.
         source: io::Error,
     },
+    /// A policy grant path goes through a symlink that someone other than
+    /// root could have planted, so following it could widen the sandbox.
+    UntrustedSymlink {
+        /// The grant path as the policy wrote it.
+        path: PathBuf,
+        /// The symlink found on the way.
+        link: PathBuf,
+        /// Why the symlink is not trusted.
+        why: String,
+    },
+    /// An `exec` grant lies beneath a `write` grant: the command could
+    /// replace what it is allowed to execute.
+    ExecBeneathWrite {
+        /// The executable path.
+        exec: PathBuf,
+        /// The writable path above it.
+        write: PathBuf,
+    },
     /// The interpreters the program needs could not be determined.
     Interpreter(InterpreterError),
     /// `setrlimit(RLIMIT_CORE, 0)` failed.
@@ -64,6 +82,18 @@ impl Display for SandboxError {
             Self::OpenPath { path, source } => {
                 write!(f, "cannot open sandbox path {}: {source}", path.display())
             }
+            Self::UntrustedSymlink { path, link, why } => write!(
+                f,
+                "sandbox path {} goes through symlink {}, which {why}; write the real path",
+                path.display(),
+                link.display()
+            ),
+            Self::ExecBeneathWrite { exec, write } => write!(
+                f,
+                "executable {} is beneath writable {}: the command could replace what it may execute",
+                exec.display(),
+                write.display()
+            ),
             Self::Interpreter(e) => write!(f, "cannot determine the program's interpreters: {e}"),
             Self::CoreLimit(e) => write!(f, "cannot set RLIMIT_CORE to 0: {e}"),
             Self::Chdir { path, source } => {
@@ -85,7 +115,11 @@ impl std::error::Error for SandboxError {
             Self::Interpreter(e) => Some(e),
             Self::CoreLimit(e) | Self::NoNewPrivs(e) | Self::Chdir { source: e, .. } => Some(e),
             Self::Landlock(e) => Some(e),
-            Self::RelativePath { .. } | Self::MissingPath { .. } | Self::NoNewPrivsNotSet => None,
+            Self::RelativePath { .. }
+            | Self::MissingPath { .. }
+            | Self::UntrustedSymlink { .. }
+            | Self::ExecBeneathWrite { .. }
+            | Self::NoNewPrivsNotSet => None,
         }
     }
 }
