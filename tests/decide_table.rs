@@ -297,3 +297,29 @@ fn default_chdir_is_the_users_home() {
     };
     assert_eq!(plan.chdir, PathBuf::from("/home/backup"));
 }
+
+#[test]
+fn origin_is_checked_before_the_command_is_parsed() {
+    let outcome = outcome(Some("ls; id"), Some("198.51.100.7"), OK_KEY);
+    assert_eq!(
+        outcome,
+        Err("client address 198.51.100.7 is not in the profile's `from`".to_owned())
+    );
+    assert_eq!(
+        outcome(None, OK_FROM, Some("laptop")),
+        Err("key \"laptop\" is not in the profile's `keys`".to_owned())
+    );
+}
+
+#[test]
+fn a_long_command_is_quoted_only_in_part() {
+    let long = format!("cat {}", "a".repeat(70_000));
+    let reason = outcome(Some(&long[..60_000]), OK_FROM, OK_KEY).unwrap_err();
+    assert_eq!(
+        reason,
+        format!(
+            "no rule allows \"cat {}... (60000 bytes)\"",
+            "a".repeat(196)
+        )
+    );
+}

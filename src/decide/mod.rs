@@ -62,8 +62,13 @@ impl Decision {
 }
 
 /// Decides `request` under `policy`: the profile's `from` and `keys` first,
-/// then the first matching rule.
+/// then the command line, then the first matching rule.
 pub fn decide(policy: &Policy, request: &Request) -> Decision {
+    // Who is asking comes first: a client the profile does not know learns
+    // nothing about how its command would have been parsed.
+    if let Some(reason) = check_origin(policy, request) {
+        return Decision::deny(reason);
+    }
     let (raw, argv) = match &request.command {
         CommandLine::Missing => return Decision::deny(DenyReason::NoCommand),
         CommandLine::Refused { error, .. } => {
@@ -71,9 +76,6 @@ pub fn decide(policy: &Policy, request: &Request) -> Decision {
         }
         CommandLine::Words { raw, argv } => (raw, argv),
     };
-    if let Some(reason) = check_origin(policy, request) {
-        return Decision::deny(reason);
-    }
     let mut closest: Option<(usize, NearMiss)> = None;
     for rule in &policy.allow {
         let rule = rule.get_ref();

@@ -6,6 +6,9 @@ use std::net::IpAddr;
 use crate::audit::escape_control;
 use crate::request::TokenizeError;
 
+/// How much of the command a no-match reason quotes.
+pub const QUOTED_COMMAND_MAX_CHARS: usize = 200;
+
 /// The reason for a denial. Its `Display` is the text after `sshgate: denied: `.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum DenyReason {
@@ -36,11 +39,17 @@ pub enum DenyReason {
 }
 
 impl DenyReason {
-    /// A no-match denial for the command `raw`.
+    /// A no-match denial for the command `raw`, quoted escaped and cut to
+    /// [`QUOTED_COMMAND_MAX_CHARS`]: the reason goes to the client and into
+    /// the audit record next to the (separately capped) command, and a
+    /// 64 KiB command must not make the record too large to log.
     pub fn no_matching_rule(raw: &[u8]) -> Self {
-        Self::NoMatchingRule {
-            command: escape_control(raw),
-        }
+        let escaped = escape_control(raw);
+        let command = match escaped.char_indices().nth(QUOTED_COMMAND_MAX_CHARS) {
+            None => escaped,
+            Some((cut, _)) => format!("{}... ({} bytes)", &escaped[..cut], raw.len()),
+        };
+        Self::NoMatchingRule { command }
     }
 }
 

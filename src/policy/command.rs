@@ -40,19 +40,14 @@ pub struct AnchoredRegex {
 
 impl AnchoredRegex {
     /// Compiles `source` anchored at both ends.
+    ///
+    /// `source` is first compiled on its own: wrapping an unbalanced
+    /// pattern such as `a)|(.*` would otherwise produce `^(?:a)|(.*)$`, a
+    /// valid regex whose second branch escapes the anchors.
     pub fn new(source: &str) -> Result<Self, String> {
-        let compiled = Regex::new(&format!("^(?:{source})$")).map_err(|error| {
-            // The regex crate draws a multi-line caret diagram; a lint line
-            // wants only its last line, which names the problem.
-            let text = error.to_string();
-            let problem = text
-                .lines()
-                .last()
-                .unwrap_or(&text)
-                .trim_start_matches("error: ")
-                .to_owned();
-            format!("invalid regex {source:?}: {problem}")
-        })?;
+        Regex::new(source).map_err(|error| invalid(source, &error))?;
+        let compiled =
+            Regex::new(&format!("^(?:{source})$")).map_err(|error| invalid(source, &error))?;
         Ok(Self {
             source: source.to_owned(),
             compiled,
@@ -70,6 +65,18 @@ impl AnchoredRegex {
     }
 }
 
+/// One line naming what is wrong with a regex: the regex crate draws a
+/// multi-line caret diagram, of which a lint line wants only the last line.
+fn invalid(source: &str, error: &regex::Error) -> String {
+    let text = error.to_string();
+    let problem = text
+        .lines()
+        .last()
+        .unwrap_or(&text)
+        .trim_start_matches("error: ");
+    format!("invalid regex {source:?}: {problem}")
+}
+
 impl ArgPattern {
     /// Whether `argument` satisfies this pattern.
     pub fn matches(&self, argument: &str) -> bool {
@@ -79,9 +86,9 @@ impl ArgPattern {
         }
     }
 
-    /// Whether every argument this pattern accepts is also accepted by `other`'s
-    /// superset `self`; used by lint to find shadowed rules. Conservative: it
-    /// answers `false` when it cannot tell.
+    /// Whether `self` accepts every argument that `other` accepts, so that a
+    /// rule using `self` here shadows one using `other`; used by lint.
+    /// Conservative: `false` when it cannot tell.
     pub fn covers(&self, other: &ArgPattern) -> bool {
         match (self, other) {
             (Self::Literal(a), Self::Literal(b)) => a == b,
