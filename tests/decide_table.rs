@@ -300,9 +300,8 @@ fn default_chdir_is_the_users_home() {
 
 #[test]
 fn origin_is_checked_before_the_command_is_parsed() {
-    let outcome = outcome(Some("ls; id"), Some("198.51.100.7"), OK_KEY);
     assert_eq!(
-        outcome,
+        outcome(Some("ls; id"), Some("198.51.100.7"), OK_KEY),
         Err("client address 198.51.100.7 is not in the profile's `from`".to_owned())
     );
     assert_eq!(
