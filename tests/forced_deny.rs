@@ -338,3 +338,16 @@ fn an_audit_log_symlink_is_never_followed() {
         "the symlink target was written"
     );
 }
+
+#[test]
+fn a_fifo_at_the_policy_path_is_refused_without_hanging() {
+    let scenario = scenario();
+    let fifo = scenario.path("fifo.toml");
+    nix::unistd::mkfifo(&fifo, nix::sys::stat::Mode::from_bits_truncate(0o600)).unwrap();
+    // Without O_NONBLOCK this open would wait forever for a writer.
+    let output = forced(&fifo, Some("df -h")).output().unwrap();
+    assert_config_denial(
+        &output,
+        &format!("policy {}: insecure policy: not a regular file", fifo.display()),
+    );
+}

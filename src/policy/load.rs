@@ -51,10 +51,32 @@ pub fn load_trusted(path: &Path, invoking_uid: u32) -> Result<LoadedPolicy, Poli
     check_parent_directories(path, &canonical, invoking_uid)?;
     // The parents are trusted now, so the file cannot be swapped after the
     // check; O_NOFOLLOW makes sure we open the file that canonicalize saw.
+    let (file, metadata) = open_regular_file(path, &canonical, libc::O_NOFOLLOW)?;
+    if let Some(why) = untrusted_because(&metadata, invoking_uid, false) {
+        return Err(PolicyError::new(path, PolicyErrorKind::Insecure(why)));
+    }
+    read_and_parse(path, file)
+}
+
+/// Reads and parses `path` without the ownership checks; for `lint`, which
+/// reviews files that are not yet installed.
+pub fn load_untrusted(path: &Path) -> Result<LoadedPolicy, PolicyError> {
+    let (file, _) = open_regular_file(path, path, 0)?;
+    read_and_parse(path, file)
+}
+
+/// Opens `target` (reported as `path`) for reading, refusing anything but a
+/// regular file. O_NONBLOCK keeps a FIFO planted at the path from hanging
+/// the gate (or lint) forever.
+fn open_regular_file(
+    path: &Path,
+    target: &Path,
+    extra_flags: libc::c_int,
+) -> Result<(File, fs::Metadata), PolicyError> {
     let file = OpenOptions::new()
         .read(true)
-        .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC)
-        .open(&canonical)
+        .custom_flags(libc::O_CLOEXEC | libc::O_NONBLOCK | extra_flags)
+        .open(target)
         .map_err(|e| PolicyError::new(path, PolicyErrorKind::Io(e)))?;
     let metadata = file
         .metadata()
@@ -65,17 +87,7 @@ pub fn load_trusted(path: &Path, invoking_uid: u32) -> Result<LoadedPolicy, Poli
             PolicyErrorKind::Insecure("not a regular file".to_owned()),
         ));
     }
-    if let Some(why) = untrusted_because(&metadata, invoking_uid, false) {
-        return Err(PolicyError::new(path, PolicyErrorKind::Insecure(why)));
-    }
-    read_and_parse(path, file)
-}
-
-/// Reads and parses `path` without the ownership checks; for `lint`, which
-/// reviews files that are not yet installed.
-pub fn load_untrusted(path: &Path) -> Result<LoadedPolicy, PolicyError> {
-    let file = File::open(path).map_err(|e| PolicyError::new(path, PolicyErrorKind::Io(e)))?;
-    read_and_parse(path, file)
+    Ok((file, metadata))
 }
 
 /// The reason the file or directory described by `metadata` is not trusted, if any.
