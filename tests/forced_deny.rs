@@ -348,6 +348,30 @@ fn a_fifo_at_the_policy_path_is_refused_without_hanging() {
     let output = forced(&fifo, Some("df -h")).output().unwrap();
     assert_config_denial(
         &output,
-        &format!("policy {}: insecure policy: not a regular file", fifo.display()),
+        &format!(
+            "policy {}: insecure policy: not a regular file",
+            fifo.display()
+        ),
+    );
+}
+
+#[test]
+fn an_audit_log_behind_a_symlinked_directory_is_refused() {
+    let scenario = Scenario::new(
+        "log = \"{dir}/logs/audit.log\"\n[[allow]]\nname = \"df\"\ncommand = [\"/usr/bin/df\", \"-h\"]\n",
+    );
+    let elsewhere = scenario.path("elsewhere");
+    fs::create_dir(&elsewhere).unwrap();
+    std::os::unix::fs::symlink(&elsewhere, scenario.path("logs")).unwrap();
+    let output = scenario.run(Some("df -h"));
+    assert_eq!(output.status.code(), Some(74), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("the log path is a symlink, which is never followed"),
+        "{}",
+        stderr(&output)
+    );
+    assert!(
+        !elsewhere.join("audit.log").exists(),
+        "the record went through the symlink"
     );
 }

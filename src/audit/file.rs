@@ -2,8 +2,9 @@
 //!
 //! The file is opened before the sandbox is applied and written after it, so
 //! everything about the path is settled at open time:
-//! - `O_NOFOLLOW`: a symlink planted at the final component is refused
-//!   (`ELOOP`) instead of redirecting records, possibly as root, elsewhere;
+//! - `RESOLVE_NO_SYMLINKS` (openat2) and `O_NOFOLLOW`: a symlink planted
+//!   at any component of the path is refused (`ELOOP`) instead of
+//!   redirecting records, possibly as root, elsewhere;
 //! - `O_NONBLOCK`: a FIFO planted at the path makes the open fail (`ENXIO`)
 //!   or is refused by the fstat check, and can never block the gate;
 //! - `O_APPEND`: each record is one `write(2)` of a whole line, which the
@@ -11,9 +12,12 @@
 //!   interleave their lines;
 //! - `O_CLOEXEC` (always set by std): the command never inherits the log.
 
-use std::fs::{File, OpenOptions, Permissions};
+use std::fs::{File, Permissions};
 use std::io::{self, Write};
-use std::os::unix::fs::{FileTypeExt, OpenOptionsExt, PermissionsExt};
+use std::os::unix::fs::{FileTypeExt, PermissionsExt};
+
+use nix::fcntl::{AT_FDCWD, OFlag, OpenHow, ResolveFlag, openat2};
+use nix::sys::stat::Mode;
 use std::path::{Path, PathBuf};
 
 use super::error::AuditError;
@@ -47,7 +51,7 @@ impl FileSink {
             source,
         };
         for _ in 0..OPEN_ATTEMPTS {
-            match options(true).open(path) {
+            match open_append(path, true) {
                 Ok(file) => {
                     file.set_permissions(Permissions::from_mode(LOG_MODE))
                         .map_err(|source| AuditError::Chmod {
@@ -60,7 +64,7 @@ impl FileSink {
                 Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {}
                 Err(e) => return Err(open_error(e)),
             }
-            match options(false).open(path) {
+            match open_append(path, false) {
                 Ok(file) => return FileSink::checked(path, file),
                 // Removed since the create attempt: try creating again.
                 Err(e) if e.kind() == io::ErrorKind::NotFound => {}
@@ -137,18 +141,28 @@ impl FileSink {
     }
 }
 
-/// `O_WRONLY | O_APPEND | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC`, plus
-/// `O_CREAT | O_EXCL` with mode 0600 when `create` is set.
-fn options(create: bool) -> OpenOptions {
-    let mut options = OpenOptions::new();
-    options
-        .append(true)
-        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
-        .mode(LOG_MODE);
-    if create {
-        options.create_new(true);
-    }
-    options
+/// Opens `path` with `O_WRONLY | O_APPEND | O_NOFOLLOW | O_NONBLOCK |
+/// O_CLOEXEC`, plus `O_CREAT | O_EXCL` with mode 0600 when `create` is set.
+///
+/// `openat2(RESOLVE_NO_SYMLINKS)` refuses a symlink in *any* component, not
+/// just the last one that `O_NOFOLLOW` covers: a symlinked directory on the
+/// way could otherwise send a root gate's appends anywhere.
+fn open_append(path: &Path, create: bool) -> io::Result<File> {
+    let flags = OFlag::O_WRONLY
+        | OFlag::O_APPEND
+        | OFlag::O_NOFOLLOW
+        | OFlag::O_NONBLOCK
+        | OFlag::O_CLOEXEC;
+    let how = OpenHow::new().resolve(ResolveFlag::RESOLVE_NO_SYMLINKS);
+    // openat2 insists on a zero mode unless it may create the file.
+    let how = if create {
+        how.flags(flags | OFlag::O_CREAT | OFlag::O_EXCL)
+            .mode(Mode::from_bits_truncate(LOG_MODE))
+    } else {
+        how.flags(flags)
+    };
+    let fd = openat2(AT_FDCWD, path, how).map_err(io::Error::from)?;
+    Ok(File::from(fd))
 }
 
 #[cfg(test)]
@@ -156,8 +170,8 @@ mod tests {
     use super::*;
     use crate::audit::{EscapedCommand, Record, Sink, Target};
     use nix::sys::stat::{Mode, umask};
-    use std::fs;
-    use std::os::unix::fs::symlink;
+    use std::fs::{self, OpenOptions};
+    use std::os::unix::fs::{OpenOptionsExt, symlink};
     use std::process::Command;
 
     fn mode(path: &Path) -> u32 {
