@@ -8,8 +8,9 @@ use std::path::PathBuf;
 
 use nix::errno::Errno;
 
-use super::filesystem::LandlockError;
+use super::capabilities::CapabilityError;
 use super::interpreter::InterpreterError;
+use super::landlock::LandlockError;
 
 /// Why a plan could not be resolved or applied. Any of these means the
 /// command must not be executed.
@@ -53,6 +54,9 @@ pub enum SandboxError {
     },
     /// The interpreters the program needs could not be determined.
     Interpreter(InterpreterError),
+    /// The capabilities could not all be dropped, or some read back after
+    /// being dropped.
+    Capabilities(CapabilityError),
     /// `setrlimit(RLIMIT_CORE, 0)` failed.
     CoreLimit(Errno),
     /// `chdir(2)` to the plan's working directory failed.
@@ -66,7 +70,8 @@ pub enum SandboxError {
     NoNewPrivs(Errno),
     /// `PR_SET_NO_NEW_PRIVS` reported success but the flag reads back unset.
     NoNewPrivsNotSet,
-    /// The Landlock filesystem ruleset could not be applied as required.
+    /// The Landlock ruleset (filesystem, network and scopes) could not be
+    /// applied as required.
     Landlock(LandlockError),
 }
 
@@ -95,6 +100,7 @@ impl Display for SandboxError {
                 write.display()
             ),
             Self::Interpreter(e) => write!(f, "cannot determine the program's interpreters: {e}"),
+            Self::Capabilities(e) => write!(f, "cannot drop capabilities: {e}"),
             Self::CoreLimit(e) => write!(f, "cannot set RLIMIT_CORE to 0: {e}"),
             Self::Chdir { path, source } => {
                 write!(f, "chdir to {} failed: {source}", path.display())
@@ -113,6 +119,7 @@ impl std::error::Error for SandboxError {
         match self {
             Self::OpenPath { source, .. } => Some(source),
             Self::Interpreter(e) => Some(e),
+            Self::Capabilities(e) => Some(e),
             Self::CoreLimit(e) | Self::NoNewPrivs(e) | Self::Chdir { source: e, .. } => Some(e),
             Self::Landlock(e) => Some(e),
             Self::RelativePath { .. }
@@ -127,6 +134,12 @@ impl std::error::Error for SandboxError {
 impl From<InterpreterError> for SandboxError {
     fn from(e: InterpreterError) -> Self {
         Self::Interpreter(e)
+    }
+}
+
+impl From<CapabilityError> for SandboxError {
+    fn from(e: CapabilityError) -> Self {
+        Self::Capabilities(e)
     }
 }
 

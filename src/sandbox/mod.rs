@@ -8,14 +8,17 @@
 //! a Landlock ruleset that a `compat = "best-effort"` plan accepts as
 //! partial, which [`Applied`] reports for the audit record.
 //!
-//! This version applies: resolution, core limit, umask, chdir,
-//! no_new_privs and the Landlock filesystem ruleset. Capabilities, identity,
-//! other rlimits, Landlock network and scopes, and seccomp come later, in the
-//! places DESIGN.md gives them.
+//! This version applies: resolution, dropping every capability, core limit,
+//! umask, chdir, no_new_privs, and one Landlock ruleset covering the
+//! filesystem, TCP (all denied) and the abstract-unix-socket and signal
+//! scopes. Kept capabilities, identity, other rlimits, granted ports and
+//! seccomp come later, in the places DESIGN.md gives them.
 
+mod capabilities;
 mod error;
-mod filesystem;
 mod interpreter;
+// Not `landlock`'s crate: paths to this module are written `self::landlock`.
+mod landlock;
 mod no_new_privs;
 mod process;
 mod resolve;
@@ -24,11 +27,14 @@ pub(crate) mod testing;
 #[cfg(test)]
 mod tests;
 
-pub use error::SandboxError;
-pub use filesystem::{
-    Enforcement, LandlockError, LandlockStatus, granted_rights, handled_rights,
-    kernel_filesystem_rights, landlock_abi, restrict_filesystem,
+pub use self::landlock::{
+    Enforcement, Handled, KernelRights, LandlockError, LandlockStatus, granted_rights,
+    handled_rights, kernel_rights, landlock_abi, restrict_with_landlock,
 };
+pub use capabilities::{
+    CapabilityError, DroppedCapabilities, capability_name, drop_all_capabilities,
+};
+pub use error::SandboxError;
 pub use interpreter::{InterpreterError, MAX_SCRIPT_DEPTH, interpreters};
 pub use no_new_privs::set_no_new_privs;
 pub use process::{COMMAND_UMASK, change_directory, disable_core_dumps, set_umask};
@@ -46,6 +52,20 @@ pub struct Applied {
     /// Whether no_new_privs is set (it always is when `confine` succeeds;
     /// recorded so the audit record states it).
     pub no_new_privs: bool,
+    /// The capabilities kept, e.g. `"CAP_DAC_READ_SEARCH"`. Always empty in
+    /// this version: every set of every capability is dropped.
+    pub capabilities: Vec<String>,
+    /// Whether the bounding set was emptied too. Only a gate without
+    /// CAP_SETPCAP (not root) leaves it, and no_new_privs makes it
+    /// irrelevant there; see [`drop_all_capabilities`].
+    pub bounding_set_cleared: bool,
+    /// The Landlock network rights handled, e.g. `["bind-tcp",
+    /// "connect-tcp"]`. No port is granted, so each is denied for every
+    /// port. Empty on a kernel before Landlock ABI 4 (or without Landlock).
+    pub landlock_network: Vec<String>,
+    /// The Landlock scopes in force, e.g. `["abstract-unix-socket",
+    /// "signal"]`. Empty on a kernel before Landlock ABI 6.
+    pub landlock_scopes: Vec<String>,
     /// System-base paths missing on this host, left out of the ruleset.
     pub skipped: Vec<String>,
 }
@@ -53,25 +73,34 @@ pub struct Applied {
 /// Confines the calling thread according to `plan`, using the descriptors
 /// opened by [`resolve`]. In order:
 ///
-/// 1. `RLIMIT_CORE` = 0 (soft and hard);
-/// 2. umask 022;
-/// 3. chdir to `plan.chdir`;
-/// 4. `PR_SET_NO_NEW_PRIVS`, verified with `PR_GET_NO_NEW_PRIVS`;
-/// 5. Landlock `restrict_self` with every filesystem right handled.
+/// 1. every capability dropped from every set, verified by reading back
+///    (first, because dropping the bounding set needs CAP_SETPCAP);
+/// 2. `RLIMIT_CORE` = 0 (soft and hard);
+/// 3. umask 022;
+/// 4. chdir to `plan.chdir`;
+/// 5. `PR_SET_NO_NEW_PRIVS`, verified with `PR_GET_NO_NEW_PRIVS`;
+/// 6. Landlock `restrict_self` with every filesystem right, network right
+///    and scope of the running ABI handled.
 ///
 /// An error at any step leaves the process partly confined; the caller must
 /// record the denial and exit without executing anything. The gate must be
-/// single-threaded here: Landlock applies to the calling thread only.
+/// single-threaded here: capabilities and Landlock apply to the calling
+/// thread only.
 pub fn confine(resolved: &Resolved, plan: &Plan) -> Result<Applied, SandboxError> {
+    let capabilities = drop_all_capabilities()?;
     disable_core_dumps()?;
     set_umask();
     change_directory(&plan.chdir)?;
     set_no_new_privs()?;
-    let landlock = restrict_filesystem(resolved, plan.compat)?;
+    let landlock = restrict_with_landlock(resolved, plan.compat)?;
     Ok(Applied {
         landlock_abi: landlock.abi,
         landlock: landlock.enforcement,
         no_new_privs: true,
+        capabilities: Vec::new(),
+        bounding_set_cleared: capabilities.bounding_set_cleared,
+        landlock_network: landlock.network_names(),
+        landlock_scopes: landlock.scope_names(),
         skipped: resolved
             .skipped()
             .iter()

@@ -72,3 +72,10 @@ pub(crate) fn run_in_child(child: impl FnOnce() -> i32) -> i32 {
         },
     }
 }
+
+/// Whether the test process has `capability` in its effective set (as
+/// root normally does). Tests that show one layer refusing what the
+/// capability would otherwise allow need it.
+pub(crate) fn has_effective(capability: caps::Capability) -> bool {
+    caps::has_cap(None, caps::CapSet::Effective, capability).unwrap_or(false)
+}

@@ -2,11 +2,20 @@
 
 use std::fs::{self, File};
 use std::io::ErrorKind;
+use std::os::linux::net::SocketAddrExt;
+use std::os::unix::net::{SocketAddr, UnixListener, UnixStream};
 use std::path::Path;
 
-use super::testing::{grant, plan_for, run_in_child, system_base};
-use super::{Enforcement, confine, landlock_abi, resolve};
-use crate::decide::plan::{Access, GrantOrigin};
+use caps::{CapSet, Capability};
+use nix::errno::Errno;
+use nix::sys::stat::{Mode, SFlag, makedev, mknod};
+use nix::unistd::{Uid, chown, mkfifo, setresuid};
+
+use super::testing::{grant, has_effective, plan_for, run_in_child, system_base};
+use super::{
+    Enforcement, confine, drop_all_capabilities, landlock_abi, resolve, restrict_with_landlock,
+};
+use crate::decide::plan::{Access, Compat, GrantOrigin};
 use crate::exec::{ExecError, exec};
 
 /// Whether this kernel has Landlock; the tests below need it.
@@ -125,4 +134,241 @@ fn only_the_granted_program_can_be_executed() {
         Err(_) => CONFINE_FAILED,
     });
     assert_eq!(code, EXEC_EACCES, "sh must fail with EACCES");
+}
+
+/// Exit codes of the capability children.
+const CAPS_CONFINE_FAILED: i32 = 20;
+const CAPS_SET_NOT_EMPTY: i32 = 21;
+const CAPS_BOUNDING_NOT_EMPTY: i32 = 22;
+const CAPS_BOUNDING_UNEXPECTEDLY_EMPTY: i32 = 23;
+const CAPS_CHOWN_ALLOWED: i32 = 24;
+const CAPS_CHOWN_OTHER_ERROR: i32 = 25;
+const CAPS_SETUP_FAILED: i32 = 26;
+
+/// Whether every set other than the bounding set is empty.
+fn base_and_ambient_sets_empty() -> bool {
+    [
+        CapSet::Ambient,
+        CapSet::Inheritable,
+        CapSet::Permitted,
+        CapSet::Effective,
+    ]
+    .into_iter()
+    .all(|set| caps::read(None, set).is_ok_and(|held| held.is_empty()))
+}
+
+#[test]
+fn confine_drops_every_capability() {
+    if !landlock_available() {
+        return;
+    }
+    let privileged = has_effective(Capability::CAP_SETPCAP);
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("owned");
+    fs::write(&file, "x").unwrap();
+    let mut plan = plan_for(
+        Path::new("/usr/bin/true"),
+        vec![grant(
+            dir.path().to_str().unwrap(),
+            Access::ReadWrite,
+            GrantOrigin::Policy,
+        )],
+    );
+    plan.chdir = dir.path().to_path_buf();
+    let resolved = resolve(&plan).unwrap();
+
+    let code = run_in_child(|| {
+        let Ok(applied) = confine(&resolved, &plan) else {
+            return CAPS_CONFINE_FAILED;
+        };
+        if !applied.capabilities.is_empty() || !base_and_ambient_sets_empty() {
+            return CAPS_SET_NOT_EMPTY;
+        }
+        let bounding_empty = caps::read(None, CapSet::Bounding).is_ok_and(|b| b.is_empty());
+        if applied.bounding_set_cleared != bounding_empty {
+            return CAPS_SET_NOT_EMPTY;
+        }
+        if privileged && !bounding_empty {
+            return CAPS_BOUNDING_NOT_EMPTY;
+        }
+        // Even root may no longer give its own file away (CAP_CHOWN).
+        match chown(&file, Some(Uid::from_raw(65534)), None) {
+            Ok(()) => CAPS_CHOWN_ALLOWED,
+            Err(Errno::EPERM) => OK,
+            Err(_) => CAPS_CHOWN_OTHER_ERROR,
+        }
+    });
+    assert_eq!(code, OK, "see the exit codes above the test");
+}
+
+#[test]
+fn a_gate_without_setpcap_keeps_its_bounding_set_and_goes_on() {
+    let root = has_effective(Capability::CAP_SETUID);
+    let code = run_in_child(|| {
+        // As root, become an ordinary user first: permitted and effective
+        // sets empty, bounding set full, as in a gate run by sshd for an
+        // unprivileged account.
+        if root {
+            let nobody = Uid::from_raw(65534);
+            if setresuid(nobody, nobody, nobody).is_err() {
+                return CAPS_SETUP_FAILED;
+            }
+        }
+        let Ok(dropped) = drop_all_capabilities() else {
+            return CAPS_CONFINE_FAILED;
+        };
+        if !base_and_ambient_sets_empty() {
+            return CAPS_SET_NOT_EMPTY;
+        }
+        let bounding_empty = caps::read(None, CapSet::Bounding).is_ok_and(|b| b.is_empty());
+        if dropped.bounding_set_cleared != bounding_empty {
+            return CAPS_SET_NOT_EMPTY;
+        }
+        // Root's bounding set was not empty, and nobody cannot drop it.
+        if root && bounding_empty {
+            return CAPS_BOUNDING_UNEXPECTEDLY_EMPTY;
+        }
+        OK
+    });
+    assert_eq!(code, OK, "see the exit codes above the tests");
+}
+
+#[test]
+fn a_setpcap_that_is_only_permitted_is_raised_to_drop_the_bounding_set() {
+    if !has_effective(Capability::CAP_SETPCAP) {
+        eprintln!("skipped: needs root (CAP_SETPCAP)");
+        return;
+    }
+    let code = run_in_child(|| {
+        if caps::clear(None, CapSet::Effective).is_err() {
+            return CAPS_SETUP_FAILED;
+        }
+        match drop_all_capabilities() {
+            Ok(dropped) if dropped.bounding_set_cleared => OK,
+            Ok(_) => CAPS_BOUNDING_NOT_EMPTY,
+            Err(_) => CAPS_CONFINE_FAILED,
+        }
+    });
+    assert_eq!(code, OK, "see the exit codes above the tests");
+}
+
+/// Exit codes of the device-node child.
+const DEV_RESTRICT_FAILED: i32 = 30;
+const DEV_CHAR_CREATED: i32 = 31;
+const DEV_BLOCK_CREATED: i32 = 32;
+const DEV_OTHER_ERROR: i32 = 33;
+const DEV_FIFO_REFUSED: i32 = 34;
+/// Only without CAP_MKNOD: the control failed, and the node was refused.
+const DEV_REFUSED_WITHOUT_CONTROL: i32 = 35;
+
+#[test]
+fn a_write_grant_cannot_make_device_nodes() {
+    if !landlock_available() {
+        return;
+    }
+    // With CAP_MKNOD (root), only Landlock stands between the command and
+    // a device node, so this shows the Landlock layer by itself.
+    let privileged = has_effective(Capability::CAP_MKNOD);
+    let control = tempfile::tempdir().unwrap();
+    let writable = tempfile::tempdir().unwrap();
+    let plan = plan_for(
+        Path::new("/usr/bin/true"),
+        vec![grant(
+            writable.path().to_str().unwrap(),
+            Access::ReadWrite,
+            GrantOrigin::Policy,
+        )],
+    );
+    let resolved = resolve(&plan).unwrap();
+    let null = writable.path().join("null");
+    let disk = writable.path().join("disk");
+    let fifo = writable.path().join("fifo");
+    let control_null = control.path().join("null");
+
+    let code = run_in_child(|| {
+        let make = |path: &Path, kind| mknod(path, kind, Mode::S_IRUSR, makedev(1, 3));
+        // Capabilities are deliberately kept: Landlock only.
+        let control_worked = make(&control_null, SFlag::S_IFCHR).is_ok();
+        match restrict_with_landlock(&resolved, Compat::Enforce) {
+            Ok(status) if status.enforcement == Enforcement::FullyEnforced => {}
+            _ => return DEV_RESTRICT_FAILED,
+        }
+        match make(&null, SFlag::S_IFCHR) {
+            Ok(()) => return DEV_CHAR_CREATED,
+            Err(Errno::EACCES) => {}
+            Err(Errno::EPERM) if !control_worked => {}
+            Err(_) => return DEV_OTHER_ERROR,
+        }
+        match make(&disk, SFlag::S_IFBLK) {
+            Ok(()) => return DEV_BLOCK_CREATED,
+            Err(Errno::EACCES) => {}
+            Err(Errno::EPERM) if !control_worked => {}
+            Err(_) => return DEV_OTHER_ERROR,
+        }
+        // Other special files stay allowed beneath a write grant.
+        if mkfifo(&fifo, Mode::S_IRUSR | Mode::S_IWUSR).is_err() {
+            return DEV_FIFO_REFUSED;
+        }
+        if control_worked {
+            OK
+        } else {
+            DEV_REFUSED_WITHOUT_CONTROL
+        }
+    });
+    assert!(
+        !null.exists() && !disk.exists(),
+        "a device node was created"
+    );
+    if privileged {
+        assert_eq!(
+            code, OK,
+            "with CAP_MKNOD, the control mknod must work and Landlock must refuse \
+             (exit codes above the test)"
+        );
+        assert!(control_null.exists(), "the control device node is missing");
+    } else {
+        assert!(
+            code == OK || code == DEV_REFUSED_WITHOUT_CONTROL,
+            "exit {code}; not root (no CAP_MKNOD): the Landlock-specific assertion \
+             is skipped, only the refusal is checked"
+        );
+    }
+}
+
+/// Exit codes of the abstract unix socket child.
+const UNIX_CONTROL_FAILED: i32 = 40;
+const UNIX_CONFINE_FAILED: i32 = 41;
+const UNIX_CONNECTED: i32 = 42;
+const UNIX_OTHER_ERROR: i32 = 43;
+
+#[test]
+fn abstract_unix_sockets_outside_the_sandbox_are_unreachable() {
+    if landlock_abi().map_or(true, |abi| abi < 6) {
+        eprintln!("skipped: the abstract unix socket scope needs Landlock ABI 6");
+        return;
+    }
+    let name = format!(
+        "sshgate-test-{}-{:?}",
+        std::process::id(),
+        std::time::SystemTime::now()
+    );
+    let address = SocketAddr::from_abstract_name(name.as_bytes()).unwrap();
+    let _listener = UnixListener::bind_addr(&address).unwrap();
+    let plan = plan_for(Path::new("/usr/bin/true"), system_base());
+    let resolved = resolve(&plan).unwrap();
+
+    let code = run_in_child(|| {
+        if UnixStream::connect_addr(&address).is_err() {
+            return UNIX_CONTROL_FAILED;
+        }
+        if confine(&resolved, &plan).is_err() {
+            return UNIX_CONFINE_FAILED;
+        }
+        match UnixStream::connect_addr(&address) {
+            Ok(_) => UNIX_CONNECTED,
+            Err(e) if e.raw_os_error() == Some(libc::EPERM) => OK,
+            Err(_) => UNIX_OTHER_ERROR,
+        }
+    });
+    assert_eq!(code, OK, "see the exit codes above the test");
 }
