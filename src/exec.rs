@@ -3,8 +3,9 @@
 //! The command gets exactly the plan's program (an absolute path, never a
 //! `PATH` search), its argv, its environment and no file descriptors other
 //! than 0, 1 and 2. Everything that can fail on the plan's contents is
-//! checked before the first descriptor is closed, so an error can still be
-//! reported through whatever the caller holds open.
+//! checked in [`PreparedCommand::from_plan`], before the sandbox is applied,
+//! and descriptors are only marked close-on-exec, so a failed exec can still
+//! be reported through whatever the caller holds open.
 
 use std::convert::Infallible;
 use std::ffi::{CString, NulError};
@@ -18,9 +19,9 @@ use nix::unistd::execve;
 
 use crate::decide::plan::Plan;
 
-/// The lowest descriptor closed before exec: stdin, stdout and stderr carry
-/// the SSH channel and stay open.
-const FIRST_CLOSED_FD: libc::c_uint = 3;
+/// The lowest descriptor closed at exec: stdin, stdout and stderr carry the
+/// SSH channel and stay open.
+const FIRST_INHERITED_FD: libc::c_uint = 3;
 
 /// Why the command could not be executed.
 #[derive(Debug)]
@@ -53,7 +54,7 @@ pub enum ExecError {
         /// The offending name.
         name: String,
     },
-    /// `close_range(2)` of the inherited descriptors failed.
+    /// `close_range(2)` marking the inherited descriptors close-on-exec failed.
     CloseFds {
         /// The program.
         program: PathBuf,
@@ -98,7 +99,7 @@ impl Display for ExecError {
             ),
             Self::CloseFds { program, source } => write!(
                 f,
-                "cannot execute {}: closing inherited file descriptors failed: {source}",
+                "cannot execute {}: marking inherited file descriptors close-on-exec failed: {source}",
                 program.display()
             ),
             Self::Execve { program, source } => {
@@ -120,22 +121,53 @@ impl std::error::Error for ExecError {
 
 /// Executes the plan's command in place of the gate. Returns only on error.
 ///
-/// Builds every C string first, then closes all descriptors from 3 up, then
-/// calls `execve(2)` with the plan's program, argv and environment (each
-/// variable as `KEY=VALUE`, nothing inherited).
+/// Shorthand for [`PreparedCommand::from_plan`] then [`PreparedCommand::exec`].
 pub fn exec(plan: &Plan) -> Result<Infallible, ExecError> {
-    let command = Command::from_plan(plan)?;
-    close_inherited_fds().map_err(|source| ExecError::CloseFds {
-        program: plan.program.clone(),
-        source,
-    })?;
-    execve(&command.program, &command.argv, &command.env).map_err(|source| ExecError::Execve {
-        program: plan.program.clone(),
-        source,
-    })
+    PreparedCommand::from_plan(plan)?.exec()
 }
 
-/// The plan's command as the C strings `execve(2)` takes.
+/// The plan's command as the C strings `execve(2)` takes, checked.
+///
+/// Preparing it before the sandbox is applied and the allow record is
+/// written means a malformed plan (a NUL in an argument, say) is a recorded
+/// denial, not an allow record followed by a failed exec.
+#[derive(Debug)]
+pub struct PreparedCommand {
+    program_path: PathBuf,
+    program: CString,
+    argv: Vec<CString>,
+    env: Vec<CString>,
+}
+
+impl PreparedCommand {
+    /// Converts and checks the plan's program, argv and environment.
+    pub fn from_plan(plan: &Plan) -> Result<Self, ExecError> {
+        let Command { program, argv, env } = Command::from_plan(plan)?;
+        Ok(Self {
+            program_path: plan.program.clone(),
+            program,
+            argv,
+            env,
+        })
+    }
+
+    /// Marks every descriptor from 3 up close-on-exec, then calls
+    /// `execve(2)` with the program, argv and environment (each variable as
+    /// `KEY=VALUE`, nothing inherited). Returns only on error, and then the
+    /// caller's descriptors (the audit log) are still open to report it.
+    pub fn exec(self) -> Result<Infallible, ExecError> {
+        mark_inherited_fds_close_on_exec().map_err(|source| ExecError::CloseFds {
+            program: self.program_path.clone(),
+            source,
+        })?;
+        execve(&self.program, &self.argv, &self.env).map_err(|source| ExecError::Execve {
+            program: self.program_path,
+            source,
+        })
+    }
+}
+
+/// The plan's command as C strings.
 struct Command {
     program: CString,
     argv: Vec<CString>,
@@ -186,23 +218,23 @@ impl Command {
     }
 }
 
-/// Closes every file descriptor from 3 up, so the command inherits nothing
-/// the gate, sshd or a PAM module left open (log sockets, policy files,
-/// Landlock path descriptors, ...).
+/// Marks every file descriptor from 3 up close-on-exec, so the command
+/// inherits nothing the gate, sshd or a PAM module left open (log sockets,
+/// policy files, Landlock path descriptors, ...), while a failed `execve`
+/// can still be recorded through the audit log's descriptor.
 ///
-/// Calls the `close_range(2)` system call directly rather than the glibc
-/// wrapper, which only exists from glibc 2.34 and not in every libc.
-fn close_inherited_fds() -> io::Result<()> {
-    // SAFETY: close_range takes only integers. Closing descriptors other
-    // code still owns would be unsound if that code ran again, but the only
-    // thing that follows is execve(2) or the caller reporting its failure on
-    // stderr, which stays open.
+/// Calls the `close_range(2)` system call directly (with
+/// `CLOSE_RANGE_CLOEXEC`, Linux 5.11) rather than the glibc wrapper, which
+/// only exists from glibc 2.34.
+fn mark_inherited_fds_close_on_exec() -> io::Result<()> {
+    // SAFETY: close_range takes only integers, and with CLOSE_RANGE_CLOEXEC
+    // it closes nothing now: descriptors other code owns stay valid.
     let result = unsafe {
         libc::syscall(
             libc::SYS_close_range,
-            FIRST_CLOSED_FD,
+            FIRST_INHERITED_FD,
             libc::c_uint::MAX,
-            0 as libc::c_uint,
+            libc::CLOSE_RANGE_CLOEXEC,
         )
     };
     if result == 0 {
@@ -273,7 +305,7 @@ mod tests {
 
     #[test]
     fn execve_failure_names_program_and_error() {
-        // Runs in a child: exec closes descriptors before calling execve.
+        // Runs in a child: exec marks descriptors close-on-exec first.
         let code = crate::sandbox::testing::run_in_child(|| {
             let plan = plan_for(Path::new("/nonexistent/sshgate-test"), Vec::new());
             match exec(&plan) {

@@ -8,7 +8,7 @@ use std::process::ExitCode;
 
 use crate::audit::{Applied, EscapedCommand, LandlockStatus, Outcome, Record, Sink, Target};
 use crate::decide::{Decision, Plan, decide};
-use crate::exec;
+use crate::exec::PreparedCommand;
 use crate::exit;
 use crate::policy::{LoadedPolicy, PolicyError, load_trusted, profile_path};
 use crate::request::Request;
@@ -83,7 +83,7 @@ fn gate(source: &PolicySource, key: Option<String>) -> Result<std::convert::Infa
         Ok(request) => request,
         Err(error) => {
             let reason = format!("cannot establish the request: {error}");
-            return Err(record_without_policy(
+            return Err(record_in_system_log(
                 source,
                 key,
                 None,
@@ -96,7 +96,7 @@ fn gate(source: &PolicySource, key: Option<String>) -> Result<std::convert::Infa
         Ok(loaded) => loaded,
         Err(error) => {
             let reason = format!("policy {error}");
-            return Err(record_without_policy(
+            return Err(record_in_system_log(
                 source,
                 key,
                 Some(template),
@@ -115,7 +115,13 @@ fn gate(source: &PolicySource, key: Option<String>) -> Result<std::convert::Infa
         None => Target::Syslog,
     };
     // Opened before the sandbox, which would forbid opening it afterwards.
-    let mut sink = Sink::open(&target).map_err(|error| deny(exit::AUDIT, error.to_string()))?;
+    let mut sink = match Sink::open(&target) {
+        Ok(sink) => sink,
+        Err(error) => {
+            let denial = deny(exit::AUDIT, error.to_string());
+            return Err(record_in_system_log(source, key, Some(template), denial));
+        }
+    };
 
     let (rule, plan) = match decide(&loaded.policy, &request) {
         Decision::Allow { rule, plan } => (rule, plan),
@@ -125,33 +131,57 @@ fn gate(source: &PolicySource, key: Option<String>) -> Result<std::convert::Infa
                 reason: Some(reason.clone()),
                 ..template
             };
-            write_record(&mut sink, &record).map_err(|audit| deny(exit::AUDIT, audit))?;
-            return Err(deny(exit::DENIED, reason));
+            return Err(record_denial(
+                &mut sink,
+                &record,
+                deny(exit::DENIED, reason),
+            ));
         }
     };
-
-    let applied = match confine(&plan) {
-        Ok(applied) => applied,
+    let confined = PreparedCommand::from_plan(&plan)
+        .map_err(|error| error.to_string())
+        .and_then(|command| Ok((command, confine(&plan)?)));
+    let (command, applied) = match confined {
+        Ok(confined) => confined,
         Err(reason) => {
             let record = Record {
                 rule: Some(rule),
                 reason: Some(reason.clone()),
                 ..template
             };
-            write_record(&mut sink, &record).map_err(|audit| deny(exit::AUDIT, audit))?;
-            return Err(deny(exit::SANDBOX, reason));
+            return Err(record_denial(
+                &mut sink,
+                &record,
+                deny(exit::SANDBOX, reason),
+            ));
         }
     };
-    let record = Record {
+    let allowed = Record {
         decision: Outcome::Allow,
+        rule: Some(rule.clone()),
+        exec: Some(plan.program.clone()),
+        applied: applied.clone(),
+        ..template.clone()
+    };
+    if let Err(audit) = write_record(&mut sink, &allowed) {
+        return Err(deny(exit::AUDIT, audit));
+    }
+    // The log descriptor is close-on-exec: it disappears with a successful
+    // exec and is still here to record a failed one.
+    let Err(error) = command.exec();
+    let reason = error.to_string();
+    let failed = Record {
         rule: Some(rule),
+        reason: Some(reason.clone()),
         exec: Some(plan.program.clone()),
         applied,
         ..template
     };
-    write_record(&mut sink, &record).map_err(|audit| deny(exit::AUDIT, audit))?;
-    drop(sink);
-    exec::exec(&plan).map_err(|error| deny(exit::SANDBOX, error.to_string()))
+    Err(record_denial(
+        &mut sink,
+        &failed,
+        deny(exit::SANDBOX, reason),
+    ))
 }
 
 /// Resolves and applies the sandbox, describing what was applied for the record.
@@ -187,6 +217,19 @@ fn request_record(source: &PolicySource, request: &Request) -> Record {
     }
 }
 
+/// Writes the record of `denial`; if that fails, the denial becomes one for
+/// the audit log, since its reason is the one the administrator must fix.
+fn record_denial(sink: &mut Sink, record: &Record, denial: Denial) -> Denial {
+    match write_record(sink, record) {
+        Ok(()) => denial,
+        Err(reason) => Denial {
+            code: exit::AUDIT,
+            reason,
+            ..denial
+        },
+    }
+}
+
 fn write_record(sink: &mut Sink, record: &Record) -> Result<(), String> {
     sink.write(record).map_err(|error| error.to_string())
 }
@@ -214,7 +257,7 @@ pub fn record_malformed_invocation(problem: &str) -> Result<(), String> {
 
 /// Records a denial that happened before the policy (and so its `log`) was
 /// known, in the system log. If even that fails, the denial says so.
-fn record_without_policy(
+fn record_in_system_log(
     source: &PolicySource,
     key: Option<String>,
     template: Option<Record>,
