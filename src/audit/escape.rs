@@ -13,7 +13,10 @@
 ///   client;
 /// - newline, carriage return and tab become `\n`, `\r` and `\t`;
 /// - every other C0 control and DEL becomes `\xNN` (two lowercase hex digits);
-/// - C1 controls (U+0080 to U+009F) become `\u{NN}`;
+/// - C1 controls (U+0080 to U+009F) become `\u{NN}`, and the bidirectional
+///   formatting characters (U+061C, U+200E, U+200F, U+202A to U+202E,
+///   U+2066 to U+2069), which can make a log line read backwards in a
+///   terminal, become `\u{NNNN}`;
 /// - each byte that is not part of valid UTF-8 becomes `\xNN`.
 ///
 /// A C1 control is shown as `\u{80}` and the lone byte 0x80 as `\x80`, so the
@@ -53,8 +56,8 @@ enum Unit {
     Short(&'static str),
     /// `\xNN`, for ASCII controls and for bytes that are not valid UTF-8.
     Byte(u8),
-    /// `\u{NN}`, for C1 controls.
-    C1(char),
+    /// `\u{...}`, for C1 controls and bidirectional formatting characters.
+    CodePoint(char),
 }
 
 impl Unit {
@@ -67,7 +70,12 @@ impl Unit {
             // C0 controls and DEL are single ASCII bytes, so the byte form
             // is exact.
             '\0'..='\x1f' | '\x7f' => Unit::Byte(c as u8),
-            '\u{80}'..='\u{9f}' => Unit::C1(c),
+            '\u{80}'..='\u{9f}'
+            | '\u{61c}'
+            | '\u{200e}'
+            | '\u{200f}'
+            | '\u{202a}'..='\u{202e}'
+            | '\u{2066}'..='\u{2069}' => Unit::CodePoint(c),
             _ => Unit::Plain(c),
         }
     }
@@ -78,9 +86,14 @@ impl Unit {
             Unit::Plain(_) => 1,
             Unit::Short(s) => s.len(),
             Unit::Byte(_) => 4,
-            Unit::C1(_) => 6,
+            Unit::CodePoint(c) => 4 + hex_digits(*c).len(),
         }
     }
+}
+
+/// The code point of `c` in lowercase hex, at least two digits.
+fn hex_digits(c: char) -> String {
+    format!("{:02x}", u32::from(c))
 }
 
 /// Appends `unit` unless it would take the output past `max_chars`.
@@ -98,11 +111,9 @@ fn push(out: &mut String, chars: &mut usize, max_chars: usize, unit: Unit) -> bo
             out.push_str("\\x");
             push_hex(out, b);
         }
-        Unit::C1(c) => {
+        Unit::CodePoint(c) => {
             out.push_str("\\u{");
-            // C1 controls are U+0080..=U+009F, so the low byte is the whole
-            // code point.
-            push_hex(out, (u32::from(c) & 0xff) as u8);
+            out.push_str(&hex_digits(c));
             out.push('}');
         }
     }
@@ -143,6 +154,12 @@ mod tests {
             ("\u{9f}".as_bytes(), "\\u{9f}"),
             // U+00A0 (no-break space) is the first character after C1: kept.
             ("\u{a0}".as_bytes(), "\u{a0}"),
+            // Bidirectional overrides would reorder the rest of the line.
+            ("ls \u{202e}gpj.exe".as_bytes(), "ls \\u{202e}gpj.exe"),
+            (
+                "\u{2066}\u{2069}\u{200f}\u{61c}".as_bytes(),
+                "\\u{2066}\\u{2069}\\u{200f}\\u{61c}",
+            ),
             (b"\x80", "\\x80"),
             (b"\xff\xfe", "\\xff\\xfe"),
             (b"bad\xc3(", "bad\\xc3("),
