@@ -22,19 +22,31 @@ impl Cidr {
             Some((address, prefix)) => (address, Some(prefix)),
             None => (text, None),
         };
-        let network: IpAddr = address
+        let written: IpAddr = address
             .parse()
             .map_err(|_| format!("{text:?} is not an IP address or CIDR network"))?;
-        let network = normalise(network);
-        let max = max_prefix(network);
+        let network = normalise(written);
+        // `::ffff:192.0.2.0/120` is written in IPv6 prefix lengths but
+        // matched as IPv4, like every mapped address.
+        let (written_max, offset) = if written.is_ipv6() && network.is_ipv4() {
+            (128, 96)
+        } else {
+            (max_prefix(network), 0)
+        };
         let prefix = match prefix {
-            None => max,
+            None => max_prefix(network),
             Some(digits) => digits
                 .parse::<u8>()
                 .ok()
-                .filter(|prefix| *prefix <= max && !digits.starts_with('+'))
-                .ok_or_else(|| format!("{text:?} has an invalid prefix length (0 to {max})"))?,
+                .filter(|prefix| {
+                    (offset..=written_max).contains(prefix) && !digits.starts_with('+')
+                })
+                .map(|prefix| prefix - offset)
+                .ok_or_else(|| {
+                    format!("{text:?} has an invalid prefix length ({offset} to {written_max})")
+                })?,
         };
+        let max = max_prefix(network);
         if to_bits(network) & !mask(prefix, max) != 0 {
             return Err(format!(
                 "{text:?} has host bits set; write the network address or a single host"
@@ -127,6 +139,8 @@ mod tests {
             ("192.0.2.0/24", "192.0.3.0", false),
             ("192.0.2.0/24", "::ffff:192.0.2.9", true),
             ("::ffff:192.0.2.9", "192.0.2.9", true),
+            ("::ffff:192.0.2.0/120", "192.0.2.77", true),
+            ("::ffff:192.0.2.0/120", "192.0.3.1", false),
             ("0.0.0.0/0", "203.0.113.1", true),
             ("0.0.0.0/0", "2001:db8::1", false),
             ("2001:db8::/64", "2001:db8::1", true),
