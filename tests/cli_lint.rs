@@ -112,3 +112,39 @@ fn insecure_permissions_are_reported() {
     );
     assert_eq!(output.status.code(), Some(1));
 }
+
+#[test]
+fn writable_paths_that_undo_the_confinement_are_errors() {
+    let scenario = Scenario::new(
+        r#"log = "{dir}/audit.log"
+[sandbox]
+write = ["{dir}"]
+exec = ["/usr/bin/true"]
+
+[[allow]]
+name = "push"
+command = ["{dir}/receive"]
+
+[[allow]]
+name = "restore"
+command = ["/usr/bin/rsync"]
+trailing_args = true
+[allow.sandbox]
+write = ["/etc"]
+"#,
+    );
+    std::fs::copy("/usr/bin/true", scenario.path("receive")).unwrap();
+    let file = scenario.policy.display().to_string();
+    let dir = scenario.dir.path().display().to_string();
+    let output = lint(&[scenario.policy.as_os_str()]);
+    assert_eq!(
+        stdout(&output),
+        format!(
+            "{file}:3:10: error: rule \"push\": write path {dir} contains the audit log: the command could rewrite its own records\n\
+             {file}:3:10: error: rule \"push\": write path {dir} contains this policy file: the command could rewrite its own policy\n\
+             {file}:8:11: error: rule \"push\": executable {dir}/receive is beneath write path {dir}: the command could replace what it may execute\n\
+             {file}:15:10: warning: rule \"restore\": write path /etc covers /etc: the command could change system configuration, programs or users' ~/.ssh\n"
+        )
+    );
+    assert_eq!(output.status.code(), Some(1));
+}

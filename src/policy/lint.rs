@@ -11,6 +11,10 @@ use super::error::{Location, PolicyError};
 use super::load::{LoadedPolicy, load_untrusted, untrusted_because};
 use super::schema::{Rule, Sandbox};
 
+/// Trees whose writability would hand the command the host: configuration,
+/// programs, and the homes that hold `~/.ssh/authorized_keys`.
+const SYSTEM_TREES: &[&str] = &["/etc", "/usr", "/boot", "/root", "/home"];
+
 /// How serious a finding is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Severity {
@@ -52,7 +56,12 @@ pub fn lint_file(path: &Path, options: LintOptions) -> Vec<Finding> {
             };
             linter.check_permissions(path);
             linter.check_policy();
-            linter.findings.sort_by_key(|f| (f.location, f.severity));
+            // A profile-level value is checked once per rule that inherits
+            // it; say it once.
+            linter.findings.sort_by(|a, b| {
+                (a.location, a.severity, &a.message).cmp(&(b.location, b.severity, &b.message))
+            });
+            linter.findings.dedup();
             linter.findings
         }
     }
@@ -165,6 +174,7 @@ impl Linter<'_> {
             let span = rule.span();
             let rule = rule.get_ref();
             self.check_program(rule);
+            self.check_grant_overlaps(rule);
             if let Some(sandbox) = &rule.sandbox {
                 self.check_sandbox(sandbox, &format!("rule {:?}", rule.name.as_str()));
             }
@@ -182,6 +192,69 @@ impl Linter<'_> {
                     );
                     break;
                 }
+            }
+        }
+    }
+
+    /// Writable paths that would let the command undo its own confinement:
+    /// rewrite its policy or log, or replace what it may execute.
+    fn check_grant_overlaps(&mut self, rule: &Rule) {
+        let sandbox = self.loaded.policy.sandbox_for(rule);
+        let name = rule.name.as_str();
+        let policy_file =
+            fs::canonicalize(&self.loaded.path).unwrap_or_else(|_| self.loaded.path.clone());
+        let log = self
+            .loaded
+            .policy
+            .log
+            .as_ref()
+            .map(|log| log.get_ref().as_path().to_path_buf());
+        let program = rule.command.get_ref().program.as_path().to_path_buf();
+        let executables: Vec<(std::path::PathBuf, Option<Range<usize>>)> =
+            std::iter::once((program, Some(rule.command.span())))
+                .chain(
+                    sandbox
+                        .exec
+                        .iter()
+                        .flatten()
+                        .map(|path| (path.get_ref().as_path().to_path_buf(), Some(path.span()))),
+                )
+                .collect();
+        for write in sandbox.write.iter().flatten() {
+            let writable = write.get_ref().as_path();
+            let span = Some(write.span());
+            if policy_file.starts_with(writable) {
+                self.at(
+                    Severity::Error,
+                    span.clone(),
+                    format!("rule {name:?}: write path {} contains this policy file: the command could rewrite its own policy", writable.display()),
+                );
+            }
+            if log.as_ref().is_some_and(|log| log.starts_with(writable)) {
+                self.at(
+                    Severity::Error,
+                    span.clone(),
+                    format!("rule {name:?}: write path {} contains the audit log: the command could rewrite its own records", writable.display()),
+                );
+            }
+            for (executable, exec_span) in &executables {
+                if executable.starts_with(writable) {
+                    self.at(
+                        Severity::Error,
+                        exec_span.clone(),
+                        format!("rule {name:?}: executable {} is beneath write path {}: the command could replace what it may execute", executable.display(), writable.display()),
+                    );
+                }
+            }
+            if let Some(system) = SYSTEM_TREES
+                .iter()
+                .find(|tree| Path::new(tree).starts_with(writable))
+            {
+                self.at(
+                    Severity::Warning,
+                    span,
+                    format!("rule {name:?}: write path {} covers {system}: the command could change system configuration, programs or users' ~/.ssh", writable.display()),
+                );
             }
         }
     }
