@@ -6,13 +6,13 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use crate::audit::{Applied, EscapedCommand, LandlockStatus, Outcome, Record, Sink, Target};
+use crate::audit::{Applied, EscapedCommand, Outcome, Record, Sink, Target};
 use crate::decide::{Decision, Plan, decide};
 use crate::exec::PreparedCommand;
 use crate::exit;
 use crate::policy::{LoadedPolicy, PolicyError, load_trusted, profile_path};
 use crate::request::Request;
-use crate::sandbox::{self, Enforcement};
+use crate::sandbox;
 
 /// Where the policy comes from.
 #[derive(Debug, Clone)]
@@ -188,18 +188,7 @@ fn gate(source: &PolicySource, key: Option<String>) -> Result<std::convert::Infa
 fn confine(plan: &Plan) -> Result<Applied, String> {
     let resolved = sandbox::resolve(plan).map_err(|error| format!("sandbox: {error}"))?;
     let applied = sandbox::confine(&resolved, plan).map_err(|error| format!("sandbox: {error}"))?;
-    let landlock = match applied.landlock {
-        Enforcement::FullyEnforced => LandlockStatus::FullyEnforced,
-        Enforcement::PartiallyEnforced => LandlockStatus::PartiallyEnforced,
-        Enforcement::NotEnforced => LandlockStatus::NotEnforced,
-    };
-    Ok(Applied {
-        landlock_abi: applied.landlock_abi,
-        landlock,
-        no_new_privs: applied.no_new_privs,
-        skipped: applied.skipped,
-        ..Applied::default()
-    })
+    Ok(Applied::from(applied))
 }
 
 /// The record fields known from the request alone, as a denial.

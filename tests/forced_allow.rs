@@ -87,6 +87,25 @@ fn an_allowed_request_is_recorded_before_the_exec() {
     assert_eq!(record["command"], format!("touch {}", marker.display()));
     assert_eq!(record["applied"]["landlock"], "fully-enforced");
     assert_eq!(record["applied"]["no_new_privs"], true);
+    assert_eq!(record["applied"]["capabilities"], serde_json::json!([]));
+    assert_eq!(
+        record["applied"]["bounding_set_cleared"],
+        nix::unistd::geteuid().is_root(),
+        "root can and must empty the bounding set"
+    );
+    let abi = record["applied"]["landlock_abi"].as_u64().unwrap_or(0);
+    if abi >= 4 {
+        assert_eq!(
+            record["applied"]["landlock_network"],
+            serde_json::json!(["bind-tcp", "connect-tcp"])
+        );
+    }
+    if abi >= 6 {
+        assert_eq!(
+            record["applied"]["landlock_scopes"],
+            serde_json::json!(["abstract-unix-socket", "signal"])
+        );
+    }
     assert!(
         record["applied"]["landlock_abi"]
             .as_u64()

@@ -24,6 +24,6 @@ mod time;
 pub use command::{COMMAND_MAX_CHARS, EscapedCommand};
 pub use error::AuditError;
 pub use escape::escape_control;
-pub use record::{Applied, LandlockStatus, Outcome, Record};
+pub use record::{Applied, Outcome, Record};
 pub use sink::{Sink, Target};
 pub use time::rfc3339_utc;

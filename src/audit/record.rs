@@ -12,6 +12,7 @@ use serde::{Serialize, Serializer};
 use super::command::EscapedCommand;
 use super::escape::escape_control;
 use super::time::rfc3339_utc;
+use crate::sandbox::{self, Enforcement};
 
 /// What the gate decided for the request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -24,38 +25,6 @@ pub enum Outcome {
     Deny,
 }
 
-/// How far Landlock was enforced, as reported by `restrict_self`.
-///
-/// Serialized as `"fully-enforced"`, `"partially-enforced"`,
-/// `"not-enforced"` or `"not-applied"`.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum LandlockStatus {
-    /// Every requested right is enforced.
-    FullyEnforced,
-    /// Some rights are enforced; the kernel does not know the others
-    /// (possible only with `compat = "best-effort"`).
-    PartiallyEnforced,
-    /// The kernel has no Landlock, so nothing is enforced
-    /// (possible only with `compat = "best-effort"`).
-    NotEnforced,
-    /// The gate did not get as far as Landlock, e.g. for a denial.
-    #[default]
-    NotApplied,
-}
-
-impl LandlockStatus {
-    /// The status as it appears in the JSON record.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            LandlockStatus::FullyEnforced => "fully-enforced",
-            LandlockStatus::PartiallyEnforced => "partially-enforced",
-            LandlockStatus::NotEnforced => "not-enforced",
-            LandlockStatus::NotApplied => "not-applied",
-        }
-    }
-}
-
 /// What confinement was actually applied before the record was written.
 ///
 /// The default is "nothing applied", which is right for every denial.
@@ -63,8 +32,17 @@ impl LandlockStatus {
 pub struct Applied {
     /// The Landlock ABI version of the running kernel, when it was probed.
     pub landlock_abi: Option<u32>,
-    /// How far Landlock was enforced.
-    pub landlock: LandlockStatus,
+    /// How far Landlock was enforced: `"fully-enforced"`,
+    /// `"partially-enforced"`, `"not-enforced"`, or `"not-applied"` when the
+    /// gate did not get as far as Landlock (every denial).
+    #[serde(serialize_with = "serialize_enforcement")]
+    pub landlock: Option<Enforcement>,
+    /// The Landlock network rights handled with no port granted, e.g.
+    /// `["bind-tcp", "connect-tcp"]`; empty before Landlock ABI 4.
+    pub landlock_network: Vec<String>,
+    /// The Landlock scopes in force, e.g. `["abstract-unix-socket",
+    /// "signal"]`; empty before Landlock ABI 6.
+    pub landlock_scopes: Vec<String>,
     /// Whether `PR_SET_NO_NEW_PRIVS` was set.
     pub no_new_privs: bool,
     /// The seccomp filter applied, by name; `None` in this version.
@@ -72,11 +50,38 @@ pub struct Applied {
     /// The capabilities kept, e.g. `"CAP_DAC_READ_SEARCH"`; empty when all
     /// were dropped.
     pub capabilities: Vec<String>,
+    /// Whether the bounding set was emptied (a gate without CAP_SETPCAP
+    /// cannot, and needs not under no_new_privs).
+    pub bounding_set_cleared: bool,
     /// The user switched to, when the policy sets `user`.
     pub user: Option<String>,
-    /// Layers skipped under `compat = "best-effort"`, so that a weaker
-    /// sandbox is never silent.
+    /// System-base paths missing on this host, and layers skipped under
+    /// `compat = "best-effort"`, so that a weaker sandbox is never silent.
     pub skipped: Vec<String>,
+}
+
+impl From<sandbox::Applied> for Applied {
+    fn from(applied: sandbox::Applied) -> Self {
+        Applied {
+            landlock_abi: applied.landlock_abi,
+            landlock: Some(applied.landlock),
+            landlock_network: applied.landlock_network,
+            landlock_scopes: applied.landlock_scopes,
+            no_new_privs: applied.no_new_privs,
+            seccomp: None,
+            capabilities: applied.capabilities,
+            bounding_set_cleared: applied.bounding_set_cleared,
+            user: None,
+            skipped: applied.skipped,
+        }
+    }
+}
+
+fn serialize_enforcement<S: Serializer>(
+    enforcement: &Option<Enforcement>,
+    s: S,
+) -> Result<S::Ok, S::Error> {
+    s.serialize_str(enforcement.map_or("not-applied", Enforcement::as_str))
 }
 
 /// One audit record. Fill it with [`Record::deny`] or [`Record::allow`] and
@@ -237,9 +242,12 @@ mod tests {
                 "applied": {
                     "landlock_abi": null,
                     "landlock": "not-applied",
+                    "landlock_network": [],
+                    "landlock_scopes": [],
                     "no_new_privs": false,
                     "seccomp": null,
                     "capabilities": [],
+                    "bounding_set_cleared": false,
                     "user": null,
                     "skipped": [],
                 },
@@ -252,10 +260,13 @@ mod tests {
     fn allow_record_fields() {
         let applied = Applied {
             landlock_abi: Some(7),
-            landlock: LandlockStatus::FullyEnforced,
+            landlock: Some(Enforcement::FullyEnforced),
+            landlock_network: vec!["bind-tcp".into(), "connect-tcp".into()],
+            landlock_scopes: vec!["signal".into()],
             no_new_privs: true,
             seccomp: None,
             capabilities: vec!["CAP_DAC_READ_SEARCH".into()],
+            bounding_set_cleared: true,
             user: Some("backup".into()),
             skipped: vec![],
         };
@@ -322,14 +333,20 @@ mod tests {
     }
 
     #[test]
-    fn landlock_status_strings_match_serde() {
-        for s in [
-            LandlockStatus::FullyEnforced,
-            LandlockStatus::PartiallyEnforced,
-            LandlockStatus::NotEnforced,
-            LandlockStatus::NotApplied,
-        ] {
-            assert_eq!(serde_json::to_value(s).expect("serialize"), s.as_str());
-        }
+    fn landlock_status_strings() {
+        let status = |landlock| {
+            let applied = Applied {
+                landlock,
+                ..Applied::default()
+            };
+            serde_json::to_value(applied).expect("serialize")["landlock"].clone()
+        };
+        assert_eq!(status(None), "not-applied");
+        assert_eq!(status(Some(Enforcement::FullyEnforced)), "fully-enforced");
+        assert_eq!(
+            status(Some(Enforcement::PartiallyEnforced)),
+            "partially-enforced"
+        );
+        assert_eq!(status(Some(Enforcement::NotEnforced)), "not-enforced");
     }
 }
