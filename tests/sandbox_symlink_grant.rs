@@ -143,3 +143,42 @@ command = ["/usr/bin/cat", "/etc/shadow"]
         ),
     );
 }
+
+#[test]
+fn a_symlink_planted_through_another_rules_write_grant_cannot_widen_a_read_grant() {
+    // Only the planting rule may write `w`; the reading rule's own plan has
+    // no write grant at all, so the profile's writable paths must count.
+    let scenario = Scenario::new(
+        r#"
+log = "{log}"
+
+[[allow]]
+name = "plant"
+command = ["/usr/bin/ln", "-s", "/", "{dir}/w/pub"]
+[allow.sandbox]
+write = ["{dir}/w"]
+
+[[allow]]
+name = "shadow"
+command = ["/usr/bin/cat", "/etc/shadow"]
+[allow.sandbox]
+read = ["{dir}/w/pub"]
+"#,
+    );
+    make_dir(&scenario, "w", 0o755);
+    let public = scenario.path("w/pub");
+    let planted = scenario.run(Some(&format!("ln -s / {}", public.display())));
+    assert_eq!(planted.status.code(), Some(0), "{}", stderr(&planted));
+
+    let output = scenario.run(Some("cat /etc/shadow"));
+    assert_denied(
+        &output,
+        SANDBOX_DENIED,
+        &format!(
+            "sandbox: sandbox path {p} goes through symlink {p}, which lies beneath the \
+             writable path {w}; write the real path",
+            p = public.display(),
+            w = scenario.path("w").display()
+        ),
+    );
+}

@@ -10,6 +10,7 @@ mod reason;
 mod system_base;
 
 use std::collections::BTreeMap;
+use std::path::PathBuf;
 
 use serde::Serialize;
 
@@ -141,6 +142,7 @@ fn allow(policy: &Policy, rule: &Rule, request: &Request, argv: &[String]) -> De
             |dir| dir.get_ref().as_path().to_path_buf(),
         ),
         compat: sandbox.compat.unwrap_or_default(),
+        profile_writable: profile_writable(policy),
         program,
         argv: full_argv,
     };
@@ -169,6 +171,26 @@ fn filesystem_grants(sandbox: &Sandbox, program: &std::path::Path) -> Vec<PathGr
         }
     }
     grants
+}
+
+/// The write paths of the profile and of every rule, each once.
+fn profile_writable(policy: &Policy) -> Vec<PathBuf> {
+    let mut paths: Vec<PathBuf> = Vec::new();
+    let sandboxes = std::iter::once(policy.sandbox.clone()).chain(
+        policy
+            .allow
+            .iter()
+            .map(|rule| policy.sandbox_for(rule.get_ref())),
+    );
+    for sandbox in sandboxes {
+        for path in sandbox.write.iter().flatten() {
+            let path = path.get_ref().as_path().to_path_buf();
+            if !paths.contains(&path) {
+                paths.push(path);
+            }
+        }
+    }
+    paths
 }
 
 /// The environment built from scratch: nothing is inherited from sshd, so

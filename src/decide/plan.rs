@@ -23,6 +23,11 @@ pub struct Plan {
     pub filesystem: Vec<PathGrant>,
     /// Whether a layer the kernel cannot fully enforce stops the exec.
     pub compat: Compat,
+    /// Every path that some rule of the profile may write, granted here or
+    /// not. Nothing is granted by this list: the sandbox never follows a
+    /// symlink beneath one of them, since another request may have planted
+    /// it there.
+    pub profile_writable: Vec<PathBuf>,
 }
 
 /// One Landlock rule: a file or directory hierarchy and what may be done beneath it.

@@ -137,7 +137,7 @@ pub fn resolve(plan: &Plan) -> Result<Resolved, SandboxError> {
 /// [`resolve`] on behalf of `invoking_uid`, whose symlinks and directories
 /// are trusted like root's.
 fn resolve_for(plan: &Plan, invoking_uid: u32) -> Result<Resolved, SandboxError> {
-    let writable = vet_grants(&plan.filesystem, invoking_uid)?;
+    let writable = vet_grants(&plan.filesystem, &plan.profile_writable, invoking_uid)?;
     let mut resolved = Resolved::default();
     let mut executables = Vec::new();
     for grant in &plan.filesystem {
@@ -155,13 +155,17 @@ fn resolve_for(plan: &Plan, invoking_uid: u32) -> Result<Resolved, SandboxError>
 
 /// Checks the plan's own grants before any is opened, and returns its
 /// writable paths for checking the interpreters added later.
-fn vet_grants(grants: &[PathGrant], invoking_uid: u32) -> Result<WritablePaths, SandboxError> {
+fn vet_grants(
+    grants: &[PathGrant],
+    profile_writable: &[PathBuf],
+    invoking_uid: u32,
+) -> Result<WritablePaths, SandboxError> {
     // Relative paths first: canonicalizing one would resolve it against
     // whatever the working directory happens to be.
     for grant in grants {
         require_absolute(&grant.path)?;
     }
-    let writable = WritablePaths::of(grants);
+    let writable = WritablePaths::of(grants, profile_writable);
     for grant in grants {
         if grant.origin == GrantOrigin::Policy {
             refuse_untrusted_symlinks(&grant.path, &writable, invoking_uid)?;
@@ -240,15 +244,18 @@ struct WritablePath {
 }
 
 impl WritablePaths {
-    /// Collects the read-write grants of `grants`, whatever their origin.
-    fn of(grants: &[PathGrant]) -> Self {
+    /// Collects the read-write grants of `grants`, whatever their origin,
+    /// and the paths other rules of the profile may write.
+    fn of(grants: &[PathGrant], profile_writable: &[PathBuf]) -> Self {
         Self(
             grants
                 .iter()
                 .filter(|grant| grant.access == Access::ReadWrite)
-                .map(|grant| WritablePath {
-                    written: grant.path.clone(),
-                    canonical: fs::canonicalize(&grant.path).ok(),
+                .map(|grant| &grant.path)
+                .chain(profile_writable)
+                .map(|path| WritablePath {
+                    written: path.clone(),
+                    canonical: fs::canonicalize(path).ok(),
                 })
                 .collect(),
         )

@@ -29,6 +29,7 @@ pub(crate) fn plan_for(program: &Path, grants: Vec<PathGrant>) -> Plan {
         chdir: PathBuf::from("/"),
         filesystem: grants,
         compat: Compat::Enforce,
+        profile_writable: Vec::new(),
     }
 }
 
