@@ -40,7 +40,7 @@ pub enum DenyReason {
 
 impl DenyReason {
     /// A no-match denial for the command `raw`, quoted escaped and cut to
-    /// [`QUOTED_COMMAND_MAX_CHARS`]: the reason goes to the client and into
+    /// `QUOTED_COMMAND_MAX_CHARS` characters: the reason goes to the client and into
     /// the audit record next to the (separately capped) command, and a
     /// 64 KiB command must not make the record too large to log.
     pub fn no_matching_rule(raw: &[u8]) -> Self {

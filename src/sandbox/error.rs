@@ -99,7 +99,7 @@ impl Display for SandboxError {
                 exec.display(),
                 write.display()
             ),
-            Self::Interpreter(e) => write!(f, "cannot determine the program's interpreters: {e}"),
+            Self::Interpreter(e) => write!(f, "cannot determine interpreters: {e}"),
             Self::Capabilities(e) => write!(f, "cannot drop capabilities: {e}"),
             Self::CoreLimit(e) => write!(f, "cannot set RLIMIT_CORE to 0: {e}"),
             Self::Chdir { path, source } => {

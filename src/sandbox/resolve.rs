@@ -27,9 +27,9 @@
 //!   policy `exec` entry or an interpreter) may lie at or beneath a
 //!   read-write grant, compared both as written and canonicalized.
 //!
-//! Both comparisons are within one plan. A path that a *different* rule may
-//! write is not known here; a symlink planted there is caught only when its
-//! directory fails the ownership check.
+//! "Writable" means granted ReadWrite by this plan, or writable by any
+//! other rule of the profile ([`Plan::profile_writable`]): a link may have
+//! been planted by an earlier request under a different rule.
 //!
 //! Interpreters are resolved for the program and for every policy `exec`
 //! entry that is a file. An `exec` entry that is a directory is granted as
