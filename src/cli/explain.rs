@@ -166,6 +166,7 @@ impl Explanation {
                     Some(Err(error)) => value["reason"] = json!(format!("sandbox: {error}")),
                     None => {}
                 }
+                value["also_applied"] = json!(ALSO_APPLIED);
                 value["not_enforced_by_this_version"] = json!(NOT_YET_ENFORCED);
             }
         }
@@ -220,14 +221,22 @@ impl Explanation {
     }
 }
 
+/// The other layers every allowed command gets, whatever the rule.
+const ALSO_APPLIED: &[&str] = &[
+    "capabilities: none kept (every set emptied; the bounding set when the gate holds CAP_SETPCAP)",
+    "landlock network: TCP bind and connect denied on every port (Landlock ABI 4 and later)",
+    "landlock scopes: signals and abstract unix sockets cannot leave the sandbox (ABI 6 and later)",
+    "no_new_privs: set",
+    "rlimit core: 0",
+];
+
 /// Layers named in the design that this version does not apply yet; a rule
-/// that asks for any of them is denied, so the defaults are shown honestly.
+/// that asks for anything but their defaults is denied, so the defaults are
+/// shown honestly.
 const NOT_YET_ENFORCED: &[&str] = &[
-    "seccomp",
-    "capabilities",
-    "user",
-    "rlimits (except core = 0)",
-    "landlock network and scopes",
+    "seccomp (so UDP, raw, netlink and pathname unix sockets are not yet blocked)",
+    "user switch",
+    "rlimits other than core",
 ];
 
 fn describe_plan(plan: &Plan, resolved: Option<&ResolvedGrants>, line: &mut impl FnMut(String)) {
@@ -258,9 +267,11 @@ fn describe_plan(plan: &Plan, resolved: Option<&ResolvedGrants>, line: &mut impl
             grant.origin
         ));
     }
-    line("  no_new_privs: yes".to_owned());
+    for layer in ALSO_APPLIED {
+        line(format!("  {layer}"));
+    }
     line(format!(
         "  not enforced by this version: {}",
-        NOT_YET_ENFORCED.join(", ")
+        NOT_YET_ENFORCED.join("; ")
     ));
 }
