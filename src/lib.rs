@@ -6,6 +6,8 @@
 //! kernel-touching code) → [`exec`], with [`audit`] recording every request
 //! and [`cli`] as the thin command-line shell around them.
 
+#![warn(missing_docs)]
+
 pub mod audit;
 pub mod cli;
 pub mod decide;
