@@ -3,6 +3,8 @@
 //! request → policy → decide → sandbox → audit → exec. Every early return
 //! is a denial; the only way to the exec is through every layer.
 
+use std::convert::Infallible;
+use std::os::unix::ffi::OsStrExt;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -55,16 +57,6 @@ struct Denial {
     silent: bool,
 }
 
-impl Denial {
-    fn new(code: u8, reason: impl Into<String>) -> Self {
-        Self {
-            code,
-            reason: reason.into(),
-            silent: false,
-        }
-    }
-}
-
 /// Runs forced-command mode. Returns only on denial: an allowed request
 /// replaces this process with the command.
 pub fn run(source: &PolicySource, key: Option<String>) -> ExitCode {
@@ -78,110 +70,48 @@ pub fn run(source: &PolicySource, key: Option<String>) -> ExitCode {
     ExitCode::from(denial.code)
 }
 
-fn gate(source: &PolicySource, key: Option<String>) -> Result<std::convert::Infallible, Denial> {
-    let request = match Request::from_environment(key.clone()) {
-        Ok(request) => request,
-        Err(error) => {
-            let reason = format!("cannot establish the request: {error}");
-            return Err(record_in_system_log(
-                source,
-                key,
-                None,
-                Denial::new(exit::CONFIG, reason),
-            ));
-        }
-    };
-    let template = request_record(source, &request);
-    let loaded = match load_policy(source, request.user.uid) {
-        Ok(loaded) => loaded,
-        Err(error) => {
-            let reason = format!("policy {error}");
-            return Err(record_in_system_log(
-                source,
-                key,
-                Some(template),
-                Denial::new(exit::CONFIG, reason),
-            ));
-        }
-    };
-    let silent = loaded.policy.silent;
-    let deny = |code: u8, reason: String| Denial {
-        code,
-        reason,
-        silent,
-    };
-    let target = match &loaded.policy.log {
-        Some(path) => Target::File(path.get_ref().as_path().to_path_buf()),
-        None => Target::Syslog,
-    };
-    // Opened before the sandbox, which would forbid opening it afterwards.
-    let mut sink = match Sink::open(&target) {
-        Ok(sink) => sink,
-        Err(error) => {
-            let denial = deny(exit::AUDIT, error.to_string());
-            return Err(record_in_system_log(source, key, Some(template), denial));
-        }
-    };
+/// The pipeline. Every `?` is a recorded denial.
+fn gate(source: &PolicySource, key: Option<String>) -> Result<Infallible, Denial> {
+    let request = Request::from_environment(key.clone()).map_err(|error| {
+        let reason = format!("cannot establish the request: {error}");
+        let template = record_from_environment(source, key);
+        deny_in_system_log(template, exit::CONFIG, reason, false)
+    })?;
+    let template = record_from_request(source, &request);
+    let loaded = load_policy(source, request.user.uid).map_err(|error| {
+        deny_in_system_log(
+            template.clone(),
+            exit::CONFIG,
+            format!("policy {error}"),
+            false,
+        )
+    })?;
+    let mut recorder = Recorder::open(&loaded, template)?;
 
     let (rule, plan) = match decide(&loaded.policy, &request) {
         Decision::Allow { rule, plan } => (rule, plan),
         Decision::Deny { reason, .. } => {
-            let reason = reason.to_string();
-            let record = Record {
-                reason: Some(reason.clone()),
-                ..template
-            };
-            return Err(record_denial(
-                &mut sink,
-                &record,
-                deny(exit::DENIED, reason),
-            ));
+            return Err(recorder.deny(exit::DENIED, reason.to_string(), Verdict::default()));
         }
     };
-    let confined = PreparedCommand::from_plan(&plan)
-        .map_err(|error| error.to_string())
-        .and_then(|command| Ok((command, confine(&plan)?)));
-    let (command, applied) = match confined {
-        Ok(confined) => confined,
-        Err(reason) => {
-            let record = Record {
-                rule: Some(rule),
-                reason: Some(reason.clone()),
-                ..template
-            };
-            return Err(record_denial(
-                &mut sink,
-                &record,
-                deny(exit::SANDBOX, reason),
-            ));
-        }
-    };
-    let allowed = Record {
-        decision: Outcome::Allow,
+    let rule_only = || Verdict {
         rule: Some(rule.clone()),
-        exec: Some(plan.program.clone()),
-        applied: applied.clone(),
-        ..template.clone()
+        ..Verdict::default()
     };
-    if let Err(audit) = write_record(&mut sink, &allowed) {
-        return Err(deny(exit::AUDIT, audit));
-    }
+    let command = PreparedCommand::from_plan(&plan)
+        .map_err(|error| recorder.deny(exit::SANDBOX, error.to_string(), rule_only()))?;
+    let applied =
+        confine(&plan).map_err(|reason| recorder.deny(exit::SANDBOX, reason, rule_only()))?;
+    let ran = Verdict {
+        rule: Some(rule),
+        exec: Some(plan.program.clone()),
+        applied,
+    };
+    recorder.allow(ran.clone())?;
     // The log descriptor is close-on-exec: it disappears with a successful
     // exec and is still here to record a failed one.
     let Err(error) = command.exec();
-    let reason = error.to_string();
-    let failed = Record {
-        rule: Some(rule),
-        reason: Some(reason.clone()),
-        exec: Some(plan.program.clone()),
-        applied,
-        ..template
-    };
-    Err(record_denial(
-        &mut sink,
-        &failed,
-        deny(exit::SANDBOX, reason),
-    ))
+    Err(recorder.deny(exit::SANDBOX, error.to_string(), ran))
 }
 
 /// Resolves and applies the sandbox, describing what was applied for the record.
@@ -191,8 +121,97 @@ fn confine(plan: &Plan) -> Result<Applied, String> {
     Ok(Applied::from(applied))
 }
 
-/// The record fields known from the request alone, as a denial.
-fn request_record(source: &PolicySource, request: &Request) -> Record {
+/// What the gate got to for a request: the record fields beyond the
+/// request's own.
+#[derive(Debug, Clone, Default)]
+struct Verdict {
+    /// The matched rule.
+    rule: Option<String>,
+    /// The program about to be executed.
+    exec: Option<PathBuf>,
+    /// The confinement applied so far.
+    applied: Applied,
+}
+
+/// The policy's audit sink with the request's fields, opened before the
+/// sandbox, which would forbid opening it afterwards.
+struct Recorder {
+    sink: Sink,
+    template: Record,
+    silent: bool,
+}
+
+impl Recorder {
+    /// Opens the policy's `log` (or the system log). If that fails, the
+    /// denial is recorded in the system log instead.
+    fn open(loaded: &LoadedPolicy, template: Record) -> Result<Self, Denial> {
+        let silent = loaded.policy.silent;
+        let target = match &loaded.policy.log {
+            Some(path) => Target::File(path.get_ref().as_path().to_path_buf()),
+            None => Target::Syslog,
+        };
+        match Sink::open(&target) {
+            Ok(sink) => Ok(Self {
+                sink,
+                template,
+                silent,
+            }),
+            Err(error) => Err(deny_in_system_log(
+                template,
+                exit::AUDIT,
+                error.to_string(),
+                silent,
+            )),
+        }
+    }
+
+    /// Records a denial with `verdict`'s fields and returns it. If the
+    /// record cannot be written, the denial becomes one for the audit log,
+    /// since that is what the administrator must fix.
+    fn deny(&mut self, code: u8, reason: String, verdict: Verdict) -> Denial {
+        let record = Record {
+            decision: Outcome::Deny,
+            reason: Some(reason.clone()),
+            ..self.merged(verdict)
+        };
+        let (code, reason) = match self.sink.write(&record) {
+            Ok(()) => (code, reason),
+            Err(error) => (exit::AUDIT, error.to_string()),
+        };
+        Denial {
+            code,
+            reason,
+            silent: self.silent,
+        }
+    }
+
+    /// Records the allow that is about to be executed.
+    fn allow(&mut self, verdict: Verdict) -> Result<(), Denial> {
+        let record = Record {
+            decision: Outcome::Allow,
+            reason: None,
+            ..self.merged(verdict)
+        };
+        self.sink.write(&record).map_err(|error| Denial {
+            code: exit::AUDIT,
+            reason: error.to_string(),
+            silent: self.silent,
+        })
+    }
+
+    /// The request's fields, with the verdict's.
+    fn merged(&self, verdict: Verdict) -> Record {
+        Record {
+            rule: verdict.rule,
+            exec: verdict.exec,
+            applied: verdict.applied,
+            ..self.template.clone()
+        }
+    }
+}
+
+/// The record fields known from the request alone.
+fn record_from_request(source: &PolicySource, request: &Request) -> Record {
     let client = request.connection.as_ref().map(|c| c.client);
     Record {
         profile: Some(source.display_name()),
@@ -206,34 +225,44 @@ fn request_record(source: &PolicySource, request: &Request) -> Record {
     }
 }
 
-/// Writes the record of `denial`; if that fails, the denial becomes one for
-/// the audit log, since its reason is the one the administrator must fix.
-fn record_denial(sink: &mut Sink, record: &Record, denial: Denial) -> Denial {
-    match write_record(sink, record) {
-        Ok(()) => denial,
-        Err(reason) => Denial {
-            code: exit::AUDIT,
-            reason,
-            ..denial
-        },
+/// The record fields known when not even the request could be established.
+fn record_from_environment(source: &PolicySource, key: Option<String>) -> Record {
+    Record {
+        profile: Some(source.display_name()),
+        key,
+        command: EscapedCommand::new(original_command().as_deref().map(OsStrExt::as_bytes)),
+        ..Record::new(Outcome::Deny)
     }
 }
 
-fn write_record(sink: &mut Sink, record: &Record) -> Result<(), String> {
-    sink.write(record).map_err(|error| error.to_string())
+fn original_command() -> Option<std::ffi::OsString> {
+    std::env::var_os("SSH_ORIGINAL_COMMAND")
+}
+
+/// Records a denial that happened before the policy's `log` could be used,
+/// in the system log. If even that fails, the denial says so.
+fn deny_in_system_log(template: Record, code: u8, reason: String, silent: bool) -> Denial {
+    let record = Record {
+        reason: Some(reason.clone()),
+        ..template
+    };
+    let reason = match Sink::open(&Target::Syslog).and_then(|mut sink| sink.write(&record)) {
+        Ok(()) => reason,
+        Err(error) => format!("{reason}; and {error}"),
+    };
+    Denial {
+        code,
+        reason,
+        silent,
+    }
 }
 
 /// Records, in the system log, a forced-command invocation whose own
 /// command line (in authorized_keys or sshd_config) is malformed, so that
 /// even that request leaves a record. Returns the logging error, if any.
 pub fn record_malformed_invocation(problem: &str) -> Result<(), String> {
-    let command = std::env::var_os("SSH_ORIGINAL_COMMAND");
     let record = Record {
-        command: EscapedCommand::new(
-            command
-                .as_deref()
-                .map(std::os::unix::ffi::OsStrExt::as_bytes),
-        ),
+        command: EscapedCommand::new(original_command().as_deref().map(OsStrExt::as_bytes)),
         reason: Some(format!(
             "sshgate's own command line is malformed: {problem}"
         )),
@@ -242,35 +271,4 @@ pub fn record_malformed_invocation(problem: &str) -> Result<(), String> {
     Sink::open(&Target::Syslog)
         .and_then(|mut sink| sink.write(&record))
         .map_err(|error| error.to_string())
-}
-
-/// Records a denial that happened before the policy (and so its `log`) was
-/// known, in the system log. If even that fails, the denial says so.
-fn record_in_system_log(
-    source: &PolicySource,
-    key: Option<String>,
-    template: Option<Record>,
-    denial: Denial,
-) -> Denial {
-    let template = template.unwrap_or_else(|| Record {
-        profile: Some(source.display_name()),
-        key,
-        command: EscapedCommand::new(
-            std::env::var_os("SSH_ORIGINAL_COMMAND")
-                .as_deref()
-                .map(std::os::unix::ffi::OsStrExt::as_bytes),
-        ),
-        ..Record::new(Outcome::Deny)
-    });
-    let record = Record {
-        reason: Some(denial.reason.clone()),
-        ..template
-    };
-    match Sink::open(&Target::Syslog).and_then(|mut sink| sink.write(&record)) {
-        Ok(()) => denial,
-        Err(error) => Denial {
-            reason: format!("{}; and {error}", denial.reason),
-            ..denial
-        },
-    }
 }
