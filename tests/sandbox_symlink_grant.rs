@@ -55,7 +55,7 @@ fn a_symlink_planted_beneath_a_write_grant_cannot_widen_a_read_grant() {
         &output,
         SANDBOX_DENIED,
         &format!(
-            "sandbox: sandbox path {p} goes through symlink {p}, which lies beneath the \
+            "sandbox: grant path {p} goes through symlink {p}, which lies beneath the \
              writable path {w}; write the real path",
             p = public.display(),
             w = scenario.path("w").display()
@@ -136,7 +136,7 @@ command = ["/usr/bin/cat", "/etc/shadow"]
         &output,
         SANDBOX_DENIED,
         &format!(
-            "sandbox: sandbox path {l} goes through symlink {l}, which is in {s}, which is \
+            "sandbox: grant path {l} goes through symlink {l}, which is in {s}, which is \
              group-writable (mode 0775); write the real path",
             l = link.display(),
             s = scenario.path("shared").display()
@@ -175,7 +175,7 @@ read = ["{dir}/w/pub"]
         &output,
         SANDBOX_DENIED,
         &format!(
-            "sandbox: sandbox path {p} goes through symlink {p}, which lies beneath the \
+            "sandbox: grant path {p} goes through symlink {p}, which lies beneath the \
              writable path {w}; write the real path",
             p = public.display(),
             w = scenario.path("w").display()

@@ -52,6 +52,14 @@ pub enum SandboxError {
         /// The writable path above it.
         write: PathBuf,
     },
+    /// A `write` grant lies at or beneath an `exec` grant (a directory):
+    /// the command could upload a file and then execute it.
+    WriteBeneathExec {
+        /// The writable path.
+        write: PathBuf,
+        /// The executable directory above it.
+        exec: PathBuf,
+    },
     /// The interpreters the program needs could not be determined.
     Interpreter(InterpreterError),
     /// The capabilities could not all be dropped, or some read back after
@@ -79,17 +87,17 @@ impl Display for SandboxError {
     fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
         match self {
             Self::RelativePath { path } => {
-                write!(f, "sandbox path {} is not absolute", path.display())
+                write!(f, "grant path {} is not absolute", path.display())
             }
             Self::MissingPath { path } => {
-                write!(f, "sandbox path {} does not exist", path.display())
+                write!(f, "grant path {} does not exist", path.display())
             }
             Self::OpenPath { path, source } => {
-                write!(f, "cannot open sandbox path {}: {source}", path.display())
+                write!(f, "cannot open grant path {}: {source}", path.display())
             }
             Self::UntrustedSymlink { path, link, why } => write!(
                 f,
-                "sandbox path {} goes through symlink {}, which {why}; write the real path",
+                "grant path {} goes through symlink {}, which {why}; write the real path",
                 path.display(),
                 link.display()
             ),
@@ -98,6 +106,12 @@ impl Display for SandboxError {
                 "executable {} is beneath writable {}: the command could replace what it may execute",
                 exec.display(),
                 write.display()
+            ),
+            Self::WriteBeneathExec { write, exec } => write!(
+                f,
+                "writable {} is beneath executable {}: the command could execute what it uploads",
+                write.display(),
+                exec.display()
             ),
             Self::Interpreter(e) => write!(f, "cannot determine interpreters: {e}"),
             Self::Capabilities(e) => write!(f, "cannot drop capabilities: {e}"),
@@ -126,6 +140,7 @@ impl std::error::Error for SandboxError {
             | Self::MissingPath { .. }
             | Self::UntrustedSymlink { .. }
             | Self::ExecBeneathWrite { .. }
+            | Self::WriteBeneathExec { .. }
             | Self::NoNewPrivsNotSet => None,
         }
     }

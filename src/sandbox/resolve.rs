@@ -578,7 +578,7 @@ mod tests {
         assert!(matches!(error, SandboxError::MissingPath { .. }), "{error}");
         assert_eq!(
             error.to_string(),
-            "sandbox path /srv/does-not-exist/x does not exist"
+            "grant path /srv/does-not-exist/x does not exist"
         );
     }
 
@@ -754,7 +754,7 @@ mod tests {
         assert_eq!(
             error.to_string(),
             format!(
-                "sandbox path {p} goes through symlink {p}, which lies beneath the \
+                "grant path {p} goes through symlink {p}, which lies beneath the \
                  writable path {w}; write the real path",
                 p = public.display(),
                 w = w.display()
@@ -827,7 +827,7 @@ mod tests {
         assert_eq!(
             error.to_string(),
             format!(
-                "sandbox path {l} goes through symlink {l}, which is in {s}, which is \
+                "grant path {l} goes through symlink {l}, which is in {s}, which is \
                  group-writable (mode 0775); write the real path",
                 l = link.display(),
                 s = shared.display()
