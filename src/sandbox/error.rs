@@ -60,6 +60,14 @@ pub enum SandboxError {
         /// The executable directory above it.
         exec: PathBuf,
     },
+    /// The kernel lacks Landlock features the default sandbox relies on,
+    /// and the plan says `compat = "enforce"`.
+    KernelTooOld {
+        /// The kernel's Landlock ABI; `None` without Landlock.
+        abi: Option<u32>,
+        /// What is missing.
+        missing: Vec<String>,
+    },
     /// The interpreters the program needs could not be determined.
     Interpreter(InterpreterError),
     /// The capabilities could not all be dropped, or some read back after
@@ -113,6 +121,19 @@ impl Display for SandboxError {
                 write.display(),
                 exec.display()
             ),
+            Self::KernelTooOld { abi, missing } => {
+                match abi {
+                    Some(abi) => write!(f, "the kernel's Landlock ABI is {abi}")?,
+                    None => f.write_str("the kernel has no Landlock")?,
+                }
+                write!(
+                    f,
+                    ", without {}; compat = \"enforce\" needs ABI {} (Linux 6.12 or later), \
+                     or set compat = \"best-effort\" to run without them, recorded in the log",
+                    missing.join(", "),
+                    super::REQUIRED_LANDLOCK_ABI
+                )
+            }
             Self::Interpreter(e) => write!(f, "cannot determine interpreters: {e}"),
             Self::Capabilities(e) => write!(f, "cannot drop capabilities: {e}"),
             Self::CoreLimit(e) => write!(f, "cannot set RLIMIT_CORE to 0: {e}"),
@@ -141,6 +162,7 @@ impl std::error::Error for SandboxError {
             | Self::UntrustedSymlink { .. }
             | Self::ExecBeneathWrite { .. }
             | Self::WriteBeneathExec { .. }
+            | Self::KernelTooOld { .. }
             | Self::NoNewPrivsNotSet => None,
         }
     }

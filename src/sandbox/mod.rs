@@ -17,6 +17,7 @@
 mod capabilities;
 mod error;
 mod interpreter;
+mod kernel_support;
 // Not `landlock`'s crate: paths to this module are written `self::landlock`.
 mod landlock;
 mod no_new_privs;
@@ -36,11 +37,12 @@ pub use capabilities::{
 };
 pub use error::SandboxError;
 pub use interpreter::{InterpreterError, MAX_SCRIPT_DEPTH, interpreters};
+pub use kernel_support::{REQUIRED_LANDLOCK_ABI, missing_landlock_features};
 pub use no_new_privs::set_no_new_privs;
 pub use process::{COMMAND_UMASK, change_directory, disable_core_dumps, set_umask};
 pub use resolve::{Resolved, resolve};
 
-use crate::decide::plan::Plan;
+use crate::decide::plan::{Compat, Plan};
 
 /// What [`confine`] applied, for the audit record.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -66,13 +68,17 @@ pub struct Applied {
     /// The Landlock scopes in force, e.g. `["abstract-unix-socket",
     /// "signal"]`. Empty on a kernel before Landlock ABI 6.
     pub landlock_scopes: Vec<String>,
-    /// System-base paths missing on this host, left out of the ruleset.
+    /// System-base paths missing on this host, left out of the ruleset,
+    /// and (under `compat = "best-effort"` only) Landlock features the
+    /// kernel lacks.
     pub skipped: Vec<String>,
 }
 
 /// Confines the calling thread according to `plan`, using the descriptors
 /// opened by [`resolve`]. In order:
 ///
+/// 0. under `compat = "enforce"`, refuse a kernel older than
+///    [`REQUIRED_LANDLOCK_ABI`], before anything is changed;
 /// 1. every capability dropped from every set, verified by reading back
 ///    (first, because dropping the bounding set needs CAP_SETPCAP);
 /// 2. `RLIMIT_CORE` = 0 (soft and hard);
@@ -87,6 +93,7 @@ pub struct Applied {
 /// single-threaded here: capabilities and Landlock apply to the calling
 /// thread only.
 pub fn confine(resolved: &Resolved, plan: &Plan) -> Result<Applied, SandboxError> {
+    let missing = require_landlock_features(plan.compat)?;
     let capabilities = drop_all_capabilities()?;
     disable_core_dumps()?;
     set_umask();
@@ -104,7 +111,29 @@ pub fn confine(resolved: &Resolved, plan: &Plan) -> Result<Applied, SandboxError
         skipped: resolved
             .skipped()
             .iter()
-            .map(|path| path.display().to_string())
+            .map(|path| format!("{} (missing on this host)", path.display()))
+            .chain(
+                missing
+                    .iter()
+                    .map(|feature| format!("{feature} (kernel too old)")),
+            )
             .collect(),
     })
+}
+
+/// The Landlock features the running kernel lacks: an error under
+/// `compat = "enforce"`, the list to record under `"best-effort"`.
+fn require_landlock_features(compat: Compat) -> Result<Vec<&'static str>, SandboxError> {
+    let abi = landlock_abi().ok();
+    let missing = missing_landlock_features(abi);
+    if compat == Compat::Enforce && !missing.is_empty() {
+        return Err(SandboxError::KernelTooOld {
+            abi,
+            missing: missing
+                .iter()
+                .map(|feature| (*feature).to_owned())
+                .collect(),
+        });
+    }
+    Ok(missing)
 }
