@@ -402,3 +402,33 @@ fn a_failed_exec_is_recorded_after_its_allow_record() {
     assert_eq!(records[1]["rule"], "not-executable");
     assert_eq!(records[1]["reason"], reason);
 }
+
+#[test]
+fn an_audit_log_others_could_write_or_that_has_other_links_is_refused() {
+    let policy = "log = \"{log}\"\n[[allow]]\nname = \"df\"\ncommand = [\"/usr/bin/df\", \"-h\"]\n";
+    let writable = Scenario::new(policy);
+    fs::write(&writable.log, "").unwrap();
+    fs::set_permissions(&writable.log, fs::Permissions::from_mode(0o666)).unwrap();
+    let output = writable.run(Some("df -h"));
+    assert_eq!(output.status.code(), Some(74));
+    assert!(
+        stderr(&output).starts_with(&format!(
+            "sshgate: denied: cannot use audit log {}: it is group- or world-writable (mode 0666)",
+            writable.log.display()
+        )),
+        "{}",
+        stderr(&output)
+    );
+
+    let linked = Scenario::new(policy);
+    fs::write(linked.path("other-file"), "").unwrap();
+    fs::hard_link(linked.path("other-file"), &linked.log).unwrap();
+    let output = linked.run(Some("df -h"));
+    assert_eq!(output.status.code(), Some(74));
+    assert!(
+        stderr(&output).contains("it has 2 hard links"),
+        "{}",
+        stderr(&output)
+    );
+    assert_eq!(fs::read_to_string(linked.path("other-file")).unwrap(), "");
+}

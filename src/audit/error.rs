@@ -26,6 +26,13 @@ pub enum AuditError {
         /// What it is instead, e.g. `"directory"`.
         kind: &'static str,
     },
+    /// The existing log file is not trusted (owner, mode or links).
+    Untrusted {
+        /// The configured log path.
+        path: PathBuf,
+        /// Why, e.g. "it is owned by uid 65534, ...".
+        why: String,
+    },
     /// `fstat(2)` on the opened log file failed.
     Stat {
         /// The configured log path.
@@ -105,6 +112,9 @@ impl fmt::Display for AuditError {
                 "cannot use audit log {}: it is a {kind}, not a regular file",
                 path.display()
             ),
+            AuditError::Untrusted { path, why } => {
+                write!(f, "cannot use audit log {}: {why}", path.display())
+            }
             AuditError::Stat { path, source } => {
                 write!(f, "cannot stat audit log {}: {source}", path.display())
             }
@@ -152,7 +162,9 @@ impl std::error::Error for AuditError {
             | AuditError::Connect { source, .. }
             | AuditError::Send { source, .. } => Some(source),
             AuditError::Encode { source, .. } => Some(source),
-            AuditError::NotRegularFile { .. } | AuditError::ShortWrite { .. } => None,
+            AuditError::NotRegularFile { .. }
+            | AuditError::Untrusted { .. }
+            | AuditError::ShortWrite { .. } => None,
         }
     }
 }

@@ -10,11 +10,14 @@
 //! - `O_APPEND`: each record is one `write(2)` of a whole line, which the
 //!   kernel appends atomically to a regular file, so concurrent gates never
 //!   interleave their lines;
-//! - `O_CLOEXEC` (always set by std): the command never inherits the log.
+//! - `O_CLOEXEC`: the command never inherits the log;
+//! - an existing file must belong to root or the invoking user, be writable
+//!   by nobody else and have one link, or records could be forged, read or
+//!   appended to someone else's file.
 
 use std::fs::{File, Permissions};
 use std::io::{self, Write};
-use std::os::unix::fs::{FileTypeExt, PermissionsExt};
+use std::os::unix::fs::{FileTypeExt, MetadataExt, PermissionsExt};
 
 use nix::fcntl::{AT_FDCWD, OFlag, OpenHow, ResolveFlag, openat2};
 use nix::sys::stat::Mode;
@@ -76,13 +79,11 @@ impl FileSink {
 
     /// Keeps `file` only if fstat says it is a regular file.
     fn checked(path: &Path, file: File) -> Result<FileSink, AuditError> {
-        let file_type = file
-            .metadata()
-            .map_err(|source| AuditError::Stat {
-                path: path.to_path_buf(),
-                source,
-            })?
-            .file_type();
+        let metadata = file.metadata().map_err(|source| AuditError::Stat {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        let file_type = metadata.file_type();
         if !file_type.is_file() {
             let kind = if file_type.is_dir() {
                 "directory"
@@ -100,6 +101,12 @@ impl FileSink {
             return Err(AuditError::NotRegularFile {
                 path: path.to_path_buf(),
                 kind,
+            });
+        }
+        if let Some(why) = untrusted_because(&metadata) {
+            return Err(AuditError::Untrusted {
+                path: path.to_path_buf(),
+                why,
             });
         }
         Ok(FileSink {
@@ -139,6 +146,30 @@ impl FileSink {
             }
         }
     }
+}
+
+/// Why an existing log file is not ours to append to, if it is not: a file
+/// someone else owns or may write could be read by them or filled with
+/// forged lines, and a second hard link could be a file the gate must not
+/// grow (another log, another user's file).
+fn untrusted_because(metadata: &std::fs::Metadata) -> Option<String> {
+    let uid = nix::unistd::getuid().as_raw();
+    if metadata.uid() != 0 && metadata.uid() != uid {
+        return Some(format!(
+            "it is owned by uid {}, not by root or the invoking user (uid {uid})",
+            metadata.uid()
+        ));
+    }
+    if metadata.mode() & 0o022 != 0 {
+        return Some(format!(
+            "it is group- or world-writable (mode {:04o})",
+            metadata.mode() & 0o7777
+        ));
+    }
+    if metadata.nlink() != 1 {
+        return Some(format!("it has {} hard links", metadata.nlink()));
+    }
+    None
 }
 
 /// Opens `path` with `O_WRONLY | O_APPEND | O_NOFOLLOW | O_NONBLOCK |
