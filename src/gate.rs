@@ -139,11 +139,14 @@ struct Recorder {
     sink: Sink,
     template: Record,
     silent: bool,
+    /// Whether a failed write is worth retrying in the system log (not when
+    /// the system log is what failed).
+    falls_back: bool,
 }
 
 impl Recorder {
-    /// Opens the policy's `log` (or the system log). If that fails, the
-    /// denial is recorded in the system log instead.
+    /// Opens the policy's `log` (or the system log). If a log file cannot
+    /// be opened, the denial is recorded in the system log instead.
     fn open(loaded: &LoadedPolicy, template: Record) -> Result<Self, Denial> {
         let silent = loaded.policy.silent;
         let target = match &loaded.policy.log {
@@ -154,6 +157,12 @@ impl Recorder {
             Ok(sink) => Ok(Self {
                 sink,
                 template,
+                silent,
+                falls_back: target != Target::Syslog,
+            }),
+            Err(error) if target == Target::Syslog => Err(Denial {
+                code: exit::AUDIT,
+                reason: error.to_string(),
                 silent,
             }),
             Err(error) => Err(deny_in_system_log(
@@ -174,9 +183,9 @@ impl Recorder {
             reason: Some(reason.clone()),
             ..self.merged(verdict)
         };
-        let (code, reason) = match self.sink.write(&record) {
+        let (code, reason) = match self.write(record) {
             Ok(()) => (code, reason),
-            Err(error) => (exit::AUDIT, error.to_string()),
+            Err(audit) => (exit::AUDIT, audit),
         };
         Denial {
             code,
@@ -192,11 +201,36 @@ impl Recorder {
             reason: None,
             ..self.merged(verdict)
         };
-        self.sink.write(&record).map_err(|error| Denial {
+        self.write(record).map_err(|audit| Denial {
             code: exit::AUDIT,
-            reason: error.to_string(),
+            reason: audit,
             silent: self.silent,
         })
+    }
+
+    /// Writes `record`. If a log file fails, the request is denied, and that
+    /// denial still goes to the system log so that it is recorded somewhere.
+    fn write(&mut self, record: Record) -> Result<(), String> {
+        let error = match self.sink.write(&record) {
+            Ok(()) => return Ok(()),
+            Err(error) => error.to_string(),
+        };
+        if !self.falls_back {
+            return Err(error);
+        }
+        let reason = match &record.reason {
+            Some(reason) => format!("{reason}; and {error}"),
+            None => error.clone(),
+        };
+        let denial = Record {
+            decision: Outcome::Deny,
+            reason: Some(reason),
+            ..record
+        };
+        match Sink::open(&Target::Syslog).and_then(|mut sink| sink.write(&denial)) {
+            Ok(()) => Err(error),
+            Err(syslog) => Err(format!("{error}; and {syslog}")),
+        }
     }
 
     /// The request's fields, with the verdict's.

@@ -66,9 +66,41 @@ fn records_reach_the_system_log() {
         .unwrap();
     assert_eq!(malformed.status.code(), Some(2));
 
+    // A log file that cannot be written (here: RLIMIT_FSIZE 0 makes every
+    // write fail with EFBIG) denies, and the denial falls back to syslog.
+    let with_file = Scenario::new(&format!("log = \"{{log}}\"\n{POLICY}"));
+    let mut gate = common::gate::forced(&with_file.policy, Some("cat /etc/shadow"));
+    // SAFETY: only async-signal-safe calls between fork and exec.
+    unsafe {
+        std::os::unix::process::CommandExt::pre_exec(&mut gate, || {
+            // Ignored, not fatal: the write must fail, not kill the gate.
+            libc::signal(libc::SIGXFSZ, libc::SIG_IGN);
+            let limit = libc::rlimit {
+                rlim_cur: 0,
+                rlim_max: libc::RLIM_INFINITY,
+            };
+            if libc::setrlimit(libc::RLIMIT_FSIZE, &limit) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+    let unwritable = gate.output().unwrap();
+    assert_eq!(
+        unwritable.status.code(),
+        Some(74),
+        "{}",
+        stderr(&unwritable)
+    );
+    assert!(
+        stderr(&unwritable).contains("File too large"),
+        "{}",
+        stderr(&unwritable)
+    );
+
     let mut buffer = vec![0u8; 65536];
     let mut messages = Vec::new();
-    for _ in 0..3 {
+    for _ in 0..4 {
         let length = socket.0.recv(&mut buffer).expect("a syslog datagram");
         messages.push(String::from_utf8_lossy(&buffer[..length]).into_owned());
     }
@@ -95,4 +127,9 @@ fn records_reach_the_system_log() {
     assert_eq!(records[0]["command"], "echo hello");
     assert_eq!(records[1]["reason"], "no rule allows \"cat /etc/shadow\"");
     assert_eq!(records[2]["command"], "echo hello");
+    let fallback = records[3]["reason"].as_str().unwrap_or_default();
+    assert!(
+        fallback.starts_with("no rule allows \"cat /etc/shadow\"; and cannot write audit log "),
+        "{fallback}"
+    );
 }
