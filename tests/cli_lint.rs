@@ -142,9 +142,46 @@ write = ["/etc"]
         format!(
             "{file}:3:10: error: rule \"push\": write path {dir} contains the audit log: the command could rewrite its own records\n\
              {file}:3:10: error: rule \"push\": write path {dir} contains this policy file: the command could rewrite its own policy\n\
-             {file}:8:11: error: rule \"push\": executable {dir}/receive is beneath write path {dir}: the command could replace what it may execute\n\
-             {file}:15:10: warning: rule \"restore\": write path /etc covers /etc: the command could change system configuration, programs or users' ~/.ssh\n"
+             {file}:8:11: error: rule \"push\": executable {dir}/receive is beneath write path {dir} (rule \"push\"): the command could replace what it may execute\n\
+             {file}:15:10: warning: rule \"restore\": write path /etc overlaps /etc: the command could change system configuration, programs or users' ~/.ssh\n"
         )
+    );
+    assert_eq!(output.status.code(), Some(1));
+}
+
+#[test]
+fn a_write_path_beneath_another_rules_exec_directory_is_an_error() {
+    let scenario = Scenario::new(
+        r#"log = "{log}"
+[[allow]]
+name = "tools"
+command = ["/usr/bin/env"]
+trailing_args = true
+[allow.sandbox]
+exec = ["/opt"]
+
+[[allow]]
+name = "upload"
+command = ["/usr/bin/rsync"]
+trailing_args = true
+[allow.sandbox]
+write = ["/opt/incoming", "/root/.ssh"]
+"#,
+    );
+    let file = scenario.policy.display().to_string();
+    let output = lint(&[scenario.policy.as_os_str()]);
+    let text = stdout(&output);
+    assert!(
+        text.contains(&format!(
+            "{file}:7:9: error: rule \"tools\": write path /opt/incoming (rule \"upload\") is beneath executable /opt: the command could execute what it uploads\n"
+        )),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!(
+            "{file}:14:27: warning: rule \"upload\": write path /root/.ssh overlaps /root: the command could change system configuration, programs or users' ~/.ssh\n"
+        )),
+        "{text}"
     );
     assert_eq!(output.status.code(), Some(1));
 }

@@ -11,8 +11,9 @@ use super::error::{Location, PolicyError};
 use super::load::{LoadedPolicy, load_untrusted, untrusted_because};
 use super::schema::{Rule, Sandbox};
 
-/// Trees whose writability would hand the command the host: configuration,
-/// programs, and the homes that hold `~/.ssh/authorized_keys`.
+/// Trees whose writability, in whole or in part, would hand the command
+/// the host: configuration, programs, and the homes that hold
+/// `~/.ssh/authorized_keys`.
 const SYSTEM_TREES: &[&str] = &["/etc", "/usr", "/boot", "/root", "/home"];
 
 /// How serious a finding is.
@@ -201,62 +202,109 @@ impl Linter<'_> {
     fn check_grant_overlaps(&mut self, rule: &Rule) {
         let sandbox = self.loaded.policy.sandbox_for(rule);
         let name = rule.name.as_str();
+        for write in sandbox.write.iter().flatten() {
+            self.check_writable(name, write.get_ref().as_path(), write.span());
+        }
+        // What any rule may write, another rule's request may have changed.
+        let profile_writable = self.profile_writable();
+        let program = rule.command.get_ref().program.as_path();
+        let executables = std::iter::once((program, rule.command.span())).chain(
+            sandbox
+                .exec
+                .iter()
+                .flatten()
+                .map(|path| (path.get_ref().as_path(), path.span())),
+        );
+        for (executable, span) in executables {
+            for (writable, writer) in &profile_writable {
+                if executable.starts_with(writable) {
+                    self.at(
+                        Severity::Error,
+                        Some(span.clone()),
+                        format!(
+                            "rule {name:?}: executable {} is beneath write path {} (rule {writer:?}): \
+                             the command could replace what it may execute",
+                            executable.display(),
+                            writable.display()
+                        ),
+                    );
+                } else if writable.starts_with(executable) {
+                    self.at(
+                        Severity::Error,
+                        Some(span.clone()),
+                        format!(
+                            "rule {name:?}: write path {} (rule {writer:?}) is beneath executable {}: \
+                             the command could execute what it uploads",
+                            writable.display(),
+                            executable.display()
+                        ),
+                    );
+                }
+            }
+        }
+    }
+
+    /// Findings about one writable path of rule `name`.
+    fn check_writable(&mut self, name: &str, writable: &Path, span: Range<usize>) {
         let policy_file =
             fs::canonicalize(&self.loaded.path).unwrap_or_else(|_| self.loaded.path.clone());
+        if policy_file.starts_with(writable) {
+            self.at(
+                Severity::Error,
+                Some(span.clone()),
+                format!(
+                    "rule {name:?}: write path {} contains this policy file: the command could rewrite its own policy",
+                    writable.display()
+                ),
+            );
+        }
         let log = self
             .loaded
             .policy
             .log
             .as_ref()
-            .map(|log| log.get_ref().as_path().to_path_buf());
-        let program = rule.command.get_ref().program.as_path().to_path_buf();
-        let executables: Vec<(std::path::PathBuf, Option<Range<usize>>)> =
-            std::iter::once((program, Some(rule.command.span())))
-                .chain(
-                    sandbox
-                        .exec
-                        .iter()
-                        .flatten()
-                        .map(|path| (path.get_ref().as_path().to_path_buf(), Some(path.span()))),
-                )
-                .collect();
-        for write in sandbox.write.iter().flatten() {
-            let writable = write.get_ref().as_path();
-            let span = Some(write.span());
-            if policy_file.starts_with(writable) {
-                self.at(
-                    Severity::Error,
-                    span.clone(),
-                    format!("rule {name:?}: write path {} contains this policy file: the command could rewrite its own policy", writable.display()),
-                );
-            }
-            if log.as_ref().is_some_and(|log| log.starts_with(writable)) {
-                self.at(
-                    Severity::Error,
-                    span.clone(),
-                    format!("rule {name:?}: write path {} contains the audit log: the command could rewrite its own records", writable.display()),
-                );
-            }
-            for (executable, exec_span) in &executables {
-                if executable.starts_with(writable) {
-                    self.at(
-                        Severity::Error,
-                        exec_span.clone(),
-                        format!("rule {name:?}: executable {} is beneath write path {}: the command could replace what it may execute", executable.display(), writable.display()),
-                    );
+            .map(|log| log.get_ref().as_path());
+        if log.is_some_and(|log| log.starts_with(writable)) {
+            self.at(
+                Severity::Error,
+                Some(span.clone()),
+                format!(
+                    "rule {name:?}: write path {} contains the audit log: the command could rewrite its own records",
+                    writable.display()
+                ),
+            );
+        }
+        let system = SYSTEM_TREES
+            .iter()
+            .map(Path::new)
+            .find(|tree| tree.starts_with(writable) || writable.starts_with(tree));
+        if let Some(system) = system {
+            self.at(
+                Severity::Warning,
+                Some(span),
+                format!(
+                    "rule {name:?}: write path {} overlaps {}: the command could change system configuration, programs or users' ~/.ssh",
+                    writable.display(),
+                    system.display()
+                ),
+            );
+        }
+    }
+
+    /// Every path some rule may write, with the first rule that may.
+    fn profile_writable(&self) -> Vec<(std::path::PathBuf, String)> {
+        let policy = &self.loaded.policy;
+        let mut paths: Vec<(std::path::PathBuf, String)> = Vec::new();
+        for rule in &policy.allow {
+            let rule = rule.get_ref();
+            for write in policy.sandbox_for(rule).write.iter().flatten() {
+                let path = write.get_ref().as_path().to_path_buf();
+                if !paths.iter().any(|(known, _)| *known == path) {
+                    paths.push((path, rule.name.as_str().to_owned()));
                 }
             }
-            if let Some(system) = SYSTEM_TREES
-                .iter()
-                .find(|tree| Path::new(tree).starts_with(writable))
-            {
-                self.at(
-                    Severity::Warning,
-                    span,
-                    format!("rule {name:?}: write path {} covers {system}: the command could change system configuration, programs or users' ~/.ssh", writable.display()),
-                );
-            }
         }
+        paths
     }
 
     fn check_program(&mut self, rule: &Rule) {
