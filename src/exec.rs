@@ -142,41 +142,6 @@ pub struct PreparedCommand {
 impl PreparedCommand {
     /// Converts and checks the plan's program, argv and environment.
     pub fn from_plan(plan: &Plan) -> Result<Self, ExecError> {
-        let Command { program, argv, env } = Command::from_plan(plan)?;
-        Ok(Self {
-            program_path: plan.program.clone(),
-            program,
-            argv,
-            env,
-        })
-    }
-
-    /// Marks every descriptor from 3 up close-on-exec, then calls
-    /// `execve(2)` with the program, argv and environment (each variable as
-    /// `KEY=VALUE`, nothing inherited). Returns only on error, and then the
-    /// caller's descriptors (the audit log) are still open to report it.
-    pub fn exec(self) -> Result<Infallible, ExecError> {
-        mark_inherited_fds_close_on_exec().map_err(|source| ExecError::CloseFds {
-            program: self.program_path.clone(),
-            source,
-        })?;
-        execve(&self.program, &self.argv, &self.env).map_err(|source| ExecError::Execve {
-            program: self.program_path,
-            source,
-        })
-    }
-}
-
-/// The plan's command as C strings.
-struct Command {
-    program: CString,
-    argv: Vec<CString>,
-    env: Vec<CString>,
-}
-
-impl Command {
-    /// Converts and checks the plan's program, argv and environment.
-    fn from_plan(plan: &Plan) -> Result<Self, ExecError> {
         let program_path: &Path = &plan.program;
         if !program_path.is_absolute() {
             return Err(ExecError::RelativeProgram {
@@ -214,7 +179,27 @@ impl Command {
                 CString::new(format!("{name}={value}")).map_err(nul("an environment variable"))
             })
             .collect::<Result<Vec<_>, _>>()?;
-        Ok(Self { program, argv, env })
+        Ok(Self {
+            program_path: plan.program.clone(),
+            program,
+            argv,
+            env,
+        })
+    }
+
+    /// Marks every descriptor from 3 up close-on-exec, then calls
+    /// `execve(2)` with the program, argv and environment (each variable as
+    /// `KEY=VALUE`, nothing inherited). Returns only on error, and then the
+    /// caller's descriptors (the audit log) are still open to report it.
+    pub fn exec(self) -> Result<Infallible, ExecError> {
+        mark_inherited_fds_close_on_exec().map_err(|source| ExecError::CloseFds {
+            program: self.program_path.clone(),
+            source,
+        })?;
+        execve(&self.program, &self.argv, &self.env).map_err(|source| ExecError::Execve {
+            program: self.program_path,
+            source,
+        })
     }
 }
 
@@ -298,7 +283,7 @@ mod tests {
     fn environment_is_exactly_the_plans() {
         let mut plan = cat();
         plan.env.insert("LANG".into(), "C.UTF-8".into());
-        let command = Command::from_plan(&plan).unwrap();
+        let command = PreparedCommand::from_plan(&plan).unwrap();
         let env: Vec<&str> = command.env.iter().map(|v| v.to_str().unwrap()).collect();
         assert_eq!(env, ["LANG=C.UTF-8", "PATH=/usr/bin:/bin"]);
     }
