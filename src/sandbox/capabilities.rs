@@ -41,8 +41,8 @@ use caps::{CapSet, Capability, CapsHashSet};
 
 use super::SandboxError;
 
-/// The highest capability index the kernel's 64-bit capability masks can
-/// hold; the probe for the kernel's capabilities stops there.
+/// How many capabilities the kernel's 64-bit masks can hold (indices 0 to
+/// 63); the probe for the kernel's capabilities stops there.
 const MAX_CAPABILITIES: u8 = 64;
 
 /// What [`drop_all_capabilities`] achieved, for the audit record.
@@ -263,6 +263,11 @@ fn clear_permitted_and_effective_sets() -> Result<(), CapabilityError> {
 /// Reads every set back. The ambient, inheritable, permitted and effective
 /// sets must be empty, and so must the bounding set if it was dropped.
 /// Returns whether the bounding set is empty.
+///
+/// The four process sets are read through the caps crate, which only names
+/// the capabilities it knows; they were cleared as whole masks, so one it
+/// does not know is gone too. The bounding set is read by number, up to
+/// what the kernel knows.
 fn verify_capabilities_dropped(known: u8, bounding_dropped: bool) -> Result<bool, CapabilityError> {
     for (set, name) in [
         (CapSet::Ambient, "ambient"),
