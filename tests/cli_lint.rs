@@ -185,3 +185,32 @@ write = ["/opt/incoming", "/root/.ssh"]
     );
     assert_eq!(output.status.code(), Some(1));
 }
+
+#[test]
+fn a_profile_reading_beneath_another_profiles_write_path_is_warned_about() {
+    let scenario = Scenario::new(
+        "log = \"{log}\"\n[[allow]]\nname = \"upload\"\ncommand = [\"/usr/bin/rsync\"]\ntrailing_args = true\n[allow.sandbox]\nwrite = [\"/srv/share\"]\n",
+    );
+    let reader = scenario.path("reader.toml");
+    common::gate::write_private(
+        &reader,
+        "log = \"/var/log/r.log\"\n[[allow]]\nname = \"get\"\ncommand = [\"/usr/bin/cat\"]\ntrailing_args = true\n[allow.sandbox]\nread = [\"/srv/share/pub\"]\n",
+    );
+    let output = lint(&[scenario.dir.path().as_os_str()]);
+    let text = stdout(&output);
+    assert!(
+        text.contains(&format!(
+            "{}:7:9: warning: read path /srv/share/pub is beneath write path /srv/share of {} (rule \"upload\"): a symlink that profile's commands plant there would be followed here\n",
+            reader.display(),
+            scenario.policy.display()
+        )),
+        "{text}"
+    );
+    // Each file alone has nothing to say about the other.
+    let alone = lint(&[reader.as_os_str()]);
+    assert!(
+        !stdout(&alone).contains("beneath write path"),
+        "{}",
+        stdout(&alone)
+    );
+}

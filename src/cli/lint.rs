@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use clap::Args;
 
 use crate::exit;
-use crate::policy::lint::{LintOptions, Severity, lint_file};
+use crate::policy::lint::{LintOptions, Severity, lint_files};
 
 /// Arguments of `sshgate lint`.
 #[derive(Debug, Args)]
@@ -29,35 +29,36 @@ pub fn run(args: &LintArgs) -> ExitCode {
         invoking_uid: nix::unistd::getuid().as_raw(),
     };
     let mut errors = 0usize;
-    let mut files = 0usize;
+    let mut files = Vec::new();
     for path in &args.paths {
         for file in policy_files(path) {
-            let file = match file {
-                Ok(file) => file,
+            match file {
+                Ok(file) => files.push(file),
                 Err(message) => {
                     println!("{}: error: {message}", path.display());
                     errors += 1;
-                    continue;
                 }
-            };
-            files += 1;
-            for finding in lint_file(&file, options) {
-                let location = finding
-                    .location
-                    .map(|location| format!(":{location}"))
-                    .unwrap_or_default();
-                let severity = finding.severity;
-                if severity == Severity::Error {
-                    errors += 1;
-                }
-                println!(
-                    "{}{location}: {severity}: {}",
-                    file.display(),
-                    finding.message
-                );
             }
         }
     }
+    for (file, findings) in lint_files(&files, options) {
+        for finding in findings {
+            let location = finding
+                .location
+                .map(|location| format!(":{location}"))
+                .unwrap_or_default();
+            if finding.severity == Severity::Error {
+                errors += 1;
+            }
+            println!(
+                "{}{location}: {}: {}",
+                file.display(),
+                finding.severity,
+                finding.message
+            );
+        }
+    }
+    let files = files.len();
     eprintln!("sshgate lint: {files} file(s) checked, {errors} error(s)");
     ExitCode::from(if errors == 0 {
         exit::OK

@@ -5,7 +5,7 @@ use std::fmt;
 use std::fs;
 use std::ops::Range;
 use std::os::unix::fs::PermissionsExt;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use super::error::{Location, PolicyError};
 use super::load::{LoadedPolicy, load_untrusted, untrusted_because};
@@ -66,6 +66,80 @@ pub fn lint_file(path: &Path, options: LintOptions) -> Vec<Finding> {
             linter.findings
         }
     }
+}
+
+/// Lints `files` one by one, then across each other: a profile that may
+/// write where another reads could plant a symlink the other follows, and
+/// the gate, which sees one profile at a time, cannot tell.
+pub fn lint_files(files: &[PathBuf], options: LintOptions) -> Vec<(PathBuf, Vec<Finding>)> {
+    let loaded: Vec<Option<LoadedPolicy>> =
+        files.iter().map(|file| load_untrusted(file).ok()).collect();
+    files
+        .iter()
+        .enumerate()
+        .map(|(index, file)| {
+            let mut findings = lint_file(file, options);
+            if let Some(reader) = &loaded[index] {
+                for (other, writer) in loaded.iter().enumerate() {
+                    match writer {
+                        Some(writer) if other != index => {
+                            findings.extend(cross_profile_findings(reader, writer));
+                        }
+                        _ => {}
+                    }
+                }
+            }
+            findings.sort_by(|a, b| {
+                (a.location, a.severity, &a.message).cmp(&(b.location, b.severity, &b.message))
+            });
+            findings.dedup();
+            (file.clone(), findings)
+        })
+        .collect()
+}
+
+/// Paths of `reader` strictly beneath a path some rule of `writer` may write.
+fn cross_profile_findings(reader: &LoadedPolicy, writer: &LoadedPolicy) -> Vec<Finding> {
+    let mut writable = Vec::new();
+    for rule in &writer.policy.allow {
+        let rule = rule.get_ref();
+        for path in writer.policy.sandbox_for(rule).write.iter().flatten() {
+            writable.push((
+                path.get_ref().as_path().to_path_buf(),
+                rule.name.as_str().to_owned(),
+            ));
+        }
+    }
+    let mut findings = Vec::new();
+    for rule in &reader.policy.allow {
+        let sandbox = reader.policy.sandbox_for(rule.get_ref());
+        let lists = [
+            ("read", &sandbox.read),
+            ("write", &sandbox.write),
+            ("exec", &sandbox.exec),
+        ];
+        for (key, list) in lists {
+            for path in list.iter().flatten() {
+                let granted = path.get_ref().as_path();
+                for (root, writer_rule) in &writable {
+                    if granted != root && granted.starts_with(root) {
+                        findings.push(Finding {
+                            severity: Severity::Warning,
+                            location: Some(Location::of_span(&reader.text, &path.span())),
+                            message: format!(
+                                "{key} path {} is beneath write path {} of {} (rule {writer_rule:?}): \
+                                 a symlink that profile's commands plant there would be followed here",
+                                granted.display(),
+                                root.display(),
+                                writer.path.display()
+                            ),
+                        });
+                    }
+                }
+            }
+        }
+    }
+    findings
 }
 
 fn from_policy_error(error: PolicyError) -> Finding {
