@@ -182,3 +182,38 @@ read = ["{dir}/w/pub"]
         ),
     );
 }
+
+#[test]
+fn a_write_grant_written_through_an_alias_still_covers_its_directory() {
+    // Writable paths are compared by identity: `alias` is `w`, however the
+    // read grant spells it.
+    let scenario = Scenario::new(
+        r#"
+log = "{log}"
+[sandbox]
+write = ["{dir}/alias"]
+
+[[allow]]
+name = "shadow"
+command = ["/usr/bin/cat", "/etc/shadow"]
+[allow.sandbox]
+read = ["{dir}/w/pub"]
+"#,
+    );
+    make_dir(&scenario, "w", 0o755);
+    symlink("w", scenario.path("alias")).unwrap();
+    let public = scenario.path("w/pub");
+    symlink("/", &public).unwrap();
+
+    let output = scenario.run(Some("cat /etc/shadow"));
+    assert_denied(
+        &output,
+        SANDBOX_DENIED,
+        &format!(
+            "sandbox: grant path {p} goes through symlink {p}, which lies beneath the \
+             writable path {a}; write the real path",
+            p = public.display(),
+            a = scenario.path("alias").display()
+        ),
+    );
+}
