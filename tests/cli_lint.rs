@@ -214,3 +214,26 @@ fn a_profile_reading_beneath_another_profiles_write_path_is_warned_about() {
         stdout(&alone)
     );
 }
+
+#[test]
+fn a_profile_executing_beneath_another_profiles_write_path_is_an_error() {
+    let scenario = Scenario::new(
+        "log = \"{log}\"\n[[allow]]\nname = \"upload\"\ncommand = [\"/usr/bin/rsync\"]\ntrailing_args = true\n[allow.sandbox]\nwrite = [\"/srv/tools\"]\n",
+    );
+    let runner = scenario.path("runner.toml");
+    common::gate::write_private(
+        &runner,
+        "log = \"/var/log/r.log\"\n[[allow]]\nname = \"run\"\ncommand = [\"/srv/tools/report\"]\n",
+    );
+    let output = lint(&[scenario.dir.path().as_os_str()]);
+    let text = stdout(&output);
+    assert!(
+        text.contains(&format!(
+            "{}:4:11: error: executable /srv/tools/report is beneath write path /srv/tools of {} (rule \"upload\"): a client with both keys could upload code and run it\n",
+            runner.display(),
+            scenario.policy.display()
+        )),
+        "{text}"
+    );
+    assert_eq!(output.status.code(), Some(1));
+}

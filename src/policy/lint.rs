@@ -111,29 +111,71 @@ fn cross_profile_findings(reader: &LoadedPolicy, writer: &LoadedPolicy) -> Vec<F
         }
     }
     let mut findings = Vec::new();
+    let mut warn_or_err = |severity, span: &std::ops::Range<usize>, message| {
+        findings.push(Finding {
+            severity,
+            location: Some(Location::of_span(&reader.text, span)),
+            message,
+        });
+    };
+    let other = writer.path.display();
     for rule in &reader.policy.allow {
-        let sandbox = reader.policy.sandbox_for(rule.get_ref());
-        let lists = [
-            ("read", &sandbox.read),
-            ("write", &sandbox.write),
-            ("exec", &sandbox.exec),
-        ];
+        let rule = rule.get_ref();
+        let sandbox = reader.policy.sandbox_for(rule);
+        let program = &rule.command;
+        let executables = std::iter::once((program.get_ref().program.as_path(), program.span()))
+            .chain(
+                sandbox
+                    .exec
+                    .iter()
+                    .flatten()
+                    .map(|path| (path.get_ref().as_path(), path.span())),
+            );
+        // Code execution across profiles: a client holding both keys
+        // uploads with one and runs with the other.
+        for (executable, span) in executables {
+            for (root, writer_rule) in &writable {
+                if executable.starts_with(root) {
+                    warn_or_err(
+                        Severity::Error,
+                        &span,
+                        format!(
+                            "executable {} is beneath write path {} of {other} (rule {writer_rule:?}): \
+                             a client with both keys could upload code and run it",
+                            executable.display(),
+                            root.display()
+                        ),
+                    );
+                } else if root.starts_with(executable) {
+                    warn_or_err(
+                        Severity::Error,
+                        &span,
+                        format!(
+                            "write path {} of {other} (rule {writer_rule:?}) is beneath executable {}: \
+                             a client with both keys could upload code and run it",
+                            root.display(),
+                            executable.display()
+                        ),
+                    );
+                }
+            }
+        }
+        let lists = [("read", &sandbox.read), ("write", &sandbox.write)];
         for (key, list) in lists {
             for path in list.iter().flatten() {
                 let granted = path.get_ref().as_path();
                 for (root, writer_rule) in &writable {
                     if granted != root && granted.starts_with(root) {
-                        findings.push(Finding {
-                            severity: Severity::Warning,
-                            location: Some(Location::of_span(&reader.text, &path.span())),
-                            message: format!(
-                                "{key} path {} is beneath write path {} of {} (rule {writer_rule:?}): \
+                        warn_or_err(
+                            Severity::Warning,
+                            &path.span(),
+                            format!(
+                                "{key} path {} is beneath write path {} of {other} (rule {writer_rule:?}): \
                                  a symlink that profile's commands plant there would be followed here",
                                 granted.display(),
-                                root.display(),
-                                writer.path.display()
+                                root.display()
                             ),
-                        });
+                        );
                     }
                 }
             }
