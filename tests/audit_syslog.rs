@@ -65,6 +65,13 @@ fn records_reach_the_system_log() {
         .output()
         .unwrap();
     assert_eq!(malformed.status.code(), Some(2));
+    let without_policy = std::process::Command::new(common::gate::binary())
+        .env_clear()
+        .env("SSH_CONNECTION", "192.0.2.10 50022 192.0.2.1 22")
+        .env("SSH_ORIGINAL_COMMAND", "echo hello")
+        .output()
+        .unwrap();
+    assert_eq!(without_policy.status.code(), Some(2));
 
     // A log file that cannot be written (here: RLIMIT_FSIZE 0 makes every
     // write fail with EFBIG) denies, and the denial falls back to syslog.
@@ -100,7 +107,7 @@ fn records_reach_the_system_log() {
 
     let mut buffer = vec![0u8; 65536];
     let mut messages = Vec::new();
-    for _ in 0..4 {
+    for _ in 0..5 {
         let length = socket.0.recv(&mut buffer).expect("a syslog datagram");
         messages.push(String::from_utf8_lossy(&buffer[..length]).into_owned());
     }
@@ -127,7 +134,11 @@ fn records_reach_the_system_log() {
     assert_eq!(records[0]["command"], "echo hello");
     assert_eq!(records[1]["reason"], "no rule allows \"cat /etc/shadow\"");
     assert_eq!(records[2]["command"], "echo hello");
-    let fallback = records[3]["reason"].as_str().unwrap_or_default();
+    assert_eq!(
+        records[3]["reason"],
+        "sshgate's own command line is malformed: one of --profile or --policy is required"
+    );
+    let fallback = records[4]["reason"].as_str().unwrap_or_default();
     assert!(
         fallback.starts_with("no rule allows \"cat /etc/shadow\"; and cannot write audit log "),
         "{fallback}"

@@ -139,6 +139,16 @@ fn invoked_by_sshd() -> bool {
         .any(|name| std::env::var_os(name).is_some())
 }
 
+/// Records a malformed invocation when sshd made it (see
+/// [`invoked_by_sshd`]); a failure to record is said on stderr.
+fn record_if_invoked_by_sshd(problem: &str) {
+    if invoked_by_sshd() {
+        if let Err(log_error) = gate::record_malformed_invocation(problem) {
+            eprintln!("sshgate: denied: {log_error}");
+        }
+    }
+}
+
 /// Parses the command line and runs the requested mode.
 pub fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
@@ -150,12 +160,7 @@ pub fn main() -> ExitCode {
             if !error.use_stderr() {
                 return ExitCode::from(exit::OK);
             }
-            if invoked_by_sshd() {
-                let problem = error.kind().to_string();
-                if let Err(log_error) = gate::record_malformed_invocation(&problem) {
-                    eprintln!("sshgate: denied: {log_error}");
-                }
-            }
+            record_if_invoked_by_sshd(&error.kind().to_string());
             return ExitCode::from(exit::USAGE);
         }
     };
@@ -165,7 +170,9 @@ pub fn main() -> ExitCode {
         None => match cli.policy.source() {
             Some(source) => gate::run(&source, cli.key),
             None => {
-                eprintln!("sshgate: one of --profile or --policy is required");
+                let problem = "one of --profile or --policy is required";
+                eprintln!("sshgate: {problem}");
+                record_if_invoked_by_sshd(problem);
                 ExitCode::from(exit::USAGE)
             }
         },
