@@ -152,3 +152,80 @@ fn every_shipped_policy_decides_as_documented() {
         exercised.into_iter().map(str::to_owned).collect();
     assert_eq!(shipped, exercised, "every shipped policy needs cases here");
 }
+
+/// Runs `command` through forced-command mode on a shipped policy, with its
+/// `log` redirected into a private temp dir.
+fn run_shipped(policy: &str, from: &str, key: Option<&str>, command: &str) -> std::process::Output {
+    let text = std::fs::read_to_string(policies_dir().join(policy)).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("audit.log");
+    let text: String = text
+        .lines()
+        .map(|line| {
+            if line.starts_with("log = ") {
+                format!("log = \"{}\"\n", log.display())
+            } else {
+                format!("{line}\n")
+            }
+        })
+        .collect();
+    let file = dir.path().join(policy);
+    std::fs::write(&file, text).unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let mut gate = sshgate();
+    gate.arg("--policy").arg(&file);
+    if let Some(key) = key {
+        gate.args(["--key", key]);
+    }
+    let output = gate
+        .env_clear()
+        .env("SSH_CONNECTION", format!("{from} 40000 192.0.2.1 22"))
+        .env("SSH_ORIGINAL_COMMAND", command)
+        .output()
+        .unwrap();
+    assert!(log.exists(), "{policy}: no audit record");
+    output
+}
+
+#[test]
+fn the_demo_policy_really_runs_its_rules() {
+    let df = run_shipped("demo.toml", "127.0.0.1", None, "df -h");
+    let stdout = String::from_utf8_lossy(&df.stdout);
+    assert_eq!(
+        df.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&df.stderr)
+    );
+    assert!(stdout.starts_with("Filesystem"), "{stdout}");
+    let shadow = run_shipped("demo.toml", "127.0.0.1", None, "cat /etc/shadow");
+    assert_eq!(shadow.status.code(), Some(77));
+}
+
+#[test]
+fn the_monitoring_policy_really_runs_its_rules() {
+    let run = |command| run_shipped("monitoring.toml", "192.0.2.53", Some("nagios01"), command);
+    for (command, first_line_starts) in [
+        ("df -h", "Filesystem"),
+        ("df -h /", "Filesystem"),
+        ("cat /proc/loadavg", ""),
+        ("cat /proc/meminfo", "MemTotal:"),
+        ("uname -a", "Linux"),
+    ] {
+        let output = run(command);
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        assert_eq!(
+            output.status.code(),
+            Some(0),
+            "{command}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        assert!(
+            !stdout.is_empty() && stdout.starts_with(first_line_starts),
+            "{command}: {stdout}"
+        );
+    }
+    let environ = run("cat /proc/self/environ");
+    assert_eq!(environ.status.code(), Some(77));
+}
