@@ -8,9 +8,11 @@ mod common;
 
 use std::fs;
 use std::os::unix::fs::{PermissionsExt, symlink};
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::process::Command;
 
 use common::gate::{Scenario, assert_denied, stderr, stdout};
+use nix::unistd::getuid;
 
 /// Exit code of a sandbox-stage denial.
 const SANDBOX_DENIED: i32 = 71;
@@ -215,5 +217,170 @@ read = ["{dir}/w/pub"]
             p = public.display(),
             a = scenario.path("alias").display()
         ),
+    );
+}
+
+/// A bind mount of `source` at `target`, unmounted on drop even when the
+/// test fails.
+struct BindMount {
+    target: PathBuf,
+}
+
+impl BindMount {
+    /// Mounts, or returns `None` (after saying why) when the test cannot:
+    /// mounting needs root and a mount namespace that allows it.
+    fn new(source: &Path, target: &Path) -> Option<Self> {
+        if !getuid().is_root() {
+            eprintln!("skipped: bind mounts need root");
+            return None;
+        }
+        let output = Command::new("mount")
+            .arg("--bind")
+            .arg(source)
+            .arg(target)
+            .output()
+            .expect("run mount");
+        if !output.status.success() {
+            eprintln!("skipped: mount --bind failed: {}", stderr(&output));
+            return None;
+        }
+        Some(Self {
+            target: target.to_path_buf(),
+        })
+    }
+}
+
+impl Drop for BindMount {
+    fn drop(&mut self) {
+        let unmounted = Command::new("umount")
+            .arg(&self.target)
+            .status()
+            .is_ok_and(|status| status.success());
+        if !unmounted {
+            eprintln!("could not unmount {}", self.target.display());
+        }
+    }
+}
+
+#[test]
+fn a_symlink_planted_in_a_bind_mount_of_a_write_subdirectory_is_refused() {
+    // The review's repro (c): t3/mnt is a bind mount of t3/w/sub. Walking
+    // t3/mnt/link never passes t3/w, yet the link is the command's.
+    let scenario = Scenario::new(
+        r#"
+log = "{log}"
+[[allow]]
+name = "upload"
+command = ["/usr/bin/true"]
+[allow.sandbox]
+write = ["{dir}/t3/w"]
+
+[[allow]]
+name = "shadow"
+command = ["/usr/bin/cat", "/etc/shadow"]
+[allow.sandbox]
+read = ["{dir}/t3/mnt/link"]
+"#,
+    );
+    make_dir(&scenario, "t3", 0o755);
+    make_dir(&scenario, "t3/w", 0o755);
+    make_dir(&scenario, "t3/w/sub", 0o755);
+    make_dir(&scenario, "t3/mnt", 0o755);
+    let Some(_mount) = BindMount::new(&scenario.path("t3/w/sub"), &scenario.path("t3/mnt")) else {
+        return;
+    };
+    // As an earlier "upload" request could have.
+    symlink("/etc", scenario.path("t3/w/sub/link")).unwrap();
+
+    let output = scenario.run(Some("cat /etc/shadow"));
+    let link = scenario.path("t3/mnt/link");
+    assert_denied(
+        &output,
+        SANDBOX_DENIED,
+        &format!(
+            "sandbox: grant path {l} goes through symlink {l}, which lies beneath the \
+             writable path {w}; write the real path",
+            l = link.display(),
+            w = scenario.path("t3/w").display()
+        ),
+    );
+}
+
+/// Rule "plant" may write `w` and points `w/x` wherever its client says;
+/// rule "nested" may write `w/x`; rule "df" writes nothing.
+const NESTED_WRITE_PATHS: &str = r#"
+log = "{log}"
+[[allow]]
+name = "plant"
+command = ["/usr/bin/ln", "-sfn", { regex = "^.*$" }, "{dir}/w/x"]
+[allow.sandbox]
+write = ["{dir}/w"]
+
+[[allow]]
+name = "nested"
+command = ["/usr/bin/true"]
+[allow.sandbox]
+write = ["{dir}/w/x"]
+
+[[allow]]
+name = "df"
+command = ["/usr/bin/df", "-h"]
+[allow.sandbox]
+read = ["/proc/self/mountinfo"]
+"#;
+
+/// Points `w/x` at `target` through the "plant" rule, as a client may.
+fn plant(scenario: &Scenario, target: &str) {
+    let x = scenario.path("w/x");
+    let planted = scenario.run(Some(&format!("ln -sfn {target} {}", x.display())));
+    assert_eq!(planted.status.code(), Some(0), "{}", stderr(&planted));
+    assert_eq!(fs::read_link(&x).unwrap(), Path::new(target));
+}
+
+/// Asserts that `output` is the command's, not a denial by the gate.
+fn assert_ran(output: &std::process::Output) {
+    assert!(
+        !stderr(output).starts_with("sshgate: denied"),
+        "{}",
+        stderr(output)
+    );
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(output));
+}
+
+#[test]
+fn a_nested_write_path_turned_into_a_link_to_root_denies_only_its_own_rule() {
+    // The review's repro: `w/x -> /` made "/" writable for every rule, so
+    // even `df -h` was "beneath writable {dir}/w/x".
+    let scenario = Scenario::new(NESTED_WRITE_PATHS);
+    make_dir(&scenario, "w", 0o755);
+    plant(&scenario, "/");
+
+    assert_ran(&scenario.run(Some("df -h")));
+    let x = scenario.path("w/x");
+    assert_denied(
+        &scenario.run(Some("true")),
+        SANDBOX_DENIED,
+        &format!(
+            "sandbox: grant path {x} goes through symlink {x}, which lies beneath the \
+             writable path {w}; write the real path",
+            x = x.display(),
+            w = scenario.path("w").display()
+        ),
+    );
+}
+
+#[test]
+fn a_nested_write_path_turned_into_a_loop_denies_only_its_own_rule() {
+    let scenario = Scenario::new(NESTED_WRITE_PATHS);
+    make_dir(&scenario, "w", 0o755);
+    plant(&scenario, "x");
+
+    assert_ran(&scenario.run(Some("df -h")));
+    let denied = scenario.run(Some("true"));
+    assert_eq!(
+        denied.status.code(),
+        Some(SANDBOX_DENIED),
+        "{}",
+        stderr(&denied)
     );
 }

@@ -12,7 +12,7 @@ use std::os::unix::fs::{PermissionsExt, symlink};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use common::gate::{Scenario, assert_denied, stderr};
+use common::gate::{Scenario, assert_denied, stderr, stdout};
 use nix::unistd::getuid;
 
 /// Exit code of a sandbox-stage denial.
@@ -31,6 +31,16 @@ fn make_dir(scenario: &Scenario, name: &str, mode: u32) -> PathBuf {
 fn make_script(scenario: &Scenario, name: &str, body: &str) -> PathBuf {
     let path = scenario.path(name);
     fs::write(&path, format!("#!/bin/sh\n{body}")).unwrap();
+    fs::set_permissions(&path, fs::Permissions::from_mode(0o755)).unwrap();
+    path
+}
+
+/// Copies `/usr/bin/uname` to `name` in the scenario, as if the command had
+/// uploaded a binary: unlike a script, it needs no interpreter beyond the
+/// loader every plan grants.
+fn upload_binary(scenario: &Scenario, name: &str) -> PathBuf {
+    let path = scenario.path(name);
+    fs::copy("/usr/bin/uname", &path).unwrap();
     fs::set_permissions(&path, fs::Permissions::from_mode(0o755)).unwrap();
     path
 }
@@ -227,5 +237,139 @@ fn an_exec_entry_in_a_bind_mount_of_a_write_directory_is_refused() {
             tool.display(),
             w.display()
         ),
+    );
+}
+
+/// The review's repro (a): the writable `t1/mnt` is a bind mount of
+/// `t1/exec/sub`, a subdirectory of the executable `t1/exec`.
+const WRITE_IS_A_BIND_OF_AN_EXEC_SUBDIRECTORY: &str = r#"
+log = "{log}"
+[[allow]]
+name = "run"
+command = ["/usr/bin/env", "{dir}/t1/exec/sub/evil"]
+[allow.sandbox]
+exec = ["{dir}/t1/exec"]
+write = ["{dir}/t1/mnt"]
+"#;
+
+#[test]
+fn a_write_directory_bound_from_inside_an_exec_directory_is_refused() {
+    let scenario = Scenario::new(WRITE_IS_A_BIND_OF_AN_EXEC_SUBDIRECTORY);
+    make_dir(&scenario, "t1", 0o755);
+    let exec = make_dir(&scenario, "t1/exec", 0o755);
+    let sub = make_dir(&scenario, "t1/exec/sub", 0o755);
+    let mnt = make_dir(&scenario, "t1/mnt", 0o755);
+    let Some(_mount) = BindMount::new(&sub, &mnt) else {
+        return;
+    };
+    // As the command could have through t1/mnt on an earlier run.
+    let evil = upload_binary(&scenario, "t1/mnt/evil");
+    let evil_in_exec = exec.join("sub/evil");
+    assert!(
+        evil_in_exec.exists(),
+        "{} is {}",
+        evil.display(),
+        evil_in_exec.display()
+    );
+
+    let output = scenario.run(Some(&format!("/usr/bin/env {}", evil_in_exec.display())));
+    assert_denied(&output, SANDBOX_DENIED, &write_beneath_exec(&mnt, &exec));
+}
+
+/// The review's repro (b): the executable `t2/mnt` is a bind mount of
+/// `t2/w/sub`, a subdirectory of the writable `t2/w`.
+const EXEC_IS_A_BIND_OF_A_WRITE_SUBDIRECTORY: &str = r#"
+log = "{log}"
+[[allow]]
+name = "run"
+command = ["/usr/bin/env", "{dir}/t2/mnt/evil"]
+[allow.sandbox]
+exec = ["{dir}/t2/mnt"]
+write = ["{dir}/t2/w"]
+"#;
+
+#[test]
+fn an_exec_directory_bound_from_inside_a_write_directory_is_refused() {
+    let scenario = Scenario::new(EXEC_IS_A_BIND_OF_A_WRITE_SUBDIRECTORY);
+    make_dir(&scenario, "t2", 0o755);
+    let w = make_dir(&scenario, "t2/w", 0o755);
+    let sub = make_dir(&scenario, "t2/w/sub", 0o755);
+    let mnt = make_dir(&scenario, "t2/mnt", 0o755);
+    let Some(_mount) = BindMount::new(&sub, &mnt) else {
+        return;
+    };
+    // As the command could have through t2/w on an earlier run.
+    upload_binary(&scenario, "t2/w/sub/evil");
+
+    let evil = mnt.join("evil");
+    let output = scenario.run(Some(&format!("/usr/bin/env {}", evil.display())));
+    assert_denied(
+        &output,
+        SANDBOX_DENIED,
+        &format!(
+            "sandbox: executable {} is beneath writable {}: the command could replace what \
+             it may execute",
+            mnt.display(),
+            w.display()
+        ),
+    );
+}
+
+#[test]
+fn an_exec_file_hard_linked_into_a_write_directory_is_refused() {
+    // bin/tool and w/tool are one file: the command rewrites w/tool in
+    // place, then runs bin/tool.
+    let scenario = Scenario::new(
+        r#"
+log = "{log}"
+[[allow]]
+name = "upload"
+command = ["/usr/bin/true"]
+[allow.sandbox]
+write = ["{dir}/w"]
+
+[[allow]]
+name = "run"
+command = ["/usr/bin/env", "{dir}/bin/tool"]
+[allow.sandbox]
+exec = ["{dir}/bin/tool"]
+"#,
+    );
+    make_dir(&scenario, "bin", 0o755);
+    let w = make_dir(&scenario, "w", 0o755);
+    let tool = make_script(&scenario, "bin/tool", "echo original\n");
+    fs::hard_link(&tool, w.join("tool")).unwrap();
+    fs::write(w.join("tool"), "#!/bin/sh\necho rewritten and run\n").unwrap();
+
+    let output = scenario.run(Some(&format!("/usr/bin/env {}", tool.display())));
+    assert_denied(
+        &output,
+        SANDBOX_DENIED,
+        &format!(
+            "sandbox: executable {} has 2 hard links and is on the same filesystem as \
+             writable {}: the command could rewrite it through another link",
+            tool.display(),
+            w.display()
+        ),
+    );
+}
+
+#[test]
+fn a_package_binary_with_several_names_still_runs_beside_a_write_path() {
+    // /usr/bin/perl is also /usr/bin/perl5.x: two links, both root's, in a
+    // tree no confined command can add links to.
+    let scenario = Scenario::new(
+        "log = \"{log}\"\n[sandbox]\nwrite = [\"{dir}/w\"]\n[[allow]]\nname = \"perl\"\ncommand = [\"/usr/bin/perl\", \"-e\", \"print 42\"]\n",
+    );
+    fs::create_dir(scenario.path("w")).unwrap();
+    let links = fs::metadata("/usr/bin/perl")
+        .map(|m| std::os::unix::fs::MetadataExt::nlink(&m))
+        .unwrap_or(0);
+    let output = scenario.run(Some("perl -e 'print 42'"));
+    assert_eq!(
+        stdout(&output),
+        "42",
+        "perl has {links} links; stderr: {}",
+        stderr(&output)
     );
 }

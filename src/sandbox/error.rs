@@ -11,6 +11,7 @@ use nix::errno::Errno;
 use super::capabilities::CapabilityError;
 use super::interpreter::InterpreterError;
 use super::landlock::LandlockError;
+use super::mounts::{MOUNTINFO, PlaceError};
 
 /// Why a plan could not be resolved or applied. Any of these means the
 /// command must not be executed.
@@ -60,6 +61,55 @@ pub enum SandboxError {
         /// The executable directory above it.
         exec: PathBuf,
     },
+    /// An executable file has other hard links and lies on the same
+    /// filesystem as a writable path: one of those links could be inside
+    /// it, where the command could rewrite the file in place.
+    ExecHardLinked {
+        /// The executable file.
+        exec: PathBuf,
+        /// Its number of hard links.
+        links: u64,
+        /// A writable path on the same filesystem.
+        write: PathBuf,
+    },
+    /// The mount table could not be read; without it, whether a path lies
+    /// beneath another cannot be decided.
+    MountTable {
+        /// What reading or parsing it reported.
+        source: io::Error,
+    },
+    /// A walked file could not be placed in its filesystem: its mount is
+    /// not in the mount table read at the start, or not where the walk met
+    /// it.
+    UnknownMount {
+        /// The file, as the walk met it (free of symlinks).
+        path: PathBuf,
+        /// What went wrong.
+        reason: PlaceError,
+    },
+    /// The plan's working directory does not exist.
+    MissingChdir {
+        /// The working directory.
+        path: PathBuf,
+    },
+    /// The plan's working directory goes through a symlink that someone
+    /// other than root could have planted.
+    UntrustedChdir {
+        /// The working directory as the plan names it.
+        path: PathBuf,
+        /// The symlink found on the way.
+        link: PathBuf,
+        /// Why the symlink is not trusted.
+        why: String,
+    },
+    /// The plan's working directory exists but could not be opened as a
+    /// directory.
+    OpenChdir {
+        /// The working directory.
+        path: PathBuf,
+        /// What went wrong.
+        source: io::Error,
+    },
     /// The kernel lacks Landlock features the default sandbox relies on,
     /// and the plan says `compat = "enforce"`.
     KernelTooOld {
@@ -75,11 +125,12 @@ pub enum SandboxError {
     Capabilities(CapabilityError),
     /// `setrlimit(RLIMIT_CORE, 0)` failed.
     CoreLimit(Errno),
-    /// `chdir(2)` to the plan's working directory failed.
+    /// `fchdir(2)` to the plan's working directory, opened by
+    /// [`resolve`](super::resolve()), failed.
     Chdir {
         /// The plan's working directory.
         path: PathBuf,
-        /// What `chdir(2)` reported.
+        /// What `fchdir(2)` reported.
         source: Errno,
     },
     /// `prctl(PR_SET_NO_NEW_PRIVS)` or `prctl(PR_GET_NO_NEW_PRIVS)` failed.
@@ -121,6 +172,37 @@ impl Display for SandboxError {
                 write.display(),
                 exec.display()
             ),
+            Self::ExecHardLinked { exec, links, write } => write!(
+                f,
+                "executable {} has {links} hard links and is on the same filesystem as writable {}: \
+                 the command could rewrite it through another link",
+                exec.display(),
+                write.display()
+            ),
+            Self::MountTable { source } => write!(
+                f,
+                "cannot read the mount table {MOUNTINFO}: {source}; without it, whether a path lies \
+                 beneath a writable or executable one cannot be decided"
+            ),
+            Self::UnknownMount { path, reason } => write!(
+                f,
+                "cannot tell where {} lies in its filesystem: {reason}",
+                path.display()
+            ),
+            Self::MissingChdir { path } => write!(
+                f,
+                "chdir {} does not exist; set `chdir` in the policy",
+                path.display()
+            ),
+            Self::UntrustedChdir { path, link, why } => write!(
+                f,
+                "chdir {} goes through symlink {}, which {why}; write the real path",
+                path.display(),
+                link.display()
+            ),
+            Self::OpenChdir { path, source } => {
+                write!(f, "cannot open chdir {}: {source}", path.display())
+            }
             Self::KernelTooOld { abi, missing } => {
                 match abi {
                     Some(abi) => write!(f, "the kernel's Landlock ABI is {abi}")?,
@@ -152,7 +234,10 @@ impl Display for SandboxError {
 impl std::error::Error for SandboxError {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
-            Self::OpenPath { source, .. } => Some(source),
+            Self::OpenPath { source, .. }
+            | Self::OpenChdir { source, .. }
+            | Self::MountTable { source } => Some(source),
+            Self::UnknownMount { reason, .. } => Some(reason),
             Self::Interpreter(e) => Some(e),
             Self::Capabilities(e) => Some(e),
             Self::CoreLimit(e) | Self::NoNewPrivs(e) | Self::Chdir { source: e, .. } => Some(e),
@@ -162,6 +247,9 @@ impl std::error::Error for SandboxError {
             | Self::UntrustedSymlink { .. }
             | Self::ExecBeneathWrite { .. }
             | Self::WriteBeneathExec { .. }
+            | Self::ExecHardLinked { .. }
+            | Self::MissingChdir { .. }
+            | Self::UntrustedChdir { .. }
             | Self::KernelTooOld { .. }
             | Self::NoNewPrivsNotSet => None,
         }

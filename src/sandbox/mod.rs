@@ -20,6 +20,7 @@ mod interpreter;
 mod kernel_support;
 // Not `landlock`'s crate: paths to this module are written `self::landlock`.
 mod landlock;
+mod mounts;
 mod no_new_privs;
 mod process;
 mod resolve;
@@ -38,6 +39,7 @@ pub use capabilities::{
 pub use error::SandboxError;
 pub use interpreter::{InterpreterError, MAX_SCRIPT_DEPTH, interpreters};
 pub use kernel_support::{REQUIRED_LANDLOCK_ABI, missing_landlock_features};
+pub use mounts::PlaceError;
 pub use no_new_privs::set_no_new_privs;
 pub use process::{COMMAND_UMASK, change_directory, disable_core_dumps, set_umask};
 pub use resolve::{Resolved, resolve};
@@ -75,7 +77,7 @@ pub struct Applied {
 }
 
 /// Confines the calling thread according to `plan`, using the descriptors
-/// opened by [`resolve`]. In order:
+/// opened by [`resolve()`]. In order:
 ///
 /// 0. under `compat = "enforce"`, refuse a kernel older than
 ///    [`REQUIRED_LANDLOCK_ABI`], before anything is changed;
@@ -83,7 +85,7 @@ pub struct Applied {
 ///    (first, because dropping the bounding set needs CAP_SETPCAP);
 /// 2. `RLIMIT_CORE` = 0 (soft and hard);
 /// 3. umask 022;
-/// 4. chdir to `plan.chdir`;
+/// 4. `fchdir(2)` to the working directory [`resolve()`] opened;
 /// 5. `PR_SET_NO_NEW_PRIVS`, verified with `PR_GET_NO_NEW_PRIVS`;
 /// 6. Landlock `restrict_self` with every filesystem right, network right
 ///    and scope of the running ABI handled.
@@ -97,7 +99,7 @@ pub fn confine(resolved: &Resolved, plan: &Plan) -> Result<Applied, SandboxError
     let capabilities = drop_all_capabilities()?;
     disable_core_dumps()?;
     set_umask();
-    change_directory(&plan.chdir)?;
+    change_directory(resolved.working_directory(), &plan.chdir)?;
     set_no_new_privs()?;
     let landlock = restrict_with_landlock(resolved, plan.compat)?;
     Ok(Applied {

@@ -2,11 +2,12 @@
 //! command runs: the core-dump limit, the file mode creation mask and the
 //! working directory.
 
+use std::os::fd::AsFd;
 use std::path::Path;
 
 use nix::sys::resource::{Resource, setrlimit};
 use nix::sys::stat::{Mode, umask};
-use nix::unistd::chdir;
+use nix::unistd::fchdir;
 
 use super::SandboxError;
 
@@ -30,12 +31,15 @@ pub fn set_umask() {
     umask(Mode::from_bits_truncate(COMMAND_UMASK));
 }
 
-/// Changes the working directory to `path`.
+/// Changes the working directory to `directory`, the descriptor `resolve`
+/// opened for `path` (named in the error only).
 ///
-/// This happens before Landlock: the directory only has to exist, and the
-/// command's access to it is whatever the plan grants.
-pub fn change_directory(path: &Path) -> Result<(), SandboxError> {
-    chdir(path).map_err(|source| SandboxError::Chdir {
+/// By descriptor, not by name: the directory is the one whose path was
+/// walked and checked, even if a link has been planted on the way since.
+/// This happens before Landlock: the command's access to the directory is
+/// whatever the plan grants.
+pub fn change_directory(directory: impl AsFd, path: &Path) -> Result<(), SandboxError> {
+    fchdir(directory).map_err(|source| SandboxError::Chdir {
         path: path.to_path_buf(),
         source,
     })

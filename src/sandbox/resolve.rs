@@ -1,27 +1,36 @@
-//! Step 1 of confinement: vet the plan's grants and turn them into open file
-//! descriptors before anything is restricted.
+//! Step 1 of confinement: vet the plan's grants and its working directory
+//! and turn them into open file descriptors before anything is restricted.
 //!
 //! Everything that needs the filesystem happens here, while the gate can
 //! still see it: checking that no grant can be widened by a symlink someone
-//! else planted, reading the executables' interpreters, and opening an
-//! `O_PATH` descriptor for every grant. Landlock rules are built from these
-//! descriptors, so what is granted is the file that was checked here, even
-//! if a path is swapped afterwards.
+//! else planted, reading the executables' interpreters, reading the mount
+//! table, and opening an `O_PATH` descriptor for every grant and for the
+//! working directory. Landlock rules are built from these descriptors and
+//! the gate changes into the directory's descriptor, so what is granted is
+//! what was checked here, even if a path is swapped afterwards.
 //!
-//! **Policy paths are walked by descriptor.** The policy's `read`, `write`
-//! and `exec` paths are never opened by name. The walk starts from an
-//! `O_PATH` descriptor of `/` and opens one component at a time relative to
-//! the directory it holds, with `O_NOFOLLOW`, so a symlink is opened as
-//! itself. A symlink is followed only if nobody but root or the invoking
-//! user could have put it there (below); its target is then read from the
-//! link's own descriptor and walked the same way. `..` returns to the
-//! directory the walk came from, which is where the kernel's `..` goes.
-//! The descriptor the walk ends on is the one the Landlock rule is built
-//! from. Checking each link and then opening the path again by name would
-//! leave a window in which a concurrent request could swap a checked
-//! directory for a link; holding descriptors leaves no such window, and a
-//! component that is missing is an error rather than a gap a link could
-//! later fill.
+//! **Every path is walked by descriptor.** No grant path and no working
+//! directory is opened by name (only `interpreters` reads executables'
+//! headers by name, to find more paths to walk). The walk starts from an
+//! `O_PATH` descriptor of `/` and opens one component at a time relative
+//! to the directory it holds, with `O_NOFOLLOW`, so a symlink is opened as
+//! itself; its target is read from the link's own
+//! descriptor and walked the same way. `..` returns to the directory the
+//! walk came from, which is where the kernel's `..` goes. The descriptor
+//! the walk ends on is the one the rule is built from. Checking each link
+//! and then opening the path again by name would leave a window in which a
+//! concurrent request could swap a checked directory for a link; holding
+//! descriptors leaves no such window, and a component that is missing is
+//! an error rather than a gap a link could later fill.
+//!
+//! What differs is which symlinks a walk follows:
+//!
+//! - the policy's `read`, `write` and `exec` paths and the working
+//!   directory (`chdir`) follow a link only if it is trusted (below);
+//! - the system base, the program and the interpreters follow every link:
+//!   they are root-owned system paths named by the administrator or by
+//!   root-owned binaries, `execve(2)` follows the same links anyway, and on
+//!   a usr-merged system `/lib64` and `/bin/sh` are symlinks by design.
 //!
 //! A symlink met in directory D is trusted only if:
 //!
@@ -29,27 +38,69 @@
 //!   ownership check ([`untrusted_because`]);
 //! - in a root-owned sticky directory such as `/tmp`, the link belongs to
 //!   root or the invoking user;
-//! - neither D nor any directory above it is a writable root: a path the
-//!   plan grants ReadWrite or that any rule of the profile may write
-//!   ([`Plan::profile_writable`]). The command could have planted the link
-//!   there on an earlier run, under this rule or another.
+//! - D is not at or beneath a writable root (below): the command could
+//!   have planted the link there on an earlier run, under this rule or
+//!   another.
 //!
-//! **Identity, not spelling.** Writable roots, and the directories the
-//! checks compare with them, are identified by `(st_dev, st_ino)`, so an
-//! alias (a symlink or a bind mount) of a writable directory is recognised
-//! wherever it is mounted or however it is written.
+//! **"At or beneath" is decided on the filesystem.** Every directory and
+//! file a walk holds is placed in its filesystem (see `mounts`): the
+//! filesystem of its mount and its path inside that filesystem, from the
+//! mount table read once per resolution. A file is at or beneath a
+//! directory B if the file, or a directory above it on its walk, is B
+//! itself (same device and inode) or lies inside B's filesystem subtree or
+//! inside a filesystem mounted somewhere beneath B. So a bind mount of a
+//! subdirectory of B is beneath B wherever it is mounted, though no walk
+//! through it passes B, and an alias (a symlink or a bind mount) of B is
+//! recognised however it is written. If the mount table cannot be read or
+//! a walked file's mount is not in it, resolution fails.
+//!
+//! **Writable roots.** The command can create, replace or remove files at
+//! or beneath the paths this plan grants ReadWrite and those any rule of
+//! the profile may write ([`Plan::profile_writable`]). Those paths are
+//! themselves walked by descriptor, and since one rule's command could
+//! have replaced another rule's write path with a link (to `/`, or a
+//! loop), a root is never trusted merely because a path names it:
+//!
+//! 1. A write path written as another write path followed by more names
+//!    (no `..`) is no root of its own: every walk of it passes through the
+//!    other one and then either stays inside it or meets a link beneath
+//!    it, which its own grant walk then refuses.
+//! 2. Each other write path is walked, checking links for ownership only.
+//!    A missing path is no root: there is nothing beneath it yet.
+//! 3. Of the paths found, a root is kept if none of the links its walk
+//!    followed lies at or beneath another path still in the running, and
+//!    dropped if one of them lies at or beneath a kept root: the link is
+//!    then the command's to change, and the rule that writes that path is
+//!    refused by its own walk, so nothing is writable there that a kept
+//!    root does not already cover. This repeats until every path is
+//!    decided; if the remaining paths each follow a link beneath another,
+//!    the one whose walk ends deepest is kept first, so a link planted to
+//!    point at a shallow directory such as `/` loses to the root it was
+//!    planted in.
+//! 4. A write path whose walk failed for any other reason (a link that
+//!    fails the ownership checks, a loop, no permission) is dropped if,
+//!    before it failed, the walk followed a link at or beneath a kept root
+//!    (the path is then the command's to point anywhere, and its own grant
+//!    walk refuses it, as in 3), or if it failed at or beneath a kept root
+//!    with only names left to walk (wherever it would have led is beneath
+//!    that root). The command may have caused such a failure, and a kept
+//!    root covers the place. Any other failure is the administrator's to
+//!    fix, and resolution fails.
+//!
+//! So a path the command controls can cost at most the rules whose own
+//! paths go through it; it can never make every request of the profile
+//! fail.
 //!
 //! **Execute and write never overlap.** No Execute grant (the program, a
 //! policy `exec` entry or an interpreter) may be at or beneath a writable
 //! root: the command could replace it and then execute it. No writable root
 //! may be at or beneath a policy `exec` directory: the command could upload
-//! a file there and then execute it.
-//!
-//! The system base, the program and the interpreters are opened by name,
-//! following symlinks: they are root-owned system paths named by the
-//! administrator or by root-owned binaries, `execve(2)` follows the same
-//! links anyway, and on a usr-merged system `/lib64` and `/bin/sh` are
-//! symlinks by design.
+//! a file there and then execute it. And the program or a policy `exec`
+//! file with more than one hard link may not be on a filesystem a writable
+//! root reaches: another of its links could lie inside the root, where the
+//! command could rewrite the file in place (package binaries under the
+//! system trees are exempt when root owns them and `fs.protected_hardlinks`
+//! is on, so only root could have made another link).
 //!
 //! Interpreters are resolved for the program and for every policy `exec`
 //! entry that is a file. An `exec` entry that is a directory is granted as
@@ -60,7 +111,7 @@
 
 use std::collections::VecDeque;
 use std::ffi::{OsStr, OsString};
-use std::fs::{self, File, Metadata};
+use std::fs::{File, Metadata};
 use std::io;
 use std::iter;
 use std::os::fd::OwnedFd;
@@ -74,6 +125,7 @@ use nix::unistd::getuid;
 
 use super::SandboxError;
 use super::interpreter::interpreters;
+use super::mounts::{MountTable, Place, Region};
 use crate::decide::plan::{Access, GrantOrigin, PathGrant, Plan};
 use crate::policy::untrusted_because;
 
@@ -89,12 +141,13 @@ const WRITABLE_BY_OTHERS: u32 = 0o022;
 const STICKY: u32 = 0o1000;
 
 /// The plan's grants after interpreter resolution, with a descriptor open
-/// for every grant that exists.
-#[derive(Debug, Default)]
+/// for every grant that exists and for the working directory.
+#[derive(Debug)]
 pub struct Resolved {
     grants: Vec<PathGrant>,
     opened: Vec<OpenedGrant>,
     skipped: Vec<PathBuf>,
+    working_directory: OwnedFd,
 }
 
 /// A grant whose path was opened: what Landlock needs to build one rule.
@@ -102,8 +155,8 @@ pub struct Resolved {
 pub(crate) struct OpenedGrant {
     /// The rights class the plan grants.
     pub(crate) access: Access,
-    /// `O_PATH` descriptor of the granted file or directory: for a policy
-    /// path, the one the walk ended on.
+    /// `O_PATH` descriptor of the granted file or directory: the one the
+    /// walk of its path ended on.
     pub(crate) fd: OwnedFd,
     /// Whether the descriptor is a directory; a rule on anything else may
     /// only carry rights that apply to files.
@@ -129,6 +182,22 @@ impl Resolved {
         &self.opened
     }
 
+    /// The `O_PATH` descriptor of the plan's working directory, as its
+    /// walk ended on it; `confine` changes into it with `fchdir(2)`.
+    pub(crate) fn working_directory(&self) -> &OwnedFd {
+        &self.working_directory
+    }
+}
+
+/// The grants resolved so far.
+#[derive(Default)]
+struct Collected {
+    grants: Vec<PathGrant>,
+    opened: Vec<OpenedGrant>,
+    skipped: Vec<PathBuf>,
+}
+
+impl Collected {
     /// Records `grant` with what opening it found (`None`: a missing
     /// system-base path, skipped).
     fn add(&mut self, grant: PathGrant, located: Option<Located>) -> Found {
@@ -137,8 +206,8 @@ impl Resolved {
                 let found = located.kind();
                 self.opened.push(OpenedGrant {
                     access: grant.access,
+                    is_dir: located.is_dir(),
                     fd: located.fd,
-                    is_dir: located.is_dir,
                 });
                 found
             }
@@ -149,6 +218,16 @@ impl Resolved {
         };
         self.grants.push(grant);
         found
+    }
+
+    /// The resolution, with the working directory's descriptor.
+    fn finish(self, working_directory: OwnedFd) -> Resolved {
+        Resolved {
+            grants: self.grants,
+            opened: self.opened,
+            skipped: self.skipped,
+            working_directory,
+        }
     }
 }
 
@@ -164,16 +243,17 @@ enum Found {
 }
 
 /// Resolves `plan` for the invoking user (see the module documentation):
-/// walks the policy's paths, refusing untrusted symlinks, opens the other
-/// grants by name, refuses executables and writable paths that overlap,
-/// then adds and opens an Execute grant (origin
+/// reads the mount table, settles the writable roots, walks every grant
+/// path, refusing untrusted symlinks and executables and writable paths
+/// that overlap, adds and opens an Execute grant (origin
 /// [`GrantOrigin::Interpreter`]) for each interpreter of the program and of
-/// the policy's `exec` files.
+/// the policy's `exec` files, and last opens the working directory.
 ///
 /// A missing path is skipped (and listed in [`Resolved::skipped`]) only when
 /// the grant comes from the system base, whose directories such as `/lib64`
 /// do not exist on every distribution. Any other missing path is an error:
 /// silently dropping a grant the policy asked for would hide a policy mistake.
+/// So is a missing working directory.
 pub fn resolve(plan: &Plan) -> Result<Resolved, SandboxError> {
     resolve_for(plan, getuid().as_raw())
 }
@@ -186,24 +266,38 @@ fn resolve_for(plan: &Plan, invoking_uid: u32) -> Result<Resolved, SandboxError>
     for grant in &plan.filesystem {
         require_absolute(&grant.path)?;
     }
-    let roots = WritableRoots::of(plan)?;
-    let mut resolved = Resolved::default();
+    let mounts = MountTable::read().map_err(|source| SandboxError::MountTable { source })?;
+    let context = Context {
+        mounts: &mounts,
+        invoking_uid,
+    };
+    let roots = WritableRoots::of(plan, &context)?;
+    let mut collected = Collected::default();
     let mut exec_dirs = ExecDirs::default();
     let mut executables = Vec::new();
     for grant in &plan.filesystem {
-        let located = open_vetted(grant, &roots, invoking_uid)?;
-        exec_dirs.note(grant, located.as_ref());
-        let found = resolved.add(grant.clone(), located);
+        let located = open_vetted(grant, &roots, &context)?;
+        exec_dirs.note(grant, located.as_ref(), &mounts);
+        let found = collected.add(grant.clone(), located);
         if needs_interpreters(grant, found) {
             executables.push(grant.path.as_path());
         }
     }
     exec_dirs.refuse_writable_beneath(&roots)?;
     for grant in interpreter_grants(&plan.filesystem, &executables)? {
-        let located = open_vetted(&grant, &roots, invoking_uid)?;
-        resolved.add(grant, located);
+        let located = open_vetted(&grant, &roots, &context)?;
+        collected.add(grant, located);
     }
-    Ok(resolved)
+    let working_directory = open_working_directory(&plan.chdir, &roots, &context)?;
+    Ok(collected.finish(working_directory))
+}
+
+/// What every walk of one resolution shares.
+struct Context<'a> {
+    /// The mount table, read once at the start.
+    mounts: &'a MountTable,
+    /// Whose links and directories are trusted like root's.
+    invoking_uid: u32,
 }
 
 /// Refuses a relative grant path.
@@ -217,26 +311,39 @@ fn require_absolute(path: &Path) -> Result<(), SandboxError> {
     }
 }
 
-/// Opens `grant`'s path (walking it by descriptor when the policy wrote
-/// it) and refuses it if it is an executable at or beneath a writable root.
+/// Walks `grant`'s path, following only trusted links if the policy wrote
+/// it, and refuses it if it is an executable at or beneath a writable root
+/// or a hard-linked executable file on a filesystem a writable root reaches.
 /// `Ok(None)` means a missing system-base path that is to be skipped.
 fn open_vetted(
     grant: &PathGrant,
     roots: &WritableRoots,
-    invoking_uid: u32,
+    context: &Context<'_>,
 ) -> Result<Option<Located>, SandboxError> {
-    let located = match grant.origin {
-        GrantOrigin::Policy => Some(walk_policy_path(&grant.path, roots, invoking_uid)?),
+    let links = match grant.origin {
+        GrantOrigin::Policy => Links::Vetted(roots),
         GrantOrigin::SystemBase | GrantOrigin::Program | GrantOrigin::Interpreter => {
-            open_by_name(grant)?
+            Links::FollowAll
+        }
+    };
+    let located = match walk(&grant.path, links, context) {
+        Ok(walked) => walked.located,
+        Err(stranded) => {
+            let missing = matches!(stranded.error, SandboxError::MissingPath { .. });
+            if missing && grant.origin == GrantOrigin::SystemBase {
+                return Ok(None);
+            }
+            return Err(stranded.error);
         }
     };
     if grant.access == Access::Execute {
-        if let Some(located) = &located {
-            refuse_exec_beneath_write(&grant.path, located, roots)?;
+        refuse_exec_beneath_write(&grant.path, &located, roots)?;
+        let checked_file = matches!(grant.origin, GrantOrigin::Program | GrantOrigin::Policy);
+        if checked_file && !located.is_dir() {
+            refuse_hard_linked(&grant.path, &located, roots)?;
         }
     }
-    Ok(located)
+    Ok(Some(located))
 }
 
 /// Whether the interpreters of `grant`'s file must be granted too, given
@@ -244,7 +351,7 @@ fn open_vetted(
 ///
 /// The program is always looked at, so a program that is a directory fails
 /// here as before rather than at `execve(2)`. A policy `exec` directory is
-/// granted as written, without interpreters (see the module documentation).
+/// granted as written (see the module documentation).
 fn needs_interpreters(grant: &PathGrant, found: Found) -> bool {
     grant.access == Access::Execute
         && match grant.origin {
@@ -282,6 +389,43 @@ fn interpreter_grants(
     Ok(added)
 }
 
+/// Walks the plan's working directory like a policy path and returns the
+/// directory's descriptor, for `fchdir(2)` in `confine`.
+fn open_working_directory(
+    path: &Path,
+    roots: &WritableRoots,
+    context: &Context<'_>,
+) -> Result<OwnedFd, SandboxError> {
+    let open_failed = |source| SandboxError::OpenChdir {
+        path: path.to_path_buf(),
+        source,
+    };
+    if !path.is_absolute() {
+        return Err(open_failed(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "not an absolute path",
+        )));
+    }
+    let walked = walk(path, Links::Vetted(roots), context)
+        .map_err(|stranded| as_chdir_error(stranded.error))?;
+    if !walked.located.is_dir() {
+        return Err(open_failed(io::Error::from_raw_os_error(libc::ENOTDIR)));
+    }
+    Ok(walked.located.fd)
+}
+
+/// A walk error, worded for the working directory rather than a grant.
+fn as_chdir_error(error: SandboxError) -> SandboxError {
+    match error {
+        SandboxError::MissingPath { path } => SandboxError::MissingChdir { path },
+        SandboxError::UntrustedSymlink { path, link, why } => {
+            SandboxError::UntrustedChdir { path, link, why }
+        }
+        SandboxError::OpenPath { path, source } => SandboxError::OpenChdir { path, source },
+        other => other,
+    }
+}
+
 /// A file's identity: the same for every name, alias and bind mount of it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct FileId {
@@ -299,89 +443,92 @@ impl FileId {
     }
 }
 
-/// A file's identity and those of the directories above it: what "at or
-/// beneath" is decided by.
+/// Where one walked file or directory is: its identity and its place in
+/// its filesystem.
+#[derive(Debug, Clone)]
+struct Position {
+    id: FileId,
+    place: Place,
+}
+
+/// A walked file's position and those of the directories above it on the
+/// way the walk came.
+#[derive(Debug, Clone)]
 struct Lineage {
     /// The file itself.
-    id: FileId,
+    node: Position,
     /// The directories above it, nearest first.
-    above: Vec<FileId>,
+    above: Vec<Position>,
 }
 
 impl Lineage {
-    /// Whether `id` is the file or one of the directories above it.
-    fn contains(&self, id: FileId) -> bool {
-        self.id == id || self.above.contains(&id)
+    /// The file, then every directory above it.
+    fn positions(&self) -> impl Iterator<Item = &Position> {
+        iter::once(&self.node).chain(&self.above)
     }
 }
 
-/// An opened grant path and where it sits.
+/// What a grant on a directory reaches, for "at or beneath" checks: the
+/// directory itself and its [`Region`].
+#[derive(Debug, Clone)]
+struct Subtree {
+    /// The directory's identity.
+    id: FileId,
+    /// Its place and the filesystems mounted beneath it.
+    region: Region,
+}
+
+impl Subtree {
+    /// What a grant on the directory at `position` reaches.
+    fn of(position: &Position, mounts: &MountTable) -> Self {
+        Self {
+            id: position.id,
+            region: mounts.region(&position.place),
+        }
+    }
+
+    /// Whether the file `lineage` describes is at or beneath this subtree:
+    /// the file or a directory above it on its walk is the subtree's top,
+    /// or lies in its region. The directories above count because the
+    /// region follows the filesystem while the walk may have come through
+    /// a mount whose own filesystem the region does not name.
+    fn holds(&self, lineage: &Lineage) -> bool {
+        lineage
+            .positions()
+            .any(|position| position.id == self.id || self.region.contains(&position.place))
+    }
+
+    /// Whether the file at `position` is on a filesystem this subtree
+    /// reaches, by its mount's device or its own.
+    fn reaches_filesystem_of(&self, position: &Position) -> bool {
+        position.id.dev == self.id.dev || self.region.reaches(position.place.filesystem)
+    }
+}
+
+/// An opened path and where it sits.
 struct Located {
-    /// The `O_PATH` descriptor the Landlock rule is built from.
+    /// The `O_PATH` descriptor the rule is built from.
     fd: OwnedFd,
-    /// Whether `fd` is a directory.
-    is_dir: bool,
-    /// Where the opened file sits. No directories above it for a
-    /// non-executable grant opened by name: no check needs them.
+    /// Its `fstat(2)`.
+    metadata: Metadata,
+    /// Where it is.
     lineage: Lineage,
 }
 
 impl Located {
+    /// Whether the descriptor is a directory.
+    fn is_dir(&self) -> bool {
+        self.metadata.is_dir()
+    }
+
     /// Which kind of grant this is.
     fn kind(&self) -> Found {
-        if self.is_dir {
+        if self.is_dir() {
             Found::Directory
         } else {
             Found::File
         }
     }
-}
-
-/// Opens a system-base, program or interpreter path by name, following
-/// symlinks; these are not walked (see the module documentation). `Ok(None)`
-/// means a missing system-base path that is to be skipped.
-fn open_by_name(grant: &PathGrant) -> Result<Option<Located>, SandboxError> {
-    let open_failed = |source| SandboxError::OpenPath {
-        path: grant.path.clone(),
-        source,
-    };
-    let fd = match open(&grant.path, OFlag::O_PATH | OFlag::O_CLOEXEC, Mode::empty()) {
-        Ok(fd) => fd,
-        Err(errno) if is_missing(errno) && grant.origin == GrantOrigin::SystemBase => {
-            return Ok(None);
-        }
-        Err(errno) if is_missing(errno) => {
-            return Err(SandboxError::MissingPath {
-                path: grant.path.clone(),
-            });
-        }
-        Err(errno) => return Err(open_failed(errno.into())),
-    };
-    let metadata = metadata_of(&fd).map_err(open_failed)?;
-    let above = if grant.access == Access::Execute {
-        directories_above(&grant.path).map_err(open_failed)?
-    } else {
-        Vec::new()
-    };
-    Ok(Some(Located {
-        fd,
-        is_dir: metadata.is_dir(),
-        lineage: Lineage {
-            id: FileId::of(&metadata),
-            above,
-        },
-    }))
-}
-
-/// The identities of the directories above `path`'s canonical form,
-/// nearest first.
-fn directories_above(path: &Path) -> io::Result<Vec<FileId>> {
-    let canonical = fs::canonicalize(path)?;
-    canonical
-        .ancestors()
-        .skip(1)
-        .map(|directory| fs::metadata(directory).map(|metadata| FileId::of(&metadata)))
-        .collect()
 }
 
 /// `fstat(2)` of a descriptor, which works on `O_PATH` descriptors too, as
@@ -398,73 +545,238 @@ fn is_missing(errno: Errno) -> bool {
     matches!(errno, Errno::ENOENT | Errno::ENOTDIR)
 }
 
-/// Where the command can create, replace or remove files: the existing
-/// paths the plan grants ReadWrite (except the system base's `/dev/null`)
-/// and those any rule of the profile may write, each once by identity.
+/// Where the command can create, replace or remove files (see "Writable
+/// roots" in the module documentation), each once by identity.
+#[derive(Default)]
 struct WritableRoots(Vec<WritableRoot>);
 
 /// One writable path.
 struct WritableRoot {
     /// The path as the policy wrote it, for messages.
     written: PathBuf,
-    /// What it is (symlinks followed) and where it sits.
+    /// Where its walk ended.
     lineage: Lineage,
+    /// What writing it reaches.
+    subtree: Subtree,
 }
 
 impl WritableRoots {
-    /// Collects the writable roots of `plan`. A path that does not exist is
-    /// no root: there is nothing beneath it yet.
-    fn of(plan: &Plan) -> Result<Self, SandboxError> {
-        let granted = plan
-            .filesystem
-            .iter()
-            .filter(|grant| grant.access == Access::ReadWrite)
-            .filter(|grant| grant.origin != GrantOrigin::SystemBase)
-            .map(|grant| &grant.path);
-        let mut roots: Vec<WritableRoot> = Vec::new();
-        for path in granted.chain(&plan.profile_writable) {
-            if let Some(root) = WritableRoot::find(path)? {
-                if roots.iter().all(|known| known.id() != root.id()) {
-                    roots.push(root);
-                }
+    /// Settles the writable roots of `plan`.
+    fn of(plan: &Plan, context: &Context<'_>) -> Result<Self, SandboxError> {
+        let written = writable_paths(plan);
+        for path in &written {
+            require_absolute(path)?;
+        }
+        let mut candidates = Vec::new();
+        let mut failures = Vec::new();
+        for path in own_roots(&written) {
+            match walk(path, Links::Owned, context) {
+                Ok(walked) => candidates.push(Candidate::new(path, walked, context.mounts)),
+                Err(stranded) if matches!(stranded.error, SandboxError::MissingPath { .. }) => {}
+                Err(stranded) => failures.push(stranded),
             }
         }
-        Ok(Self(roots))
+        let roots = Self(keep_grounded(candidates));
+        if let Some(failure) = failures.into_iter().find(|f| !f.covered_by(&roots)) {
+            return Err(failure.error);
+        }
+        Ok(roots.without_aliases())
     }
 
-    /// The first root that is `lineage`'s file or one of the directories
-    /// above it.
-    fn first_in(&self, lineage: &Lineage) -> Option<&WritableRoot> {
-        self.0.iter().find(|root| lineage.contains(root.id()))
+    /// The first root that holds the file `lineage` describes.
+    fn first_holding(&self, lineage: &Lineage) -> Option<&WritableRoot> {
+        self.0.iter().find(|root| root.subtree.holds(lineage))
+    }
+
+    /// The roots with a later alias of an earlier one left out, so messages
+    /// name the path written first.
+    fn without_aliases(self) -> Self {
+        let mut kept: Vec<WritableRoot> = Vec::new();
+        for root in self.0 {
+            if kept
+                .iter()
+                .all(|known| known.lineage.node.id != root.lineage.node.id)
+            {
+                kept.push(root);
+            }
+        }
+        Self(kept)
     }
 }
 
-impl WritableRoot {
-    /// The root at `path`, or `None` if nothing is there.
-    fn find(path: &Path) -> Result<Option<Self>, SandboxError> {
-        require_absolute(path)?;
-        let stat_failed = |source| SandboxError::OpenPath {
-            path: path.to_path_buf(),
-            source,
-        };
-        let metadata = match fs::metadata(path) {
-            Ok(metadata) => metadata,
-            Err(error) if error.kind() == io::ErrorKind::NotFound => return Ok(None),
-            Err(error) if error.raw_os_error() == Some(libc::ENOTDIR) => return Ok(None),
-            Err(error) => return Err(stat_failed(error)),
-        };
-        Ok(Some(Self {
-            written: path.to_path_buf(),
-            lineage: Lineage {
-                id: FileId::of(&metadata),
-                above: directories_above(path).map_err(stat_failed)?,
+/// The paths this plan grants ReadWrite (except the system base's
+/// `/dev/null`), then those any rule of the profile may write, each once.
+fn writable_paths(plan: &Plan) -> Vec<&Path> {
+    let granted = plan
+        .filesystem
+        .iter()
+        .filter(|grant| grant.access == Access::ReadWrite)
+        .filter(|grant| grant.origin != GrantOrigin::SystemBase)
+        .map(|grant| grant.path.as_path());
+    let mut paths: Vec<&Path> = Vec::new();
+    for path in granted.chain(plan.profile_writable.iter().map(PathBuf::as_path)) {
+        if !paths.contains(&path) {
+            paths.push(path);
+        }
+    }
+    paths
+}
+
+/// The paths of `written` that are not written beneath another of them
+/// (step 1 of "Writable roots" in the module documentation).
+fn own_roots<'a>(written: &[&'a Path]) -> Vec<&'a Path> {
+    written
+        .iter()
+        .filter(|path| !written.iter().any(|other| written_beneath(path, other)))
+        .copied()
+        .collect()
+}
+
+/// Whether `path` is written as `other` followed by more names and no
+/// `..`: every walk of `path` walks `other` first, then steps down.
+fn written_beneath(path: &Path, other: &Path) -> bool {
+    let Ok(rest) = path.strip_prefix(other) else {
+        return false;
+    };
+    let mut names = rest.components().filter(|c| *c != Component::CurDir);
+    let first = names.next();
+    matches!(first, Some(Component::Normal(_))) && names.all(|c| matches!(c, Component::Normal(_)))
+}
+
+/// A write path whose walk found something: a root unless the links it
+/// followed make it the command's to point elsewhere.
+struct Candidate {
+    /// The root it would be.
+    root: WritableRoot,
+    /// Where the links its walk followed lie.
+    link_dirs: Vec<Lineage>,
+    /// How many components its walk's end is below `/`: the tie-break.
+    depth: usize,
+}
+
+impl Candidate {
+    /// The candidate `path`'s walk found.
+    fn new(path: &Path, walked: Walked, mounts: &MountTable) -> Self {
+        let lineage = walked.located.lineage;
+        Self {
+            root: WritableRoot {
+                written: path.to_path_buf(),
+                subtree: Subtree::of(&lineage.node, mounts),
+                lineage,
             },
-        }))
+            link_dirs: walked.link_dirs,
+            depth: walked.depth,
+        }
     }
 
-    /// What the root is.
-    fn id(&self) -> FileId {
-        self.lineage.id
+    /// Whether one of the links this candidate's walk followed lies at or
+    /// beneath `other`.
+    fn follows_a_link_in(&self, other: &Candidate) -> bool {
+        self.link_dirs
+            .iter()
+            .any(|dir| other.root.subtree.holds(dir))
+    }
+}
+
+/// Where a candidate stands in [`keep_grounded`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Choice {
+    /// Not decided yet.
+    Open,
+    /// A root.
+    Kept,
+    /// Not a root: it follows a link beneath a kept root.
+    Dropped,
+}
+
+/// Step 3 of "Writable roots" in the module documentation: the candidates
+/// kept as roots, in the order given.
+fn keep_grounded(candidates: Vec<Candidate>) -> Vec<WritableRoot> {
+    let mut selection = Selection {
+        choices: vec![Choice::Open; candidates.len()],
+        candidates,
+    };
+    loop {
+        selection.drop_dominated();
+        if selection.keep_clean() {
+            continue;
+        }
+        // Every open candidate follows a link beneath another.
+        if !selection.keep_deepest() {
+            return selection.kept();
+        }
+    }
+}
+
+/// The candidates and what has been decided about each.
+struct Selection {
+    candidates: Vec<Candidate>,
+    choices: Vec<Choice>,
+}
+
+impl Selection {
+    /// The indexes of the candidates not decided yet.
+    fn open(&self) -> Vec<usize> {
+        (0..self.choices.len())
+            .filter(|&i| self.choices[i] == Choice::Open)
+            .collect()
+    }
+
+    /// Whether candidate `i` follows a link at or beneath a candidate
+    /// (other than itself) whose choice `counts`.
+    fn follows_a_link_in_any(&self, i: usize, counts: impl Fn(Choice) -> bool) -> bool {
+        (0..self.candidates.len()).any(|j| {
+            j != i
+                && counts(self.choices[j])
+                && self.candidates[i].follows_a_link_in(&self.candidates[j])
+        })
+    }
+
+    /// Drops every open candidate that follows a link beneath a kept root.
+    fn drop_dominated(&mut self) {
+        for i in self.open() {
+            if self.follows_a_link_in_any(i, |choice| choice == Choice::Kept) {
+                self.choices[i] = Choice::Dropped;
+            }
+        }
+    }
+
+    /// Keeps every open candidate that follows no link beneath another
+    /// candidate still in the running; whether there was one.
+    fn keep_clean(&mut self) -> bool {
+        let clean: Vec<usize> = self
+            .open()
+            .into_iter()
+            .filter(|&i| !self.follows_a_link_in_any(i, |choice| choice != Choice::Dropped))
+            .collect();
+        for &i in &clean {
+            self.choices[i] = Choice::Kept;
+        }
+        !clean.is_empty()
+    }
+
+    /// Keeps the open candidate whose walk ends deepest (the first of
+    /// equals); whether there was one.
+    fn keep_deepest(&mut self) -> bool {
+        let deepest = self
+            .open()
+            .into_iter()
+            .rev()
+            .max_by_key(|&i| self.candidates[i].depth);
+        if let Some(i) = deepest {
+            self.choices[i] = Choice::Kept;
+        }
+        deepest.is_some()
+    }
+
+    /// The kept candidates' roots, in the order given.
+    fn kept(self) -> Vec<WritableRoot> {
+        self.candidates
+            .into_iter()
+            .zip(self.choices)
+            .filter(|(_, choice)| *choice == Choice::Kept)
+            .map(|(candidate, _)| candidate.root)
+            .collect()
     }
 }
 
@@ -475,7 +787,7 @@ fn refuse_exec_beneath_write(
     located: &Located,
     roots: &WritableRoots,
 ) -> Result<(), SandboxError> {
-    match roots.first_in(&located.lineage) {
+    match roots.first_holding(&located.lineage) {
         Some(root) => Err(SandboxError::ExecBeneathWrite {
             exec: exec.to_path_buf(),
             write: root.written.clone(),
@@ -484,19 +796,63 @@ fn refuse_exec_beneath_write(
     }
 }
 
+/// Refuses an executable file with more than one hard link on a filesystem
+/// a writable root reaches: finding its other names would mean searching
+/// the filesystem, and one of them could be inside the root, where the
+/// command could rewrite the file in place and then execute it.
+fn refuse_hard_linked(
+    exec: &Path,
+    located: &Located,
+    roots: &WritableRoots,
+) -> Result<(), SandboxError> {
+    let links = located.metadata.nlink();
+    if links <= 1 || is_package_binary_with_protected_links(exec, &located.metadata) {
+        return Ok(());
+    }
+    let node = &located.lineage.node;
+    match roots
+        .0
+        .iter()
+        .find(|root| root.subtree.reaches_filesystem_of(node))
+    {
+        Some(root) => Err(SandboxError::ExecHardLinked {
+            exec: exec.to_path_buf(),
+            links,
+            write: root.written.clone(),
+        }),
+        None => Ok(()),
+    }
+}
+
+/// Whether `exec` is a package binary whose other names can only have been
+/// made by root outside any sandbox: root's file, under the system trees,
+/// with `fs.protected_hardlinks = 1` (nobody may link a file they do not
+/// own), and a confined command cannot link a file from outside its grants
+/// into a writable tree (Landlock refuses it). This keeps binaries shipped
+/// under several names (perl, gunzip) usable; a multi-linked file anywhere
+/// else is still refused. Unreadable settings count as unprotected.
+fn is_package_binary_with_protected_links(exec: &Path, metadata: &Metadata) -> bool {
+    const SYSTEM_TREES: [&str; 5] = ["/usr", "/bin", "/sbin", "/lib", "/lib64"];
+    metadata.uid() == 0
+        && SYSTEM_TREES.iter().any(|tree| exec.starts_with(tree))
+        && std::fs::read_to_string("/proc/sys/fs/protected_hardlinks")
+            .is_ok_and(|value| value.trim() == "1")
+}
+
 /// The policy's `exec` entries that are directories: Landlock lets the
 /// command execute anything beneath them.
 #[derive(Default)]
-struct ExecDirs(Vec<(PathBuf, FileId)>);
+struct ExecDirs(Vec<(PathBuf, Subtree)>);
 
 impl ExecDirs {
     /// Remembers `grant` if it is a policy `exec` entry that opened as a
     /// directory. An `exec` file has nothing beneath it.
-    fn note(&mut self, grant: &PathGrant, located: Option<&Located>) {
+    fn note(&mut self, grant: &PathGrant, located: Option<&Located>, mounts: &MountTable) {
         let Some(located) = located else { return };
         let is_policy_exec = grant.origin == GrantOrigin::Policy && grant.access == Access::Execute;
-        if is_policy_exec && located.is_dir {
-            self.0.push((grant.path.clone(), located.lineage.id));
+        if is_policy_exec && located.is_dir() {
+            let subtree = Subtree::of(&located.lineage.node, mounts);
+            self.0.push((grant.path.clone(), subtree));
         }
     }
 
@@ -504,7 +860,7 @@ impl ExecDirs {
     /// command could upload a file there and then execute it.
     fn refuse_writable_beneath(&self, roots: &WritableRoots) -> Result<(), SandboxError> {
         for root in &roots.0 {
-            let exec = self.0.iter().find(|(_, id)| root.lineage.contains(*id));
+            let exec = self.0.iter().find(|(_, dir)| dir.holds(&root.lineage));
             if let Some((exec, _)) = exec {
                 return Err(SandboxError::WriteBeneathExec {
                     write: root.written.clone(),
@@ -526,15 +882,15 @@ enum Step {
     Entry(OsString),
 }
 
-/// A step still to take, with the grant path as written up to and
-/// including it when the step comes from the grant path itself rather than
-/// from a link's target.
+/// A step still to take, with the path as written up to and including it
+/// when the step comes from the walked path itself rather than from a
+/// link's target.
 struct Pending {
     step: Step,
     written: Option<PathBuf>,
 }
 
-/// The steps of a grant path, each with its written prefix.
+/// The steps of a walked path, each with its written prefix.
 fn written_steps(path: &Path) -> VecDeque<Pending> {
     let mut prefix = PathBuf::new();
     path.components()
@@ -570,58 +926,141 @@ fn step_of(component: Component<'_>) -> Option<Step> {
     }
 }
 
-/// A file, directory or symlink the walk holds open.
+/// A directory or file (not a symlink) the walk holds open.
 struct Node {
     /// Its `O_PATH` descriptor, opened without following it.
     fd: OwnedFd,
     /// Its `fstat(2)`.
     metadata: Metadata,
-    /// Where it is, free of symlinks; for messages only.
+    /// Where the walk met it, free of symlinks.
     path: PathBuf,
+    /// Where it is in its filesystem.
+    position: Position,
 }
 
 impl Node {
-    /// The process's root directory, where every walk starts.
-    fn root() -> io::Result<Self> {
-        let flags = OFlag::O_PATH | OFlag::O_DIRECTORY | OFlag::O_CLOEXEC;
-        let fd = open("/", flags, Mode::empty())?;
+    /// The node for `fd`, which the walk met at `path`, placed in its
+    /// filesystem.
+    fn placed(
+        fd: OwnedFd,
+        metadata: Metadata,
+        path: PathBuf,
+        mounts: &MountTable,
+    ) -> Result<Self, SandboxError> {
+        let place = mounts
+            .place_of(&fd, &path)
+            .map_err(|reason| SandboxError::UnknownMount {
+                path: path.clone(),
+                reason,
+            })?;
         Ok(Self {
-            metadata: metadata_of(&fd)?,
+            position: Position {
+                id: FileId::of(&metadata),
+                place,
+            },
             fd,
-            path: PathBuf::from("/"),
+            metadata,
+            path,
         })
-    }
-
-    /// Its identity.
-    fn id(&self) -> FileId {
-        FileId::of(&self.metadata)
     }
 }
 
-/// Walks a policy grant path by descriptor and returns the descriptor it
-/// ends on (see the module documentation). Refuses an untrusted symlink,
-/// a missing component ([`SandboxError::MissingPath`]) and more than
-/// [`MAX_SYMLINKS`] links (`ELOOP`).
-fn walk_policy_path(
-    path: &Path,
-    roots: &WritableRoots,
-    invoking_uid: u32,
-) -> Result<Located, SandboxError> {
-    let mut walk = PolicyWalk::start(path, roots, invoking_uid)?;
+/// A symlink the walk met.
+struct Link {
+    /// Its `O_PATH | O_NOFOLLOW` descriptor: the link itself.
+    fd: OwnedFd,
+    /// Its `lstat(2)`.
+    metadata: Metadata,
+    /// Where the walk met it, free of symlinks.
+    path: PathBuf,
+}
+
+/// Which symlinks a walk follows (see the module documentation).
+#[derive(Clone, Copy)]
+enum Links<'a> {
+    /// Every one: the system base, the program and its interpreters.
+    FollowAll,
+    /// Those that pass the ownership checks: writable roots, whose links
+    /// are then weighed against each other.
+    Owned,
+    /// Those that pass the ownership checks and lie beneath none of these
+    /// roots: policy paths and the working directory.
+    Vetted(&'a WritableRoots),
+}
+
+/// What a finished walk found.
+struct Walked {
+    /// The file or directory it ended on.
+    located: Located,
+    /// Where the links it followed lie, in the order followed.
+    link_dirs: Vec<Lineage>,
+    /// How many components its end is below `/`.
+    depth: usize,
+}
+
+/// Why a walk stopped, and where it stood then.
+struct Stranded {
+    /// The error.
+    error: SandboxError,
+    /// Where the walk was; `None` if it never started. Boxed: a walk that
+    /// fails is the rare case.
+    trace: Option<Box<Trace>>,
+}
+
+/// Where a failed walk stood.
+struct Trace {
+    /// The directory (or file) the walk held.
+    here: Lineage,
+    /// Where the links it had followed lie.
+    link_dirs: Vec<Lineage>,
+    /// Whether every step left was a name: from where it stood, the walk
+    /// could only have gone deeper.
+    descends_only: bool,
+}
+
+impl Stranded {
+    /// Step 4 of "Writable roots" in the module documentation: whether a
+    /// write path whose walk failed like this is no root of its own,
+    /// given the roots kept.
+    fn covered_by(&self, roots: &WritableRoots) -> bool {
+        let Some(trace) = &self.trace else {
+            return false;
+        };
+        let followed_the_commands_link = trace
+            .link_dirs
+            .iter()
+            .any(|dir| roots.first_holding(dir).is_some());
+        let stuck_inside = trace.descends_only && roots.first_holding(&trace.here).is_some();
+        followed_the_commands_link || stuck_inside
+    }
+}
+
+/// Walks `path` by descriptor, following the links `links` allows (see the
+/// module documentation). Refuses an untrusted symlink, a missing component
+/// ([`SandboxError::MissingPath`]) and more than [`MAX_SYMLINKS`] links
+/// (`ELOOP`).
+fn walk(path: &Path, links: Links<'_>, context: &Context<'_>) -> Result<Walked, Stranded> {
+    let mut walk =
+        Walk::start(path, links, context).map_err(|error| Stranded { error, trace: None })?;
     while let Some(pending) = walk.pending.pop_front() {
-        walk.take(pending)?;
+        if let Err(error) = walk.take(pending) {
+            return Err(Stranded {
+                error,
+                trace: Some(Box::new(walk.trace())),
+            });
+        }
     }
     Ok(walk.finish())
 }
 
 /// The state of one walk.
-struct PolicyWalk<'a> {
-    /// The grant path as the policy wrote it.
-    grant: &'a Path,
-    /// Where no link may be followed from.
-    roots: &'a WritableRoots,
-    /// Whose links and directories are trusted like root's.
-    invoking_uid: u32,
+struct Walk<'a> {
+    /// The path as the policy (or plan) wrote it.
+    written: &'a Path,
+    /// Which links may be followed.
+    links: Links<'a>,
+    /// The mount table and the invoking user.
+    context: &'a Context<'a>,
     /// Where the walk is.
     here: Node,
     /// The directories above `here` on the way the walk came, `/` first:
@@ -631,27 +1070,33 @@ struct PolicyWalk<'a> {
     pending: VecDeque<Pending>,
     /// Symlinks followed so far.
     followed: usize,
+    /// Where the links followed so far lie.
+    link_dirs: Vec<Lineage>,
 }
 
-impl<'a> PolicyWalk<'a> {
-    /// A walk of `grant` standing at `/`.
+impl<'a> Walk<'a> {
+    /// A walk of `written` standing at `/`.
     fn start(
-        grant: &'a Path,
-        roots: &'a WritableRoots,
-        invoking_uid: u32,
+        written: &'a Path,
+        links: Links<'a>,
+        context: &'a Context<'a>,
     ) -> Result<Self, SandboxError> {
-        let root = Node::root().map_err(|source| SandboxError::OpenPath {
-            path: grant.to_path_buf(),
+        let open_failed = |source| SandboxError::OpenPath {
+            path: written.to_path_buf(),
             source,
-        })?;
+        };
+        let flags = OFlag::O_PATH | OFlag::O_DIRECTORY | OFlag::O_CLOEXEC;
+        let fd = open("/", flags, Mode::empty()).map_err(|errno| open_failed(errno.into()))?;
+        let metadata = metadata_of(&fd).map_err(open_failed)?;
         Ok(Self {
-            grant,
-            roots,
-            invoking_uid,
-            here: root,
+            written,
+            links,
+            context,
+            here: Node::placed(fd, metadata, PathBuf::from("/"), context.mounts)?,
             above: Vec::new(),
-            pending: written_steps(grant),
+            pending: written_steps(written),
             followed: 0,
+            link_dirs: Vec::new(),
         })
     }
 
@@ -697,33 +1142,30 @@ impl<'a> PolicyWalk<'a> {
             Err(errno) => return Err(self.open_failed(errno.into())),
         };
         let metadata = metadata_of(&fd).map_err(|source| self.open_failed(source))?;
-        let node = Node {
-            fd,
-            metadata,
-            path: self.here.path.join(name),
-        };
-        if node.metadata.file_type().is_symlink() {
-            self.follow(node, written)
-        } else {
-            self.above.push(std::mem::replace(&mut self.here, node));
-            Ok(())
+        let path = self.here.path.join(name);
+        if metadata.file_type().is_symlink() {
+            return self.follow(Link { fd, metadata, path }, written);
         }
+        let node = Node::placed(fd, metadata, path, self.context.mounts)?;
+        self.above.push(std::mem::replace(&mut self.here, node));
+        Ok(())
     }
 
     /// Follows `link`, met in the directory held, if it is trusted: its
     /// target's steps come next.
-    fn follow(&mut self, link: Node, written: Option<PathBuf>) -> Result<(), SandboxError> {
+    fn follow(&mut self, link: Link, written: Option<PathBuf>) -> Result<(), SandboxError> {
         self.followed += 1;
         if self.followed > MAX_SYMLINKS {
             return Err(self.open_failed(io::Error::from_raw_os_error(libc::ELOOP)));
         }
         if let Some(why) = self.distrust_reason(&link) {
             return Err(SandboxError::UntrustedSymlink {
-                path: self.grant.to_path_buf(),
+                path: self.written.to_path_buf(),
                 link: written.unwrap_or(link.path),
                 why,
             });
         }
+        self.link_dirs.push(self.lineage());
         // The empty path reads the link the descriptor holds: the one just
         // checked, whatever its name points at by now.
         let target = readlinkat(&link.fd, "").map_err(|errno| self.open_failed(errno.into()))?;
@@ -734,20 +1176,41 @@ impl<'a> PolicyWalk<'a> {
     }
 
     /// The walk's result: the descriptor held, with its lineage.
-    fn finish(self) -> Located {
+    fn finish(self) -> Walked {
         let lineage = self.lineage();
-        Located {
-            is_dir: self.here.metadata.is_dir(),
-            fd: self.here.fd,
-            lineage,
+        Walked {
+            depth: self.here.path.components().count(),
+            located: Located {
+                fd: self.here.fd,
+                metadata: self.here.metadata,
+                lineage,
+            },
+            link_dirs: self.link_dirs,
+        }
+    }
+
+    /// Where the walk stands, for a failure.
+    fn trace(&self) -> Trace {
+        Trace {
+            here: self.lineage(),
+            link_dirs: self.link_dirs.clone(),
+            descends_only: self
+                .pending
+                .iter()
+                .all(|pending| matches!(pending.step, Step::Entry(_))),
         }
     }
 
     /// The node held and the directories above it.
     fn lineage(&self) -> Lineage {
         Lineage {
-            id: self.here.id(),
-            above: self.above.iter().rev().map(Node::id).collect(),
+            node: self.here.position.clone(),
+            above: self
+                .above
+                .iter()
+                .rev()
+                .map(|node| node.position.clone())
+                .collect(),
         }
     }
 
@@ -756,22 +1219,27 @@ impl<'a> PolicyWalk<'a> {
         iter::once(&self.here).chain(self.above.iter().rev())
     }
 
-    /// Why `link`, met in the directory held, may have been planted by
-    /// someone other than root or the invoking user, worded to follow
-    /// "symlink X, which"; `None` if it is trusted.
-    fn distrust_reason(&self, link: &Node) -> Option<String> {
-        self.writable_directory()
+    /// Why `link`, met in the directory held, may not be followed, worded
+    /// to follow "symlink X, which"; `None` if it may.
+    fn distrust_reason(&self, link: &Link) -> Option<String> {
+        let roots = match self.links {
+            Links::FollowAll => return None,
+            Links::Owned => None,
+            Links::Vetted(roots) => Some(roots),
+        };
+        roots
+            .and_then(|roots| self.writable_directory(roots))
             .or_else(|| self.untrusted_directory())
             .or_else(|| self.stranger_in_sticky_directory(link))
     }
 
-    /// Whether the link's directory or one above it is a writable root: the
+    /// Whether the link's directory is at or beneath a writable root: the
     /// command could have created the link there on an earlier run. A link
     /// *at* a writable path is not refused, since replacing it needs write
     /// access to its parent.
-    fn writable_directory(&self) -> Option<String> {
-        self.roots
-            .first_in(&self.lineage())
+    fn writable_directory(&self, roots: &WritableRoots) -> Option<String> {
+        roots
+            .first_holding(&self.lineage())
             .map(|root| format!("lies beneath the writable path {}", root.written.display()))
     }
 
@@ -782,7 +1250,7 @@ impl<'a> PolicyWalk<'a> {
         self.directories()
             .enumerate()
             .find_map(|(height, directory)| {
-                let why = untrusted_because(&directory.metadata, self.invoking_uid, true)?;
+                let why = untrusted_because(&directory.metadata, self.context.invoking_uid, true)?;
                 let place = if height == 0 {
                     format!("is in {}", self.here.path.display())
                 } else {
@@ -799,32 +1267,32 @@ impl<'a> PolicyWalk<'a> {
     /// Why the link is untrusted although its directory is: a root-owned
     /// sticky directory such as `/tmp` lets anyone add entries, so the link
     /// must belong to root or the invoking user.
-    fn stranger_in_sticky_directory(&self, link: &Node) -> Option<String> {
+    fn stranger_in_sticky_directory(&self, link: &Link) -> Option<String> {
         let mode = self.here.metadata.mode();
         let owner = link.metadata.uid();
+        let invoking_uid = self.context.invoking_uid;
         let shared = mode & STICKY != 0 && mode & WRITABLE_BY_OTHERS != 0;
-        if !shared || owner == 0 || owner == self.invoking_uid {
+        if !shared || owner == 0 || owner == invoking_uid {
             return None;
         }
         Some(format!(
-            "is owned by uid {owner}, not by root or the invoking user (uid {}), \
+            "is owned by uid {owner}, not by root or the invoking user (uid {invoking_uid}), \
              in the sticky directory {}",
-            self.invoking_uid,
             self.here.path.display()
         ))
     }
 
-    /// The grant path does not exist.
+    /// The walked path does not exist.
     fn missing(&self) -> SandboxError {
         SandboxError::MissingPath {
-            path: self.grant.to_path_buf(),
+            path: self.written.to_path_buf(),
         }
     }
 
-    /// The grant path could not be walked for another reason.
+    /// The walked path could not be walked for another reason.
     fn open_failed(&self, source: io::Error) -> SandboxError {
         SandboxError::OpenPath {
-            path: self.grant.to_path_buf(),
+            path: self.written.to_path_buf(),
             source,
         }
     }
@@ -834,6 +1302,7 @@ impl<'a> PolicyWalk<'a> {
 mod tests {
     use super::*;
     use crate::sandbox::testing::{grant, plan_for};
+    use std::fs;
     use std::os::unix::fs::{PermissionsExt, symlink};
 
     #[test]
@@ -1244,9 +1713,9 @@ mod tests {
     }
 
     #[test]
-    fn system_base_and_program_paths_are_not_walked() {
+    fn system_base_and_program_paths_follow_every_link() {
         // /lib64 and /bin are symlinks on usr-merged systems; only policy
-        // paths get the trust walk.
+        // paths get the trust checks.
         let dir = tempfile::tempdir().unwrap();
         let shared = make_dir(dir.path(), "shared", 0o775);
         let bin = shared.join("bin");
@@ -1416,9 +1885,14 @@ mod tests {
     /// The identity of the descriptor the walk of `path` ends on, with no
     /// writable roots and the test's own uid.
     fn walked_id(path: &Path) -> Result<FileId, SandboxError> {
-        let roots = WritableRoots(Vec::new());
-        let located = walk_policy_path(path, &roots, getuid().as_raw())?;
-        Ok(FileId::of(&metadata_of(&located.fd).unwrap()))
+        let roots = WritableRoots::default();
+        let mounts = MountTable::read().unwrap();
+        let context = Context {
+            mounts: &mounts,
+            invoking_uid: getuid().as_raw(),
+        };
+        let walked = walk(path, Links::Vetted(&roots), &context).map_err(|s| s.error)?;
+        Ok(FileId::of(&metadata_of(&walked.located.fd).unwrap()))
     }
 
     #[test]
@@ -1644,5 +2118,259 @@ mod tests {
             policy(&out, Access::ReadWrite),
         ]);
         assert!(resolve(&plan).is_ok());
+    }
+
+    #[test]
+    fn a_nested_write_path_pointed_at_root_is_no_root() {
+        // The review's repro: the command that may write w makes w/x -> /,
+        // and w/x is another rule's write path. Before, every plan of the
+        // profile then had "/" as a writable root.
+        let dir = tempfile::tempdir().unwrap();
+        let w = make_dir(dir.path(), "w", 0o755);
+        symlink("/", w.join("x")).unwrap();
+        let mut plan = cat_with(Vec::new());
+        plan.profile_writable = vec![w.clone(), w.join("x")];
+        assert!(resolve(&plan).is_ok());
+
+        // The rule that writes w/x is refused by its own walk.
+        let mut own = cat_with(vec![policy(&w.join("x"), Access::ReadWrite)]);
+        own.profile_writable = plan.profile_writable.clone();
+        let (link, why) = untrusted_link(resolve(&own), &w.join("x"));
+        assert_eq!(link, w.join("x"));
+        assert_eq!(
+            why,
+            format!("lies beneath the writable path {}", w.display())
+        );
+    }
+
+    #[test]
+    fn a_write_path_through_a_link_planted_in_another_is_no_root() {
+        // Not written beneath w, so step 1 does not drop it: b -> w/x is a
+        // trusted link, but w/x -> / lies in w.
+        let dir = tempfile::tempdir().unwrap();
+        let w = make_dir(dir.path(), "w", 0o755);
+        symlink("/", w.join("x")).unwrap();
+        symlink("w/x", dir.path().join("b")).unwrap();
+        let mut plan = cat_with(Vec::new());
+        plan.profile_writable = vec![dir.path().join("b"), w.clone()];
+        assert!(resolve(&plan).is_ok());
+    }
+
+    #[test]
+    fn a_write_path_that_loops_inside_another_is_no_root() {
+        let dir = tempfile::tempdir().unwrap();
+        let w = make_dir(dir.path(), "w", 0o755);
+        symlink("../w/x", w.join("x")).unwrap();
+        symlink("w/x", dir.path().join("b")).unwrap();
+        let mut plan = cat_with(Vec::new());
+        plan.profile_writable = vec![w.clone(), w.join("x"), dir.path().join("b")];
+        assert!(resolve(&plan).is_ok());
+    }
+
+    #[test]
+    fn a_link_to_an_ancestor_loses_to_the_root_it_was_planted_in() {
+        // alias -> data (a trusted link in dir); A = alias/w ends in data/w.
+        // C = data/w/x -> dir. A's link lies in dir, which C would make
+        // writable; C's link lies in data/w, which is A: each follows a link
+        // beneath the other. The deeper end, A, is kept, so dir is not
+        // writable and reading through alias still works.
+        let dir = tempfile::tempdir().unwrap();
+        let data = make_dir(dir.path(), "data", 0o755);
+        let w = make_dir(&data, "w", 0o755);
+        symlink(dir.path(), w.join("x")).unwrap();
+        let alias = dir.path().join("alias");
+        symlink("data", &alias).unwrap();
+        let mut plan = cat_with(vec![policy(&alias.join("w"), Access::Read)]);
+        plan.profile_writable = vec![w.join("x"), alias.join("w")];
+        assert!(resolve(&plan).is_ok(), "{:?}", resolve(&plan).err());
+    }
+
+    #[test]
+    fn a_write_path_failing_outside_every_root_is_an_error() {
+        // Nobody's command controls shared/link; the administrator must fix it.
+        let dir = tempfile::tempdir().unwrap();
+        let shared = make_dir(dir.path(), "shared", 0o775);
+        let link = shared.join("link");
+        symlink("/srv", &link).unwrap();
+        let mut plan = cat_with(Vec::new());
+        plan.profile_writable = vec![link.clone()];
+        let (refused, why) = untrusted_link(resolve(&plan), &link);
+        assert_eq!(refused, link);
+        assert_eq!(
+            why,
+            format!(
+                "is in {}, which is group-writable (mode 0775)",
+                shared.display()
+            )
+        );
+    }
+
+    #[test]
+    fn written_beneath_needs_more_names_and_no_dot_dot() {
+        let cases = [
+            ("/w/x", "/w", true),
+            ("/w/x/y", "/w", true),
+            ("/w/./x", "/w", true),
+            ("/w", "/w", false),
+            ("/w/", "/w", false),
+            ("/wx", "/w", false),
+            ("/w/..", "/w", false),
+            ("/w/x/../..", "/w", false),
+            ("/v/x", "/w", false),
+        ];
+        for (path, other, expected) in cases {
+            assert_eq!(
+                written_beneath(Path::new(path), Path::new(other)),
+                expected,
+                "{path} beneath {other}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_hard_linked_exec_file_on_a_writable_filesystem_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let bin = make_dir(dir.path(), "bin", 0o755);
+        let w = make_dir(dir.path(), "w", 0o755);
+        let tool = bin.join("cat");
+        fs::copy("/usr/bin/cat", &tool).unwrap();
+        fs::hard_link(&tool, w.join("cat")).unwrap();
+        let plan = cat_with(vec![
+            policy(&tool, Access::Execute),
+            policy(&w, Access::ReadWrite),
+        ]);
+        let error = resolve(&plan).unwrap_err();
+        assert!(
+            matches!(error, SandboxError::ExecHardLinked { links: 2, .. }),
+            "{error}"
+        );
+        assert_eq!(
+            error.to_string(),
+            format!(
+                "executable {} has 2 hard links and is on the same filesystem as writable {}: \
+                 the command could rewrite it through another link",
+                tool.display(),
+                w.display()
+            )
+        );
+
+        // The program too.
+        let plan = plan_for(
+            &tool,
+            vec![
+                grant(
+                    tool.to_str().unwrap(),
+                    Access::Execute,
+                    GrantOrigin::Program,
+                ),
+                policy(&w, Access::ReadWrite),
+            ],
+        );
+        assert!(matches!(
+            resolve(&plan),
+            Err(SandboxError::ExecHardLinked { exec, .. }) if exec == tool
+        ));
+
+        // Without a writable path, a hard link is nobody's to rewrite.
+        let plan = cat_with(vec![policy(&tool, Access::Execute)]);
+        assert!(resolve(&plan).is_ok());
+    }
+
+    /// A plan running cat from `chdir`.
+    fn cat_in(chdir: &Path) -> Plan {
+        let mut plan = cat_with(Vec::new());
+        plan.chdir = chdir.to_path_buf();
+        plan
+    }
+
+    #[test]
+    fn the_working_directory_is_walked_and_opened() {
+        let dir = tempfile::tempdir().unwrap();
+        let data = make_dir(dir.path(), "data", 0o755);
+        let alias = dir.path().join("alias");
+        symlink("data", &alias).unwrap();
+        let resolved = resolve(&cat_in(&alias)).unwrap();
+        assert_eq!(
+            FileId::of(&metadata_of(resolved.working_directory()).unwrap()),
+            stat_id(&data)
+        );
+    }
+
+    #[test]
+    fn a_missing_working_directory_says_to_set_chdir() {
+        let dir = tempfile::tempdir().unwrap();
+        let nowhere = dir.path().join("nowhere");
+        let error = resolve(&cat_in(&nowhere)).unwrap_err();
+        assert!(
+            matches!(error, SandboxError::MissingChdir { .. }),
+            "{error}"
+        );
+        assert_eq!(
+            error.to_string(),
+            format!(
+                "chdir {} does not exist; set `chdir` in the policy",
+                nowhere.display()
+            )
+        );
+    }
+
+    #[test]
+    fn a_working_directory_through_a_planted_link_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let w = make_dir(dir.path(), "w", 0o755);
+        let start = w.join("start");
+        symlink("/etc", &start).unwrap();
+        let mut plan = cat_in(&start);
+        plan.profile_writable = vec![w.clone()];
+        let error = resolve(&plan).unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            format!(
+                "chdir {s} goes through symlink {s}, which lies beneath the writable path {w}; \
+                 write the real path",
+                s = start.display(),
+                w = w.display()
+            )
+        );
+    }
+
+    #[test]
+    fn a_working_directory_that_is_no_directory_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("file");
+        fs::write(&file, "x").unwrap();
+        for (chdir, why) in [
+            (file.clone(), "Not a directory (os error 20)"),
+            (PathBuf::from("relative"), "not an absolute path"),
+        ] {
+            let error = resolve(&cat_in(&chdir)).unwrap_err();
+            assert!(matches!(error, SandboxError::OpenChdir { .. }), "{error}");
+            assert_eq!(
+                error.to_string(),
+                format!("cannot open chdir {}: {why}", chdir.display())
+            );
+        }
+    }
+
+    #[test]
+    fn the_command_starts_where_the_walk_ended_even_if_the_path_changes() {
+        let dir = tempfile::tempdir().unwrap();
+        let data = make_dir(dir.path(), "data", 0o755);
+        let resolved = resolve(&cat_in(&data)).unwrap();
+        let moved = dir.path().join("moved");
+        fs::rename(&data, &moved).unwrap();
+        symlink("/etc", &data).unwrap();
+        let moved_id = stat_id(&moved);
+        // The working directory is per process: change it in a child.
+        let code = crate::sandbox::testing::run_in_child(|| {
+            if crate::sandbox::change_directory(resolved.working_directory(), &data).is_err() {
+                return 1;
+            }
+            match fs::metadata(".") {
+                Ok(metadata) if FileId::of(&metadata) == moved_id => 0,
+                _ => 2,
+            }
+        });
+        assert_eq!(code, 0);
     }
 }
