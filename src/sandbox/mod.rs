@@ -22,12 +22,15 @@ mod kernel_support;
 mod landlock;
 mod mounts;
 mod no_new_privs;
+mod placement;
 mod process;
 mod resolve;
 #[cfg(test)]
 pub(crate) mod testing;
 #[cfg(test)]
 mod tests;
+mod walk;
+mod writable;
 
 pub use self::landlock::{
     Enforcement, Handled, KernelRights, LandlockError, LandlockStatus, granted_rights,

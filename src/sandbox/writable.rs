@@ -1,0 +1,433 @@
+//! Writable roots, and the checks that keep execute and write apart.
+//!
+//! **Writable roots.** The command can create, replace or remove files at
+//! or beneath the paths this plan grants ReadWrite and those any rule of
+//! the profile may write ([`Plan::profile_writable`]). Those paths are
+//! themselves walked by descriptor, and since one rule's command could
+//! have replaced another rule's write path with a link (to `/`, or a
+//! loop), a root is never trusted merely because a path names it:
+//!
+//! 1. A write path written as another write path followed by more names
+//!    (no `..`) is no root of its own: every walk of it passes through the
+//!    other one and then either stays inside it or meets a link beneath
+//!    it, which its own grant walk then refuses.
+//! 2. Each other write path is walked, checking links for ownership only.
+//!    A missing path is no root: there is nothing beneath it yet.
+//! 3. Of the paths found, a root is kept if none of the links its walk
+//!    followed lies at or beneath another path still in the running, and
+//!    dropped if one of them lies at or beneath a kept root: the link is
+//!    then the command's to change, and the rule that writes that path is
+//!    refused by its own walk, so nothing is writable there that a kept
+//!    root does not already cover. This repeats until every path is
+//!    decided; if the remaining paths each follow a link beneath another,
+//!    the one whose walk ends deepest is kept first, so a link planted to
+//!    point at a shallow directory such as `/` loses to the root it was
+//!    planted in.
+//! 4. A write path whose walk failed for any other reason (a link that
+//!    fails the ownership checks, a loop, no permission) is dropped if,
+//!    before it failed, the walk followed a link at or beneath a kept root
+//!    (the path is then the command's to point anywhere, and its own grant
+//!    walk refuses it, as in 3), or if it failed at or beneath a kept root
+//!    with only names left to walk (wherever it would have led is beneath
+//!    that root). The command may have caused such a failure, and a kept
+//!    root covers the place. Any other failure is the administrator's to
+//!    fix, and resolution fails.
+//!
+//! So a path the command controls can cost at most the rules whose own
+//! paths go through it; it can never make every request of the profile
+//! fail.
+//!
+//! The roots settled here are what the checks of "Execute and write never
+//! overlap" (in `resolve`'s module documentation) compare against:
+//! [`refuse_exec_beneath_write`], [`refuse_hard_linked`] and
+//! [`ExecDirs::refuse_writable_beneath`].
+
+use std::fs::Metadata;
+use std::os::unix::fs::MetadataExt;
+use std::path::{Component, Path, PathBuf};
+
+use super::SandboxError;
+use super::mounts::MountTable;
+use super::placement::{Lineage, Located, Subtree};
+use super::resolve::require_absolute;
+use super::walk::{Context, Links, Stranded, Walked, walk};
+use crate::decide::plan::{Access, GrantOrigin, PathGrant, Plan};
+
+/// Where the command can create, replace or remove files (see "Writable
+/// roots" in the module documentation), each once by identity.
+#[derive(Default)]
+pub(super) struct WritableRoots(Vec<WritableRoot>);
+
+/// One writable path.
+pub(super) struct WritableRoot {
+    /// The path as the policy wrote it, for messages.
+    pub(super) written: PathBuf,
+    /// Where its walk ended.
+    lineage: Lineage,
+    /// What writing it reaches.
+    subtree: Subtree,
+}
+
+impl WritableRoots {
+    /// Settles the writable roots of `plan`.
+    pub(super) fn of(plan: &Plan, context: &Context<'_>) -> Result<Self, SandboxError> {
+        let written = writable_paths(plan);
+        for path in &written {
+            require_absolute(path)?;
+        }
+        let mut candidates = Vec::new();
+        let mut failures = Vec::new();
+        for path in own_roots(&written) {
+            match walk(path, Links::Owned, context) {
+                Ok(walked) => candidates.push(Candidate::new(path, walked, context.mounts)),
+                Err(stranded) if matches!(stranded.error, SandboxError::MissingPath { .. }) => {}
+                Err(stranded) => failures.push(stranded),
+            }
+        }
+        let roots = Self(keep_grounded(candidates));
+        if let Some(failure) = failures.into_iter().find(|f| !f.covered_by(&roots)) {
+            return Err(failure.error);
+        }
+        Ok(roots.without_aliases())
+    }
+
+    /// The first root that holds the file `lineage` describes.
+    pub(super) fn first_holding(&self, lineage: &Lineage) -> Option<&WritableRoot> {
+        self.0.iter().find(|root| root.subtree.holds(lineage))
+    }
+
+    /// The roots with a later alias of an earlier one left out, so messages
+    /// name the path written first.
+    fn without_aliases(self) -> Self {
+        let mut kept: Vec<WritableRoot> = Vec::new();
+        for root in self.0 {
+            if kept
+                .iter()
+                .all(|known| known.lineage.node.id != root.lineage.node.id)
+            {
+                kept.push(root);
+            }
+        }
+        Self(kept)
+    }
+}
+
+/// The paths this plan grants ReadWrite (except the system base's
+/// `/dev/null`), then those any rule of the profile may write, each once.
+fn writable_paths(plan: &Plan) -> Vec<&Path> {
+    let granted = plan
+        .filesystem
+        .iter()
+        .filter(|grant| grant.access == Access::ReadWrite)
+        .filter(|grant| grant.origin != GrantOrigin::SystemBase)
+        .map(|grant| grant.path.as_path());
+    let mut paths: Vec<&Path> = Vec::new();
+    for path in granted.chain(plan.profile_writable.iter().map(PathBuf::as_path)) {
+        if !paths.contains(&path) {
+            paths.push(path);
+        }
+    }
+    paths
+}
+
+/// The paths of `written` that are not written beneath another of them
+/// (step 1 of "Writable roots" in the module documentation).
+fn own_roots<'a>(written: &[&'a Path]) -> Vec<&'a Path> {
+    written
+        .iter()
+        .filter(|path| !written.iter().any(|other| written_beneath(path, other)))
+        .copied()
+        .collect()
+}
+
+/// Whether `path` is written as `other` followed by more names and no
+/// `..`: every walk of `path` walks `other` first, then steps down.
+fn written_beneath(path: &Path, other: &Path) -> bool {
+    let Ok(rest) = path.strip_prefix(other) else {
+        return false;
+    };
+    let mut names = rest.components().filter(|c| *c != Component::CurDir);
+    let first = names.next();
+    matches!(first, Some(Component::Normal(_))) && names.all(|c| matches!(c, Component::Normal(_)))
+}
+
+/// A write path whose walk found something: a root unless the links it
+/// followed make it the command's to point elsewhere.
+struct Candidate {
+    /// The root it would be.
+    root: WritableRoot,
+    /// Where the links its walk followed lie.
+    link_dirs: Vec<Lineage>,
+    /// How many components its walk's end is below `/`: the tie-break.
+    depth: usize,
+}
+
+impl Candidate {
+    /// The candidate `path`'s walk found.
+    fn new(path: &Path, walked: Walked, mounts: &MountTable) -> Self {
+        let lineage = walked.located.lineage;
+        Self {
+            root: WritableRoot {
+                written: path.to_path_buf(),
+                subtree: Subtree::of(&lineage.node, mounts),
+                lineage,
+            },
+            link_dirs: walked.link_dirs,
+            depth: walked.depth,
+        }
+    }
+
+    /// Whether one of the links this candidate's walk followed lies at or
+    /// beneath `other`.
+    fn follows_a_link_in(&self, other: &Candidate) -> bool {
+        self.link_dirs
+            .iter()
+            .any(|dir| other.root.subtree.holds(dir))
+    }
+}
+
+/// Where a candidate stands in [`keep_grounded`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Choice {
+    /// Not decided yet.
+    Open,
+    /// A root.
+    Kept,
+    /// Not a root: it follows a link beneath a kept root.
+    Dropped,
+}
+
+/// Step 3 of "Writable roots" in the module documentation: the candidates
+/// kept as roots, in the order given.
+fn keep_grounded(candidates: Vec<Candidate>) -> Vec<WritableRoot> {
+    let mut selection = Selection {
+        choices: vec![Choice::Open; candidates.len()],
+        candidates,
+    };
+    loop {
+        selection.drop_dominated();
+        if selection.keep_clean() {
+            continue;
+        }
+        // Every open candidate follows a link beneath another.
+        if !selection.keep_deepest() {
+            return selection.kept();
+        }
+    }
+}
+
+/// The candidates and what has been decided about each.
+struct Selection {
+    candidates: Vec<Candidate>,
+    choices: Vec<Choice>,
+}
+
+impl Selection {
+    /// The indexes of the candidates not decided yet.
+    fn open(&self) -> Vec<usize> {
+        (0..self.choices.len())
+            .filter(|&i| self.choices[i] == Choice::Open)
+            .collect()
+    }
+
+    /// Whether candidate `i` follows a link at or beneath a candidate
+    /// (other than itself) whose choice `counts`.
+    fn follows_a_link_in_any(&self, i: usize, counts: impl Fn(Choice) -> bool) -> bool {
+        (0..self.candidates.len()).any(|j| {
+            j != i
+                && counts(self.choices[j])
+                && self.candidates[i].follows_a_link_in(&self.candidates[j])
+        })
+    }
+
+    /// Drops every open candidate that follows a link beneath a kept root.
+    fn drop_dominated(&mut self) {
+        for i in self.open() {
+            if self.follows_a_link_in_any(i, |choice| choice == Choice::Kept) {
+                self.choices[i] = Choice::Dropped;
+            }
+        }
+    }
+
+    /// Keeps every open candidate that follows no link beneath another
+    /// candidate still in the running; whether there was one.
+    fn keep_clean(&mut self) -> bool {
+        let clean: Vec<usize> = self
+            .open()
+            .into_iter()
+            .filter(|&i| !self.follows_a_link_in_any(i, |choice| choice != Choice::Dropped))
+            .collect();
+        for &i in &clean {
+            self.choices[i] = Choice::Kept;
+        }
+        !clean.is_empty()
+    }
+
+    /// Keeps the open candidate whose walk ends deepest (the first of
+    /// equals); whether there was one.
+    fn keep_deepest(&mut self) -> bool {
+        let deepest = self
+            .open()
+            .into_iter()
+            .rev()
+            .max_by_key(|&i| self.candidates[i].depth);
+        if let Some(i) = deepest {
+            self.choices[i] = Choice::Kept;
+        }
+        deepest.is_some()
+    }
+
+    /// The kept candidates' roots, in the order given.
+    fn kept(self) -> Vec<WritableRoot> {
+        self.candidates
+            .into_iter()
+            .zip(self.choices)
+            .filter(|(_, choice)| *choice == Choice::Kept)
+            .map(|(candidate, _)| candidate.root)
+            .collect()
+    }
+}
+
+impl Stranded {
+    /// Step 4 of "Writable roots" in the module documentation: whether a
+    /// write path whose walk failed like this is no root of its own,
+    /// given the roots kept.
+    fn covered_by(&self, roots: &WritableRoots) -> bool {
+        let Some(trace) = &self.trace else {
+            return false;
+        };
+        let followed_the_commands_link = trace
+            .link_dirs
+            .iter()
+            .any(|dir| roots.first_holding(dir).is_some());
+        let stuck_inside = trace.descends_only && roots.first_holding(&trace.here).is_some();
+        followed_the_commands_link || stuck_inside
+    }
+}
+
+/// Refuses an executable at or beneath a writable root: the command could
+/// replace it and then execute what it wrote.
+pub(super) fn refuse_exec_beneath_write(
+    exec: &Path,
+    located: &Located,
+    roots: &WritableRoots,
+) -> Result<(), SandboxError> {
+    match roots.first_holding(&located.lineage) {
+        Some(root) => Err(SandboxError::ExecBeneathWrite {
+            exec: exec.to_path_buf(),
+            write: root.written.clone(),
+        }),
+        None => Ok(()),
+    }
+}
+
+/// Refuses an executable file with more than one hard link on a filesystem
+/// a writable root reaches: finding its other names would mean searching
+/// the filesystem, and one of them could be inside the root, where the
+/// command could rewrite the file in place and then execute it.
+pub(super) fn refuse_hard_linked(
+    exec: &Path,
+    located: &Located,
+    roots: &WritableRoots,
+) -> Result<(), SandboxError> {
+    let links = located.metadata.nlink();
+    if links <= 1 || is_package_binary_with_protected_links(exec, &located.metadata) {
+        return Ok(());
+    }
+    let node = &located.lineage.node;
+    match roots
+        .0
+        .iter()
+        .find(|root| root.subtree.reaches_filesystem_of(node))
+    {
+        Some(root) => Err(SandboxError::ExecHardLinked {
+            exec: exec.to_path_buf(),
+            links,
+            write: root.written.clone(),
+        }),
+        None => Ok(()),
+    }
+}
+
+/// Whether `exec` is a package binary whose other names can only have been
+/// made by root outside any sandbox: root's file, under the system trees,
+/// with `fs.protected_hardlinks = 1` (nobody may link a file they do not
+/// own), and a confined command cannot link a file from outside its grants
+/// into a writable tree (Landlock refuses it). This keeps binaries shipped
+/// under several names (perl, gunzip) usable; a multi-linked file anywhere
+/// else is still refused. Unreadable settings count as unprotected.
+fn is_package_binary_with_protected_links(exec: &Path, metadata: &Metadata) -> bool {
+    const SYSTEM_TREES: [&str; 5] = ["/usr", "/bin", "/sbin", "/lib", "/lib64"];
+    metadata.uid() == 0
+        && SYSTEM_TREES.iter().any(|tree| exec.starts_with(tree))
+        && std::fs::read_to_string("/proc/sys/fs/protected_hardlinks")
+            .is_ok_and(|value| value.trim() == "1")
+}
+
+/// The policy's `exec` entries that are directories: Landlock lets the
+/// command execute anything beneath them.
+#[derive(Default)]
+pub(super) struct ExecDirs(Vec<(PathBuf, Subtree)>);
+
+impl ExecDirs {
+    /// Remembers `grant` if it is a policy `exec` entry that opened as a
+    /// directory. An `exec` file has nothing beneath it.
+    pub(super) fn note(
+        &mut self,
+        grant: &PathGrant,
+        located: Option<&Located>,
+        mounts: &MountTable,
+    ) {
+        let Some(located) = located else { return };
+        let is_policy_exec = grant.origin == GrantOrigin::Policy && grant.access == Access::Execute;
+        if is_policy_exec && located.is_dir() {
+            let subtree = Subtree::of(&located.lineage.node, mounts);
+            self.0.push((grant.path.clone(), subtree));
+        }
+    }
+
+    /// Refuses a writable root at or beneath one of these directories: the
+    /// command could upload a file there and then execute it.
+    pub(super) fn refuse_writable_beneath(
+        &self,
+        roots: &WritableRoots,
+    ) -> Result<(), SandboxError> {
+        for root in &roots.0 {
+            let exec = self.0.iter().find(|(_, dir)| dir.holds(&root.lineage));
+            if let Some((exec, _)) = exec {
+                return Err(SandboxError::WriteBeneathExec {
+                    write: root.written.clone(),
+                    exec: exec.clone(),
+                });
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn written_beneath_needs_more_names_and_no_dot_dot() {
+        let cases = [
+            ("/w/x", "/w", true),
+            ("/w/x/y", "/w", true),
+            ("/w/./x", "/w", true),
+            ("/w", "/w", false),
+            ("/w/", "/w", false),
+            ("/wx", "/w", false),
+            ("/w/..", "/w", false),
+            ("/w/x/../..", "/w", false),
+            ("/v/x", "/w", false),
+        ];
+        for (path, other, expected) in cases {
+            assert_eq!(
+                written_beneath(Path::new(path), Path::new(other)),
+                expected,
+                "{path} beneath {other}"
+            );
+        }
+    }
+}
