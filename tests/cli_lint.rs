@@ -237,3 +237,22 @@ fn a_profile_executing_beneath_another_profiles_write_path_is_an_error() {
     );
     assert_eq!(output.status.code(), Some(1));
 }
+
+#[test]
+fn a_write_path_aliasing_the_log_directory_is_an_error() {
+    let scenario = Scenario::new(
+        "log = \"{dir}/logs/audit.log\"\n[[allow]]\nname = \"push\"\ncommand = [\"/usr/bin/rsync\"]\ntrailing_args = true\n[allow.sandbox]\nwrite = [\"{dir}/incoming\"]\n",
+    );
+    std::fs::create_dir(scenario.path("logs")).unwrap();
+    std::os::unix::fs::symlink(scenario.path("logs"), scenario.path("incoming")).unwrap();
+    let output = lint(&[scenario.policy.as_os_str()]);
+    let text = stdout(&output);
+    assert!(
+        text.contains(&format!(
+            "error: rule \"push\": write path {}/incoming contains the audit log",
+            scenario.dir.path().display()
+        )),
+        "{text}"
+    );
+    assert_eq!(output.status.code(), Some(1));
+}

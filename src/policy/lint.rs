@@ -54,6 +54,7 @@ pub fn lint_file(path: &Path, options: LintOptions) -> Vec<Finding> {
                 loaded: &loaded,
                 options,
                 findings: Vec::new(),
+                profile_writable: writable_with_rule_names(&loaded),
             };
             linter.check_permissions(path);
             linter.check_policy();
@@ -100,16 +101,7 @@ pub fn lint_files(files: &[PathBuf], options: LintOptions) -> Vec<(PathBuf, Vec<
 
 /// Paths of `reader` strictly beneath a path some rule of `writer` may write.
 fn cross_profile_findings(reader: &LoadedPolicy, writer: &LoadedPolicy) -> Vec<Finding> {
-    let mut writable = Vec::new();
-    for rule in &writer.policy.allow {
-        let rule = rule.get_ref();
-        for path in writer.policy.sandbox_for(rule).write.iter().flatten() {
-            writable.push((
-                path.get_ref().as_path().to_path_buf(),
-                rule.name.as_str().to_owned(),
-            ));
-        }
-    }
+    let writable = writable_with_rule_names(writer);
     let mut findings = Vec::new();
     let mut warn_or_err = |severity, span: &std::ops::Range<usize>, message| {
         findings.push(Finding {
@@ -184,6 +176,28 @@ fn cross_profile_findings(reader: &LoadedPolicy, writer: &LoadedPolicy) -> Vec<F
     findings
 }
 
+/// `path` with symlinks resolved on this host, as far as it exists: a log
+/// file need not exist yet, but its directory does.
+fn resolved(path: &Path) -> PathBuf {
+    if let Ok(real) = fs::canonicalize(path) {
+        return real;
+    }
+    match (path.parent(), path.file_name()) {
+        (Some(parent), Some(name)) => resolved(parent).join(name),
+        _ => path.to_path_buf(),
+    }
+}
+
+/// [`crate::policy::Policy::writable_paths`] with owned rule names.
+fn writable_with_rule_names(loaded: &LoadedPolicy) -> Vec<(PathBuf, String)> {
+    loaded
+        .policy
+        .writable_paths()
+        .into_iter()
+        .map(|(path, rule)| (path, rule.as_str().to_owned()))
+        .collect()
+}
+
 fn from_policy_error(error: PolicyError) -> Finding {
     let message = match &error.kind {
         super::PolicyErrorKind::Invalid(message) => message.clone(),
@@ -205,6 +219,9 @@ struct Linter<'a> {
     loaded: &'a LoadedPolicy,
     options: LintOptions,
     findings: Vec<Finding>,
+    /// Every path some rule may write, with that rule's name; computed
+    /// once, since every rule is checked against all of them.
+    profile_writable: Vec<(PathBuf, String)>,
 }
 
 impl Linter<'_> {
@@ -322,7 +339,8 @@ impl Linter<'_> {
             self.check_writable(name, write.get_ref().as_path(), write.span());
         }
         // What any rule may write, another rule's request may have changed.
-        let profile_writable = self.profile_writable();
+        // Taken out for the loop, which adds findings to `self`.
+        let profile_writable = std::mem::take(&mut self.profile_writable);
         let program = rule.command.get_ref().program.as_path();
         let executables = std::iter::once((program, rule.command.span())).chain(
             sandbox
@@ -358,13 +376,22 @@ impl Linter<'_> {
                 }
             }
         }
+        self.profile_writable = profile_writable;
     }
 
     /// Findings about one writable path of rule `name`.
     fn check_writable(&mut self, name: &str, writable: &Path, span: Range<usize>) {
-        let policy_file =
-            fs::canonicalize(&self.loaded.path).unwrap_or_else(|_| self.loaded.path.clone());
-        if policy_file.starts_with(writable) {
+        // Compared as written and as resolved on this host, so a symlink
+        // alias of a directory is caught too (the gate also checks by
+        // place in the filesystem at run time).
+        let resolved_writable = fs::canonicalize(writable).ok();
+        let contains = |path: &Path| {
+            path.starts_with(writable)
+                || resolved_writable
+                    .as_ref()
+                    .is_some_and(|root| resolved(path).starts_with(root))
+        };
+        if contains(&self.loaded.path) {
             self.at(
                 Severity::Error,
                 Some(span.clone()),
@@ -380,7 +407,7 @@ impl Linter<'_> {
             .log
             .as_ref()
             .map(|log| log.get_ref().as_path());
-        if log.is_some_and(|log| log.starts_with(writable)) {
+        if log.is_some_and(contains) {
             self.at(
                 Severity::Error,
                 Some(span.clone()),
@@ -405,22 +432,6 @@ impl Linter<'_> {
                 ),
             );
         }
-    }
-
-    /// Every path some rule may write, with the first rule that may.
-    fn profile_writable(&self) -> Vec<(std::path::PathBuf, String)> {
-        let policy = &self.loaded.policy;
-        let mut paths: Vec<(std::path::PathBuf, String)> = Vec::new();
-        for rule in &policy.allow {
-            let rule = rule.get_ref();
-            for write in policy.sandbox_for(rule).write.iter().flatten() {
-                let path = write.get_ref().as_path().to_path_buf();
-                if !paths.iter().any(|(known, _)| *known == path) {
-                    paths.push((path, rule.name.as_str().to_owned()));
-                }
-            }
-        }
-        paths
     }
 
     fn check_program(&mut self, rule: &Rule) {

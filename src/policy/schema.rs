@@ -5,6 +5,7 @@
 //! checks report on.
 
 use std::collections::BTreeMap;
+use std::path::PathBuf;
 
 use serde::{Deserialize, Deserializer, Serialize};
 use toml::Spanned;
@@ -219,6 +220,22 @@ impl<'de> Deserialize<'de> for EnvName {
 }
 
 impl Policy {
+    /// Every path some rule may write, once each, with the first rule that
+    /// may: what a request under any rule could have changed.
+    pub fn writable_paths(&self) -> Vec<(PathBuf, &RuleName)> {
+        let mut paths: Vec<(PathBuf, &RuleName)> = Vec::new();
+        for rule in &self.allow {
+            let rule = rule.get_ref();
+            for write in self.sandbox_for(rule).write.iter().flatten() {
+                let path = write.get_ref().as_path();
+                if !paths.iter().any(|(known, _)| known == path) {
+                    paths.push((path.to_path_buf(), &rule.name));
+                }
+            }
+        }
+        paths
+    }
+
     /// The effective sandbox for `rule`: the rule's keys over the profile's.
     pub fn sandbox_for(&self, rule: &Rule) -> Sandbox {
         match &rule.sandbox {
