@@ -384,3 +384,81 @@ fn a_nested_write_path_turned_into_a_loop_denies_only_its_own_rule() {
         stderr(&denied)
     );
 }
+
+/// Rule "deliver" writes into alice's inbox; alice owns her home, so she
+/// may replace `inbox` with a link. Rule "list" reads `srv` and rule
+/// "tool" runs a program in alice's home.
+const LOCAL_USERS_INBOX: &str = r#"
+log = "{log}"
+[[allow]]
+name = "deliver"
+command = ["/usr/bin/true"]
+[allow.sandbox]
+write = ["{dir}/home/alice/inbox"]
+
+[[allow]]
+name = "list"
+command = ["/usr/bin/ls", "{dir}/srv"]
+[allow.sandbox]
+read = ["{dir}/srv"]
+
+[[allow]]
+name = "tool"
+command = ["{dir}/home/alice/tool"]
+"#;
+
+#[test]
+fn a_local_user_breaking_another_rules_write_path_denies_only_the_rules_it_touches() {
+    // The review's repro: alice replaced her inbox with a link to /etc,
+    // and every rule of the profile was denied for a path it never uses.
+    let scenario = Scenario::new(LOCAL_USERS_INBOX);
+    make_dir(&scenario, "home", 0o755);
+    make_dir(&scenario, "srv", 0o755);
+    fs::write(scenario.path("srv/report"), "x").unwrap();
+    let alice = scenario.path("home/alice");
+    let inbox = alice.join("inbox");
+    let tool = alice.join("tool");
+    // Alice's home: hers when the test can give it to someone else,
+    // writable by her group otherwise; either way the walk distrusts it.
+    let why = if getuid().is_root() {
+        make_dir(&scenario, "home/alice", 0o755);
+        fs::copy("/usr/bin/true", &tool).unwrap();
+        symlink("/etc", &inbox).unwrap();
+        std::os::unix::fs::lchown(&inbox, Some(65534), None).unwrap();
+        std::os::unix::fs::chown(&alice, Some(65534), None).unwrap();
+        "owned by uid 65534, not by root or the invoking user (uid 0)".to_owned()
+    } else {
+        make_dir(&scenario, "home/alice", 0o775);
+        fs::copy("/usr/bin/true", &tool).unwrap();
+        symlink("/etc", &inbox).unwrap();
+        "group-writable (mode 0775)".to_owned()
+    };
+
+    let output = scenario.run(Some(&format!("ls {}", scenario.path("srv").display())));
+    assert_ran(&output);
+    assert_eq!(stdout(&output), "report\n");
+
+    // The rule whose own path alice broke is denied by its own walk.
+    assert_denied(
+        &scenario.run(Some("true")),
+        SANDBOX_DENIED,
+        &format!(
+            "sandbox: grant path {i} goes through symlink {i}, which is in {a}, which is \
+             {why}; write the real path",
+            i = inbox.display(),
+            a = alice.display()
+        ),
+    );
+    // Whatever "deliver" could write lies in alice's home, which now
+    // counts as writable as a whole.
+    assert_denied(
+        &scenario.run(Some(&tool.display().to_string())),
+        SANDBOX_DENIED,
+        &format!(
+            "sandbox: executable {} is beneath writable {}: the command could replace what it \
+             may execute",
+            tool.display(),
+            alice.display()
+        ),
+    );
+}

@@ -346,8 +346,9 @@ exec = ["{dir}/bin/tool"]
         &output,
         SANDBOX_DENIED,
         &format!(
-            "sandbox: executable {} has 2 hard links and is on the same filesystem as \
-             writable {}: the command could rewrite it through another link",
+            "sandbox: executable {} has 2 hard links and is on the same filesystem as {}, \
+             a path the profile may write: a command of the profile could rewrite it through \
+             another link",
             tool.display(),
             w.display()
         ),
@@ -371,5 +372,119 @@ fn a_package_binary_with_several_names_still_runs_beside_a_write_path() {
         "42",
         "perl has {links} links; stderr: {}",
         stderr(&output)
+    );
+}
+
+#[test]
+fn a_write_grant_on_one_file_leaves_hard_linked_executables_alone() {
+    // The review's repro: a rule that may write only {dir}/out.log had
+    // every multi-link executable on the filesystem refused. A file grant
+    // reaches only its own inode.
+    let scenario = Scenario::new(
+        r#"
+log = "{log}"
+[[allow]]
+name = "run"
+command = ["/usr/bin/env", "{dir}/bin/tool"]
+[allow.sandbox]
+exec = ["{dir}/bin/tool"]
+write = ["{dir}/out.log"]
+"#,
+    );
+    make_dir(&scenario, "bin", 0o755);
+    let tool = make_script(&scenario, "bin/tool", "echo tool\n");
+    fs::hard_link(&tool, scenario.path("bin/tool-too")).unwrap();
+    fs::write(scenario.path("out.log"), "").unwrap();
+
+    let command = format!("/usr/bin/env {}", tool.display());
+    let output = scenario.run(Some(&command));
+    assert_eq!(stdout(&output), "tool\n", "{}", stderr(&output));
+    assert_eq!(output.status.code(), Some(0));
+}
+
+#[test]
+fn a_write_grant_on_another_link_of_an_executable_is_refused() {
+    // What a file grant does reach: the very file, by identity.
+    let scenario = Scenario::new(
+        r#"
+log = "{log}"
+[[allow]]
+name = "run"
+command = ["/usr/bin/env", "{dir}/bin/tool"]
+[allow.sandbox]
+exec = ["{dir}/bin/tool"]
+write = ["{dir}/w/tool"]
+"#,
+    );
+    make_dir(&scenario, "bin", 0o755);
+    make_dir(&scenario, "w", 0o755);
+    let tool = make_script(&scenario, "bin/tool", "echo tool\n");
+    let other = scenario.path("w/tool");
+    fs::hard_link(&tool, &other).unwrap();
+
+    let output = scenario.run(Some(&format!("/usr/bin/env {}", tool.display())));
+    assert_denied(
+        &output,
+        SANDBOX_DENIED,
+        &format!(
+            "sandbox: executable {} is beneath writable {}: the command could replace what \
+             it may execute",
+            tool.display(),
+            other.display()
+        ),
+    );
+}
+
+/// A symlink under a system tree, removed on drop even when the test fails.
+struct SystemLink(PathBuf);
+
+impl Drop for SystemLink {
+    fn drop(&mut self) {
+        if let Err(error) = fs::remove_file(&self.0) {
+            eprintln!("could not remove {}: {error}", self.0.display());
+        }
+    }
+}
+
+#[test]
+fn a_link_in_a_system_tree_to_a_hard_linked_file_elsewhere_is_refused() {
+    // The review's repro: /usr/local/bin/tool -> {dir}/real/tool was
+    // exempt as a "package binary" because of where the link is, though
+    // the file is in {dir}, with another link in the writable {dir}/w.
+    if !getuid().is_root() {
+        eprintln!("skipped: needs root to add a link to /usr/local/bin");
+        return;
+    }
+    let program = PathBuf::from(format!(
+        "/usr/local/bin/sshgate-test-{}",
+        std::process::id()
+    ));
+    let policy = r#"
+log = "{log}"
+[[allow]]
+name = "tool"
+command = ["{program}"]
+[allow.sandbox]
+write = ["{dir}/w"]
+"#
+    .replace("{program}", &program.display().to_string());
+    let scenario = Scenario::new(&policy);
+    make_dir(&scenario, "real", 0o755);
+    let w = make_dir(&scenario, "w", 0o755);
+    let real = upload_binary(&scenario, "real/tool");
+    fs::hard_link(&real, w.join("tool")).unwrap();
+    symlink(&real, &program).unwrap();
+    let _link = SystemLink(program.clone());
+
+    let output = scenario.run(Some(&program.display().to_string()));
+    assert_denied(
+        &output,
+        SANDBOX_DENIED,
+        &format!(
+            "sandbox: executable {} has 2 hard links and is on the same filesystem as writable \
+             {}: the command could rewrite it through another link",
+            program.display(),
+            w.display()
+        ),
     );
 }

@@ -143,6 +143,8 @@ fn allow(policy: &Policy, rule: &Rule, request: &Request, argv: &[String]) -> De
         ),
         compat: sandbox.compat.unwrap_or_default(),
         profile_writable: profile_writable(policy),
+        // Filled by the caller, who knows which file the policy came from.
+        protected: Vec::new(),
         program,
         argv: full_argv,
     };

@@ -28,6 +28,12 @@ pub struct Plan {
     /// symlink beneath one of them, since another request may have planted
     /// it there.
     pub profile_writable: Vec<PathBuf>,
+    /// Files the command must never be able to change: the policy it was
+    /// decided by and its audit log. Nothing is granted by this list: the
+    /// sandbox refuses a plan whose writable paths reach one of them.
+    /// `decide` leaves it empty, since it does not know which file the
+    /// policy came from; the caller fills it (see `gate::protect`).
+    pub protected: Vec<PathBuf>,
 }
 
 /// One Landlock rule: a file or directory hierarchy and what may be done beneath it.

@@ -54,7 +54,8 @@ pub struct DroppedCapabilities {
     pub bounding_set_cleared: bool,
 }
 
-/// A step of [`drop_all_capabilities`] that failed.
+/// A step of dropping every capability (`drop_all_capabilities`) that
+/// failed.
 #[derive(Debug)]
 pub enum CapabilityError {
     /// `PR_CAPBSET_READ` failed other than for an index the kernel does not

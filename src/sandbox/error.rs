@@ -62,14 +62,36 @@ pub enum SandboxError {
         exec: PathBuf,
     },
     /// An executable file has other hard links and lies on the same
-    /// filesystem as a writable path: one of those links could be inside
-    /// it, where the command could rewrite the file in place.
+    /// filesystem as a writable directory: one of those links could be
+    /// inside it, where a command could rewrite the file in place.
     ExecHardLinked {
         /// The executable file.
         exec: PathBuf,
         /// Its number of hard links.
         links: u64,
-        /// A writable path on the same filesystem.
+        /// A writable directory on the same filesystem.
+        write: PathBuf,
+        /// Whether `write` is not granted by this plan but may be written
+        /// by another rule of the profile.
+        by_another_rule: bool,
+    },
+    /// An executable (the program, a policy `exec` entry or an
+    /// interpreter) could be changed by someone other than root or the
+    /// invoking user, who could then choose what the command runs.
+    UntrustedExecutable {
+        /// The executable as the plan names it.
+        path: PathBuf,
+        /// Why it is not trusted, e.g. "owned by uid 65534, not by root or
+        /// the invoking user (uid 0)".
+        why: String,
+    },
+    /// The policy file or the audit log lies at or beneath a writable path:
+    /// the command could change the policy it is decided by or erase the
+    /// record of what it did.
+    ProtectedBeneathWrite {
+        /// The protected file, as the plan names it.
+        file: PathBuf,
+        /// The writable path above it.
         write: PathBuf,
     },
     /// The mount table could not be read; without it, whether a path lies
@@ -172,11 +194,38 @@ impl Display for SandboxError {
                 write.display(),
                 exec.display()
             ),
-            Self::ExecHardLinked { exec, links, write } => write!(
+            Self::ExecHardLinked {
+                exec,
+                links,
+                write,
+                by_another_rule: false,
+            } => write!(
                 f,
                 "executable {} has {links} hard links and is on the same filesystem as writable {}: \
                  the command could rewrite it through another link",
                 exec.display(),
+                write.display()
+            ),
+            Self::ExecHardLinked {
+                exec,
+                links,
+                write,
+                by_another_rule: true,
+            } => write!(
+                f,
+                "executable {} has {links} hard links and is on the same filesystem as {}, a path \
+                 the profile may write: a command of the profile could rewrite it through another \
+                 link",
+                exec.display(),
+                write.display()
+            ),
+            Self::UntrustedExecutable { path, why } => {
+                write!(f, "executable {} is {why}", path.display())
+            }
+            Self::ProtectedBeneathWrite { file, write } => write!(
+                f,
+                "{} is beneath writable {}: the command could change its own policy or audit records",
+                file.display(),
                 write.display()
             ),
             Self::MountTable { source } => write!(
@@ -248,6 +297,8 @@ impl std::error::Error for SandboxError {
             | Self::ExecBeneathWrite { .. }
             | Self::WriteBeneathExec { .. }
             | Self::ExecHardLinked { .. }
+            | Self::UntrustedExecutable { .. }
+            | Self::ProtectedBeneathWrite { .. }
             | Self::MissingChdir { .. }
             | Self::UntrustedChdir { .. }
             | Self::KernelTooOld { .. }

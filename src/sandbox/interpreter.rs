@@ -94,7 +94,7 @@ pub enum InterpreterError {
         /// The relative interpreter it names.
         interpreter: PathBuf,
     },
-    /// More than [`MAX_SCRIPT_DEPTH`] `#!` scripts are chained.
+    /// More than `MAX_SCRIPT_DEPTH` `#!` scripts are chained.
     TooDeep {
         /// The program whose lookup was abandoned.
         program: PathBuf,

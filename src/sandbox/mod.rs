@@ -32,22 +32,21 @@ mod tests;
 mod walk;
 mod writable;
 
-pub use self::landlock::{
-    Enforcement, Handled, KernelRights, LandlockError, LandlockStatus, granted_rights,
-    handled_rights, kernel_rights, landlock_abi, restrict_with_landlock,
-};
-pub use capabilities::{
-    CapabilityError, DroppedCapabilities, capability_name, drop_all_capabilities,
-};
+// What the rest of the crate uses: resolve, confine, their results, and the
+// error types [`SandboxError`] carries.
+pub use self::landlock::{Enforcement, LandlockError};
+pub use capabilities::CapabilityError;
 pub use error::SandboxError;
-pub use interpreter::{InterpreterError, MAX_SCRIPT_DEPTH, interpreters};
-pub use kernel_support::{REQUIRED_LANDLOCK_ABI, missing_landlock_features};
+pub use interpreter::InterpreterError;
 pub use mounts::PlaceError;
-pub use no_new_privs::set_no_new_privs;
-pub use process::{COMMAND_UMASK, change_directory, disable_core_dumps, set_umask};
 pub use resolve::{Resolved, resolve};
 
+use self::landlock::{landlock_abi, restrict_with_landlock};
 use crate::decide::plan::{Compat, Plan};
+use capabilities::drop_all_capabilities;
+use kernel_support::{REQUIRED_LANDLOCK_ABI, missing_landlock_features};
+use no_new_privs::set_no_new_privs;
+use process::{change_directory, disable_core_dumps, set_umask};
 
 /// What [`confine`] applied, for the audit record.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -64,7 +63,7 @@ pub struct Applied {
     pub capabilities: Vec<String>,
     /// Whether the bounding set was emptied too. Only a gate without
     /// CAP_SETPCAP (not root) leaves it, and no_new_privs makes it
-    /// irrelevant there; see [`drop_all_capabilities`].
+    /// irrelevant there; see `drop_all_capabilities`.
     pub bounding_set_cleared: bool,
     /// The Landlock network rights handled, e.g. `["bind-tcp",
     /// "connect-tcp"]`. No port is granted, so each is denied for every
@@ -83,7 +82,7 @@ pub struct Applied {
 /// opened by [`resolve()`]. In order:
 ///
 /// 0. under `compat = "enforce"`, refuse a kernel older than
-///    [`REQUIRED_LANDLOCK_ABI`], before anything is changed;
+///    `REQUIRED_LANDLOCK_ABI`, before anything is changed;
 /// 1. every capability dropped from every set, verified by reading back
 ///    (first, because dropping the bounding set needs CAP_SETPCAP);
 /// 2. `RLIMIT_CORE` = 0 (soft and hard);

@@ -19,6 +19,7 @@ use std::fs::Metadata;
 use std::iter;
 use std::os::fd::OwnedFd;
 use std::os::unix::fs::MetadataExt;
+use std::path::PathBuf;
 
 use super::mounts::{MountTable, Place, Region};
 use super::resolve::Found;
@@ -108,6 +109,8 @@ pub(super) struct Located {
     pub(super) fd: OwnedFd,
     /// Its `fstat(2)`.
     pub(super) metadata: Metadata,
+    /// Its path as the walk met it, free of symlinks.
+    pub(super) path: PathBuf,
     /// Where it is.
     pub(super) lineage: Lineage,
 }

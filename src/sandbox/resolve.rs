@@ -22,11 +22,28 @@
 //!   the mount table `mounts` reads), so an alias (a symlink or a bind
 //!   mount) of a directory is recognised however it is written.
 //! - **Writable roots** (`writable`): the command can create, replace or
-//!   remove files at or beneath the paths this plan grants ReadWrite and
-//!   those any rule of the profile may write ([`Plan::profile_writable`]).
-//!   A root is never trusted merely because a path names it, so a path the
-//!   command controls can cost at most the rules whose own paths go
-//!   through it; it can never make every request of the profile fail.
+//!   remove files at or beneath the paths this plan grants ReadWrite, and
+//!   other rules' commands at or beneath those they may write
+//!   ([`Plan::profile_writable`]). A root is never trusted merely because
+//!   a path names it, and another rule's write path that cannot be walked
+//!   is replaced by the directory its walk reached rather than denying the
+//!   request, so neither the command nor another local user can make every
+//!   request of the profile fail through a write path.
+//!
+//! **The command never reaches its own policy or audit log.** No writable
+//! root may hold a file of [`Plan::protected`] (the policy file and the
+//! audit log), judged by place like the checks below: the command could
+//! rewrite the policy that decides the next request, or erase its records.
+//!
+//! **Executables are trusted files.** The program, each policy `exec`
+//! entry and each interpreter, as its walk ended, must be owned by root or
+//! the invoking user and be neither group- nor world-writable, like the
+//! policy file itself: anyone else who could change it would choose what
+//! the command runs. A policy `exec` directory passes the same test, with
+//! no exception for a sticky directory such as `/tmp`, since anyone who
+//! may add entries to it could add an executable. The directories above
+//! an executable file need no test: Landlock grants Execute on the inode
+//! the walk ended on, so a file swapped in afterwards is not executable.
 //!
 //! **Execute and write never overlap.** No Execute grant (the program, a
 //! policy `exec` entry or an interpreter) may be at or beneath a writable
@@ -35,10 +52,11 @@
 //! a file there and then execute it. And the program or a policy `exec`
 //! file with more than one hard link may not be on a filesystem a writable
 //! root reaches: another of its links could lie inside the root, where the
-//! command could rewrite the file in place (package binaries under the
-//! system trees are exempt when root owns them and `fs.protected_hardlinks`
-//! is on, so only root could have made another link). The checks are in
-//! `writable`.
+//! command could rewrite the file in place (package binaries really under
+//! the system trees are exempt when root owns them and
+//! `fs.protected_hardlinks` is on, so only root could have made another
+//! link; a writable root that is a single file counts only by identity).
+//! The checks are in `writable`.
 //!
 //! Interpreters are resolved for the program and for every policy `exec`
 //! entry that is a file. An `exec` entry that is a directory is granted as
@@ -58,8 +76,12 @@ use super::interpreter::interpreters;
 use super::mounts::MountTable;
 use super::placement::Located;
 use super::walk::{Context, Links, walk};
-use super::writable::{ExecDirs, WritableRoots, refuse_exec_beneath_write, refuse_hard_linked};
+use super::writable::{
+    ExecDirs, WritableRoots, refuse_exec_beneath_write, refuse_hard_linked,
+    refuse_writable_protected,
+};
 use crate::decide::plan::{Access, GrantOrigin, PathGrant, Plan};
+use crate::policy::untrusted_because;
 
 /// The plan's grants after interpreter resolution, with a descriptor open
 /// for every grant that exists and for the working directory.
@@ -164,11 +186,12 @@ pub(super) enum Found {
 }
 
 /// Resolves `plan` for the invoking user (see the module documentation):
-/// reads the mount table, settles the writable roots, walks every grant
-/// path, refusing untrusted symlinks and executables and writable paths
-/// that overlap, adds and opens an Execute grant (origin
-/// [`GrantOrigin::Interpreter`]) for each interpreter of the program and of
-/// the policy's `exec` files, and last opens the working directory.
+/// reads the mount table, settles the writable roots, refuses them if they
+/// reach a protected file, walks every grant path, refusing untrusted
+/// symlinks and executables and writable paths that overlap, adds and
+/// opens an Execute grant (origin [`GrantOrigin::Interpreter`]) for each
+/// interpreter of the program and of the policy's `exec` files, and last
+/// opens the working directory.
 ///
 /// A missing path is skipped (and listed in [`Resolved::skipped`]) only when
 /// the grant comes from the system base, whose directories such as `/lib64`
@@ -193,6 +216,7 @@ fn resolve_for(plan: &Plan, invoking_uid: u32) -> Result<Resolved, SandboxError>
         invoking_uid,
     };
     let roots = WritableRoots::of(plan, &context)?;
+    refuse_writable_protected(&plan.protected, &roots, &context)?;
     let mut collected = Collected::default();
     let mut exec_dirs = ExecDirs::default();
     let mut executables = Vec::new();
@@ -225,16 +249,18 @@ pub(super) fn require_absolute(path: &Path) -> Result<(), SandboxError> {
 }
 
 /// Walks `grant`'s path, following only trusted links if the policy wrote
-/// it, and refuses it if it is an executable at or beneath a writable root
-/// or a hard-linked executable file on a filesystem a writable root reaches.
-/// `Ok(None)` means a missing system-base path that is to be skipped.
+/// it, and refuses it if it is an executable that someone other than root
+/// or the invoking user could change, at or beneath a writable root, or a
+/// hard-linked executable file on a filesystem a writable directory
+/// reaches. `Ok(None)` means a missing system-base path that is to be
+/// skipped.
 fn open_vetted(
     grant: &PathGrant,
     roots: &WritableRoots,
     context: &Context<'_>,
 ) -> Result<Option<Located>, SandboxError> {
     let links = match grant.origin {
-        GrantOrigin::Policy => Links::Vetted(roots),
+        GrantOrigin::Policy => Links::OwnershipAndNotWritable(roots),
         GrantOrigin::SystemBase | GrantOrigin::Program | GrantOrigin::Interpreter => {
             Links::FollowAll
         }
@@ -250,6 +276,7 @@ fn open_vetted(
         }
     };
     if grant.access == Access::Execute {
+        refuse_untrusted_executable(&grant.path, &located, context.invoking_uid)?;
         refuse_exec_beneath_write(&grant.path, &located, roots)?;
         let checked_file = matches!(grant.origin, GrantOrigin::Program | GrantOrigin::Policy);
         if checked_file && !located.is_dir() {
@@ -257,6 +284,29 @@ fn open_vetted(
         }
     }
     Ok(Some(located))
+}
+
+/// Refuses an executable (a file, or a policy `exec` directory) that
+/// someone other than root or `invoking_uid` owns or may write (see
+/// "Executables are trusted files" in the module documentation).
+///
+/// The test is the policy file's own, applied to what the walk ended on.
+/// A directory is tested like a file on purpose: the policy file's test
+/// lets a root-owned sticky directory such as `/tmp` pass, which is right
+/// for a directory a path goes through and wrong for one whose every entry
+/// would be executable.
+fn refuse_untrusted_executable(
+    path: &Path,
+    located: &Located,
+    invoking_uid: u32,
+) -> Result<(), SandboxError> {
+    match untrusted_because(&located.metadata, invoking_uid, false) {
+        Some(why) => Err(SandboxError::UntrustedExecutable {
+            path: path.to_path_buf(),
+            why,
+        }),
+        None => Ok(()),
+    }
 }
 
 /// Whether the interpreters of `grant`'s file must be granted too, given
@@ -319,7 +369,7 @@ fn open_working_directory(
             "not an absolute path",
         )));
     }
-    let walked = walk(path, Links::Vetted(roots), context)
+    let walked = walk(path, Links::OwnershipAndNotWritable(roots), context)
         .map_err(|stranded| as_chdir_error(stranded.error))?;
     if !walked.located.is_dir() {
         return Err(open_failed(io::Error::from_raw_os_error(libc::ENOTDIR)));

@@ -784,13 +784,14 @@ fn a_link_to_an_ancestor_loses_to_the_root_it_was_planted_in() {
 }
 
 #[test]
-fn a_write_path_failing_outside_every_root_is_an_error() {
-    // Nobody's command controls shared/link; the administrator must fix it.
+fn a_write_path_failing_outside_every_root_is_an_error_for_the_plan_granting_it() {
+    // Nobody's command controls shared/link; the administrator must fix it
+    // before the rule that writes it can run.
     let dir = tempfile::tempdir().unwrap();
     let shared = make_dir(dir.path(), "shared", 0o775);
     let link = shared.join("link");
     symlink("/srv", &link).unwrap();
-    let mut plan = cat_with(Vec::new());
+    let mut plan = cat_with(vec![policy(&link, Access::ReadWrite)]);
     plan.profile_writable = vec![link.clone()];
     let (refused, why) = untrusted_link(resolve(&plan), &link);
     assert_eq!(refused, link);
@@ -800,6 +801,43 @@ fn a_write_path_failing_outside_every_root_is_an_error() {
             "is in {}, which is group-writable (mode 0775)",
             shared.display()
         )
+    );
+}
+
+#[test]
+fn another_rules_write_path_that_fails_stands_in_by_the_directory_reached() {
+    // Whoever may write shared could have pointed link anywhere; the other
+    // rules go on, with shared itself counted as writable.
+    let dir = tempfile::tempdir().unwrap();
+    let shared = make_dir(dir.path(), "shared", 0o775);
+    let link = shared.join("link");
+    symlink("/srv", &link).unwrap();
+    let tool = make_executable(&shared, "tool", "#!/bin/sh\n");
+    let mut plan = cat_with(Vec::new());
+    plan.profile_writable = vec![link.clone()];
+    assert!(resolve(&plan).is_ok(), "{:?}", resolve(&plan).err());
+
+    let mut plan = cat_with(vec![policy(&tool, Access::Execute)]);
+    plan.profile_writable = vec![link.clone()];
+    assert!(matches!(
+        resolve(&plan),
+        Err(SandboxError::ExecBeneathWrite { exec, write }) if exec == tool && write == shared
+    ));
+
+    // Each `..` left to walk raises the stand-in by one directory: a -> l
+    // is trusted, but its target stops at the untrusted g/up with two
+    // `..` to go, so dir (two above g) stands in, not g.
+    let a = make_dir(dir.path(), "a", 0o755);
+    let g = make_dir(&a, "g", 0o775);
+    symlink("/srv", g.join("up")).unwrap();
+    symlink("g/up/../..", a.join("l")).unwrap();
+    let tool = make_executable(dir.path(), "tool", "#!/bin/sh\n");
+    let mut plan = cat_with(vec![policy(&tool, Access::Execute)]);
+    plan.profile_writable = vec![a.join("l")];
+    let error = resolve(&plan).unwrap_err();
+    assert!(
+        matches!(&error, SandboxError::ExecBeneathWrite { write, .. } if write == dir.path()),
+        "{error:?}"
     );
 }
 

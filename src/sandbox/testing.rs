@@ -30,6 +30,7 @@ pub(crate) fn plan_for(program: &Path, grants: Vec<PathGrant>) -> Plan {
         filesystem: grants,
         compat: Compat::Enforce,
         profile_writable: Vec::new(),
+        protected: Vec::new(),
     }
 }
 

@@ -19,9 +19,16 @@
 //! - the policy's `read`, `write` and `exec` paths and the working
 //!   directory (`chdir`) follow a link only if it is trusted (below);
 //! - the system base, the program and the interpreters follow every link:
-//!   they are root-owned system paths named by the administrator or by
-//!   root-owned binaries, `execve(2)` follows the same links anyway, and on
-//!   a usr-merged system `/lib64` and `/bin/sh` are symlinks by design.
+//!   they are system paths named by the administrator or by the binaries
+//!   themselves, `execve(2)` follows the same links anyway, and on a
+//!   usr-merged system `/lib64` and `/bin/sh` are symlinks by design (an
+//!   executable must itself belong to root or the invoking user, which
+//!   `resolve` checks on the file the walk ends on);
+//! - the write paths walked to settle the writable roots follow a link
+//!   that passes the first two checks below, wherever it lies (see
+//!   `writable`);
+//! - the protected files (the policy and the audit log) follow every link:
+//!   what matters is where they really are.
 //!
 //! A symlink met in directory D is trusted only if:
 //!
@@ -194,14 +201,17 @@ struct Link {
 /// Which symlinks a walk follows (see the module documentation).
 #[derive(Clone, Copy)]
 pub(super) enum Links<'a> {
-    /// Every one: the system base, the program and its interpreters.
+    /// Every one: the system base, the program, its interpreters, and the
+    /// protected files (whose real location is what matters).
     FollowAll,
-    /// Those that pass the ownership checks: writable roots, whose links
-    /// are then weighed against each other.
-    Owned,
-    /// Those that pass the ownership checks and lie beneath none of these
-    /// roots: policy paths and the working directory.
-    Vetted(&'a WritableRoots),
+    /// Those that pass the ownership checks (their directories', and in a
+    /// sticky directory their own), wherever they lie: the write paths
+    /// that settle the writable roots, whose links are then weighed
+    /// against each other.
+    OwnershipOnly,
+    /// Those that pass the ownership checks and lie at or beneath none of
+    /// these writable roots: policy paths and the working directory.
+    OwnershipAndNotWritable(&'a WritableRoots),
 }
 
 /// What a finished walk found.
@@ -232,6 +242,22 @@ pub(super) struct Trace {
     /// Whether every step left was a name: from where it stood, the walk
     /// could only have gone deeper.
     pub(super) descends_only: bool,
+    /// The deepest directory the steps left could not have climbed out of.
+    pub(super) reached: Reached,
+}
+
+/// The directory a failed walk had reached: where it stood, or, if `..`
+/// steps were left, the directory as many levels up on the way it came
+/// (never above `/`). Whatever the path would have named had the walk gone
+/// on by names and `..` from there lies at or beneath it.
+pub(super) struct Reached {
+    /// Where it is.
+    pub(super) lineage: Lineage,
+    /// Its path as the walk met it, free of symlinks.
+    pub(super) path: PathBuf,
+    /// Whether it is a directory (it is, unless the walk failed on a
+    /// file).
+    pub(super) is_dir: bool,
 }
 
 /// Walks `path` by descriptor, following the links `links` allows (see the
@@ -386,6 +412,7 @@ impl<'a> Walk<'a> {
             located: Located {
                 fd: self.here.fd,
                 metadata: self.here.metadata,
+                path: self.here.path,
                 lineage,
             },
             link_dirs: self.link_dirs,
@@ -401,6 +428,31 @@ impl<'a> Walk<'a> {
                 .pending
                 .iter()
                 .all(|pending| matches!(pending.step, Step::Entry(_))),
+            reached: self.reached(),
+        }
+    }
+
+    /// The directory reached so far, raised one level for each `..` still
+    /// to take (see [`Reached`]). No step left starts again at `/`: a
+    /// target's first step is taken as soon as its link is followed.
+    fn reached(&self) -> Reached {
+        let ups = self
+            .pending
+            .iter()
+            .filter(|pending| matches!(pending.step, Step::Up))
+            .count();
+        let nodes: Vec<&Node> = self.directories().collect();
+        let level = ups.min(nodes.len() - 1);
+        Reached {
+            lineage: Lineage {
+                node: nodes[level].position.clone(),
+                above: nodes[level + 1..]
+                    .iter()
+                    .map(|node| node.position.clone())
+                    .collect(),
+            },
+            path: nodes[level].path.clone(),
+            is_dir: nodes[level].metadata.is_dir(),
         }
     }
 
@@ -427,8 +479,8 @@ impl<'a> Walk<'a> {
     fn distrust_reason(&self, link: &Link) -> Option<String> {
         let roots = match self.links {
             Links::FollowAll => return None,
-            Links::Owned => None,
-            Links::Vetted(roots) => Some(roots),
+            Links::OwnershipOnly => None,
+            Links::OwnershipAndNotWritable(roots) => Some(roots),
         };
         roots
             .and_then(|roots| self.writable_directory(roots))
@@ -531,7 +583,8 @@ pub(super) mod tests {
             mounts: &mounts,
             invoking_uid: getuid().as_raw(),
         };
-        let walked = walk(path, Links::Vetted(&roots), &context).map_err(|s| s.error)?;
+        let walked =
+            walk(path, Links::OwnershipAndNotWritable(&roots), &context).map_err(|s| s.error)?;
         Ok(FileId::of(&metadata_of(&walked.located.fd).unwrap()))
     }
 

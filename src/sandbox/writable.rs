@@ -1,11 +1,15 @@
-//! Writable roots, and the checks that keep execute and write apart.
+//! Writable roots, and the checks that keep execute and write apart and
+//! keep the command away from its own policy and audit log.
 //!
 //! **Writable roots.** The command can create, replace or remove files at
-//! or beneath the paths this plan grants ReadWrite and those any rule of
-//! the profile may write ([`Plan::profile_writable`]). Those paths are
-//! themselves walked by descriptor, and since one rule's command could
-//! have replaced another rule's write path with a link (to `/`, or a
-//! loop), a root is never trusted merely because a path names it:
+//! or beneath the paths this plan grants ReadWrite, and the commands of
+//! other rules at or beneath the paths they may write
+//! ([`Plan::profile_writable`]), on earlier requests or at the same time.
+//! Those paths are themselves walked by descriptor, and since one rule's
+//! command could have replaced another rule's write path with a link (to
+//! `/`, or a loop), and a local user could have done the same in a
+//! directory they own, a root is never trusted merely because a path names
+//! it:
 //!
 //! 1. A write path written as another write path followed by more names
 //!    (no `..`) is no root of its own: every walk of it passes through the
@@ -29,20 +33,31 @@
 //!    (the path is then the command's to point anywhere, and its own grant
 //!    walk refuses it, as in 3), or if it failed at or beneath a kept root
 //!    with only names left to walk (wherever it would have led is beneath
-//!    that root). The command may have caused such a failure, and a kept
-//!    root covers the place. Any other failure is the administrator's to
-//!    fix, and resolution fails.
+//!    that root). Otherwise:
+//!    - if this plan grants it, resolution fails: a path must be walkable
+//!      to be granted;
+//!    - if only another rule writes it, the directory its walk had reached
+//!      (see `walk`'s `Reached`: where it stood, raised by any `..` left)
+//!      becomes a root in its place, and this request goes on. Whoever
+//!      made the walk fail there (another rule's command, or a local user
+//!      who owns that directory) controls that directory, and whatever the
+//!      other rule could write lies beneath it.
 //!
-//! So a path the command controls can cost at most the rules whose own
-//! paths go through it; it can never make every request of the profile
-//! fail.
+//! So neither the command nor another local user can make every request
+//! of the profile fail through a write path: a path the command controls
+//! costs at most the rules whose own paths go through it, and a directory
+//! a local user controls on the way to another rule's write path costs
+//! only that rule, and the rules whose own paths lie beneath that
+//! directory, which is then writable for them. A write path that cannot
+//! be walked denies only the requests whose plans grant it.
 //!
 //! The roots settled here are what the checks of "Execute and write never
 //! overlap" (in `resolve`'s module documentation) compare against:
 //! [`refuse_exec_beneath_write`], [`refuse_hard_linked`] and
-//! [`ExecDirs::refuse_writable_beneath`].
+//! [`ExecDirs::refuse_writable_beneath`]; and so does
+//! [`refuse_writable_protected`], which keeps the policy file and the audit
+//! log ([`Plan::protected`]) out of every writable root.
 
-use std::fs::Metadata;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Component, Path, PathBuf};
 
@@ -50,7 +65,7 @@ use super::SandboxError;
 use super::mounts::MountTable;
 use super::placement::{Lineage, Located, Subtree};
 use super::resolve::require_absolute;
-use super::walk::{Context, Links, Stranded, Walked, walk};
+use super::walk::{Context, Links, Reached, Stranded, Walked, walk};
 use crate::decide::plan::{Access, GrantOrigin, PathGrant, Plan};
 
 /// Where the command can create, replace or remove files (see "Writable
@@ -60,12 +75,32 @@ pub(super) struct WritableRoots(Vec<WritableRoot>);
 
 /// One writable path.
 pub(super) struct WritableRoot {
-    /// The path as the policy wrote it, for messages.
+    /// The path as the policy wrote it, for messages; for a root standing
+    /// in for a write path whose walk failed, the directory it had reached.
     pub(super) written: PathBuf,
+    /// Whether this plan grants it ReadWrite; otherwise only another rule
+    /// of the profile may write it.
+    granted: bool,
+    /// Whether it is a directory: a file has nothing beneath it.
+    is_dir: bool,
     /// Where its walk ended.
     lineage: Lineage,
     /// What writing it reaches.
     subtree: Subtree,
+}
+
+impl WritableRoot {
+    /// The root standing in for another rule's write path whose walk
+    /// failed, having reached `reached` (step 4 of "Writable roots").
+    fn stand_in(reached: Reached, mounts: &MountTable) -> Self {
+        Self {
+            written: reached.path,
+            granted: false,
+            is_dir: reached.is_dir,
+            subtree: Subtree::of(&reached.lineage.node, mounts),
+            lineage: reached.lineage,
+        }
+    }
 }
 
 impl WritableRoots {
@@ -73,21 +108,33 @@ impl WritableRoots {
     pub(super) fn of(plan: &Plan, context: &Context<'_>) -> Result<Self, SandboxError> {
         let written = writable_paths(plan);
         for path in &written {
-            require_absolute(path)?;
+            require_absolute(path.path)?;
         }
         let mut candidates = Vec::new();
         let mut failures = Vec::new();
         for path in own_roots(&written) {
-            match walk(path, Links::Owned, context) {
+            match walk(path.path, Links::OwnershipOnly, context) {
                 Ok(walked) => candidates.push(Candidate::new(path, walked, context.mounts)),
                 Err(stranded) if matches!(stranded.error, SandboxError::MissingPath { .. }) => {}
-                Err(stranded) => failures.push(stranded),
+                Err(stranded) => failures.push((path, stranded)),
             }
         }
-        let roots = Self(keep_grounded(candidates));
-        if let Some(failure) = failures.into_iter().find(|f| !f.covered_by(&roots)) {
-            return Err(failure.error);
+        let mut roots = Self(keep_grounded(candidates));
+        let mut stand_ins = Vec::new();
+        for (path, failure) in failures {
+            if failure.covered_by(&roots) {
+                continue;
+            }
+            match failure.trace {
+                Some(trace) if !path.granted => {
+                    stand_ins.push(WritableRoot::stand_in(trace.reached, context.mounts));
+                }
+                // This plan's own grant, or a walk that could not even
+                // start at `/` (which every other walk would fail too).
+                _ => return Err(failure.error),
+            }
         }
+        roots.0.extend(stand_ins);
         Ok(roots.without_aliases())
     }
 
@@ -112,18 +159,34 @@ impl WritableRoots {
     }
 }
 
+/// A path some rule of the profile may write.
+#[derive(Clone, Copy)]
+struct WritablePath<'a> {
+    /// The path as written.
+    path: &'a Path,
+    /// Whether this plan grants it ReadWrite.
+    granted: bool,
+}
+
 /// The paths this plan grants ReadWrite (except the system base's
 /// `/dev/null`), then those any rule of the profile may write, each once.
-fn writable_paths(plan: &Plan) -> Vec<&Path> {
+fn writable_paths(plan: &Plan) -> Vec<WritablePath<'_>> {
     let granted = plan
         .filesystem
         .iter()
         .filter(|grant| grant.access == Access::ReadWrite)
         .filter(|grant| grant.origin != GrantOrigin::SystemBase)
-        .map(|grant| grant.path.as_path());
-    let mut paths: Vec<&Path> = Vec::new();
-    for path in granted.chain(plan.profile_writable.iter().map(PathBuf::as_path)) {
-        if !paths.contains(&path) {
+        .map(|grant| WritablePath {
+            path: grant.path.as_path(),
+            granted: true,
+        });
+    let others = plan.profile_writable.iter().map(|path| WritablePath {
+        path: path.as_path(),
+        granted: false,
+    });
+    let mut paths: Vec<WritablePath<'_>> = Vec::new();
+    for path in granted.chain(others) {
+        if !paths.iter().any(|known| known.path == path.path) {
             paths.push(path);
         }
     }
@@ -132,10 +195,14 @@ fn writable_paths(plan: &Plan) -> Vec<&Path> {
 
 /// The paths of `written` that are not written beneath another of them
 /// (step 1 of "Writable roots" in the module documentation).
-fn own_roots<'a>(written: &[&'a Path]) -> Vec<&'a Path> {
+fn own_roots<'a>(written: &[WritablePath<'a>]) -> Vec<WritablePath<'a>> {
     written
         .iter()
-        .filter(|path| !written.iter().any(|other| written_beneath(path, other)))
+        .filter(|path| {
+            !written
+                .iter()
+                .any(|other| written_beneath(path.path, other.path))
+        })
         .copied()
         .collect()
 }
@@ -164,11 +231,14 @@ struct Candidate {
 
 impl Candidate {
     /// The candidate `path`'s walk found.
-    fn new(path: &Path, walked: Walked, mounts: &MountTable) -> Self {
+    fn new(path: WritablePath<'_>, walked: Walked, mounts: &MountTable) -> Self {
+        let is_dir = walked.located.is_dir();
         let lineage = walked.located.lineage;
         Self {
             root: WritableRoot {
-                written: path.to_path_buf(),
+                written: path.path.to_path_buf(),
+                granted: path.granted,
+                is_dir,
                 subtree: Subtree::of(&lineage.node, mounts),
                 lineage,
             },
@@ -322,46 +392,95 @@ pub(super) fn refuse_exec_beneath_write(
 }
 
 /// Refuses an executable file with more than one hard link on a filesystem
-/// a writable root reaches: finding its other names would mean searching
-/// the filesystem, and one of them could be inside the root, where the
-/// command could rewrite the file in place and then execute it.
+/// a writable directory reaches: finding its other names would mean
+/// searching the filesystem, and one of them could be inside the
+/// directory, where a command could rewrite the file in place and then
+/// execute it. A writable root that is a file reaches only its own inode,
+/// which [`refuse_exec_beneath_write`] already compares by identity.
 pub(super) fn refuse_hard_linked(
     exec: &Path,
     located: &Located,
     roots: &WritableRoots,
 ) -> Result<(), SandboxError> {
     let links = located.metadata.nlink();
-    if links <= 1 || is_package_binary_with_protected_links(exec, &located.metadata) {
+    if links <= 1 || is_package_binary_with_protected_links(located) {
         return Ok(());
     }
     let node = &located.lineage.node;
     match roots
         .0
         .iter()
+        .filter(|root| root.is_dir)
         .find(|root| root.subtree.reaches_filesystem_of(node))
     {
         Some(root) => Err(SandboxError::ExecHardLinked {
             exec: exec.to_path_buf(),
             links,
             write: root.written.clone(),
+            by_another_rule: !root.granted,
         }),
         None => Ok(()),
     }
 }
 
-/// Whether `exec` is a package binary whose other names can only have been
-/// made by root outside any sandbox: root's file, under the system trees,
+/// Whether the walked file is a package binary whose other names can only
+/// have been made by root outside any sandbox: root's file, really under
+/// the system trees (where its walk ended, free of symlinks, not where the
+/// plan names it: `/usr/local/bin/tool -> /srv/tool` is a file in `/srv`),
 /// with `fs.protected_hardlinks = 1` (nobody may link a file they do not
 /// own), and a confined command cannot link a file from outside its grants
 /// into a writable tree (Landlock refuses it). This keeps binaries shipped
 /// under several names (perl, gunzip) usable; a multi-linked file anywhere
-/// else is still refused. Unreadable settings count as unprotected.
-fn is_package_binary_with_protected_links(exec: &Path, metadata: &Metadata) -> bool {
+/// else is still refused. Unreadable settings count as unprotected. (Only
+/// root can bind-mount another tree into a system tree.)
+fn is_package_binary_with_protected_links(located: &Located) -> bool {
     const SYSTEM_TREES: [&str; 5] = ["/usr", "/bin", "/sbin", "/lib", "/lib64"];
-    metadata.uid() == 0
-        && SYSTEM_TREES.iter().any(|tree| exec.starts_with(tree))
+    located.metadata.uid() == 0
+        && SYSTEM_TREES
+            .iter()
+            .any(|tree| located.path.starts_with(tree))
         && std::fs::read_to_string("/proc/sys/fs/protected_hardlinks")
             .is_ok_and(|value| value.trim() == "1")
+}
+
+/// Refuses a plan whose writable roots reach one of the `protected` files
+/// (the policy file and the audit log): the command could rewrite the
+/// policy that decides its next request, or erase the record of this one.
+///
+/// Each file is walked following every link, since what matters is where
+/// it really is, and refused if it, a directory above it on its walk, or a
+/// link the walk followed lies at or beneath a writable root (the command
+/// could then point the name elsewhere). A file whose walk fails (a log
+/// that does not exist yet) is judged by the directory its walk had
+/// reached, which for a missing log is its parent directory: the log
+/// would be created there. A file whose walk cannot even start is
+/// skipped: the policy was just read, and a log that cannot be opened
+/// denies the request by itself.
+pub(super) fn refuse_writable_protected(
+    protected: &[PathBuf],
+    roots: &WritableRoots,
+    context: &Context<'_>,
+) -> Result<(), SandboxError> {
+    for file in protected {
+        require_absolute(file)?;
+        let (lineage, link_dirs) = match walk(file, Links::FollowAll, context) {
+            Ok(walked) => (walked.located.lineage, walked.link_dirs),
+            Err(Stranded {
+                trace: Some(trace), ..
+            }) => (trace.reached.lineage, trace.link_dirs),
+            Err(Stranded { trace: None, .. }) => continue,
+        };
+        let root = roots
+            .first_holding(&lineage)
+            .or_else(|| link_dirs.iter().find_map(|dir| roots.first_holding(dir)));
+        if let Some(root) = root {
+            return Err(SandboxError::ProtectedBeneathWrite {
+                file: file.clone(),
+                write: root.written.clone(),
+            });
+        }
+    }
+    Ok(())
 }
 
 /// The policy's `exec` entries that are directories: Landlock lets the
