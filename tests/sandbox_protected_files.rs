@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use common::gate::{assert_denied, binary, forced, stderr, stdout, write_private};
-use nix::unistd::getuid;
+use common::mount::BindMount;
 use tempfile::TempDir;
 
 /// Exit code of a sandbox-stage denial.
@@ -199,48 +199,6 @@ fn an_audit_log_reached_through_a_symlink_alias_of_a_write_path_is_refused() {
     let log = logs.join("audit.log");
     let policy = log_policy(&dir, &log, &alias);
     assert_log_protected(&policy, &log, &alias);
-}
-
-/// A bind mount of `source` at `target`, unmounted on drop even when the
-/// test fails.
-struct BindMount {
-    target: PathBuf,
-}
-
-impl BindMount {
-    /// Mounts, or returns `None` (after saying why) when the test cannot:
-    /// mounting needs root and a mount namespace that allows it.
-    fn new(source: &Path, target: &Path) -> Option<Self> {
-        if !getuid().is_root() {
-            eprintln!("skipped: bind mounts need root");
-            return None;
-        }
-        let output = Command::new("mount")
-            .arg("--bind")
-            .arg(source)
-            .arg(target)
-            .output()
-            .expect("run mount");
-        if !output.status.success() {
-            eprintln!("skipped: mount --bind failed: {}", stderr(&output));
-            return None;
-        }
-        Some(Self {
-            target: target.to_path_buf(),
-        })
-    }
-}
-
-impl Drop for BindMount {
-    fn drop(&mut self) {
-        let unmounted = Command::new("umount")
-            .arg(&self.target)
-            .status()
-            .is_ok_and(|status| status.success());
-        if !unmounted {
-            eprintln!("could not unmount {}", self.target.display());
-        }
-    }
 }
 
 #[test]

@@ -10,9 +10,9 @@ mod common;
 use std::fs;
 use std::os::unix::fs::{PermissionsExt, symlink};
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use common::gate::{Scenario, assert_denied, stderr, stdout};
+use common::mount::BindMount;
 use nix::unistd::getuid;
 
 /// Exit code of a sandbox-stage denial.
@@ -125,48 +125,6 @@ write = ["{dir}/up"]
     let output = scenario.run(Some(&format!("/usr/bin/env {}", hello.display())));
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
     assert_eq!(String::from_utf8_lossy(&output.stdout), "hello\n");
-}
-
-/// A bind mount of `source` at `target`, unmounted on drop even when the
-/// test fails.
-struct BindMount {
-    target: PathBuf,
-}
-
-impl BindMount {
-    /// Mounts, or returns `None` (after saying why) when the test cannot:
-    /// mounting needs root and a mount namespace that allows it.
-    fn new(source: &Path, target: &Path) -> Option<Self> {
-        if !getuid().is_root() {
-            eprintln!("skipped: bind mounts need root");
-            return None;
-        }
-        let output = Command::new("mount")
-            .arg("--bind")
-            .arg(source)
-            .arg(target)
-            .output()
-            .expect("run mount");
-        if !output.status.success() {
-            eprintln!("skipped: mount --bind failed: {}", stderr(&output));
-            return None;
-        }
-        Some(Self {
-            target: target.to_path_buf(),
-        })
-    }
-}
-
-impl Drop for BindMount {
-    fn drop(&mut self) {
-        let unmounted = Command::new("umount")
-            .arg(&self.target)
-            .status()
-            .is_ok_and(|status| status.success());
-        if !unmounted {
-            eprintln!("could not unmount {}", self.target.display());
-        }
-    }
 }
 
 /// The profile may write `w`, which is also mounted at `b`.

@@ -5,4 +5,5 @@
 #![allow(dead_code)]
 
 pub mod gate;
+pub mod mount;
 pub mod sshd;
