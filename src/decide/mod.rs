@@ -175,24 +175,13 @@ fn filesystem_grants(sandbox: &Sandbox, program: &std::path::Path) -> Vec<PathGr
     grants
 }
 
-/// The write paths of the profile and of every rule, each once.
+/// Every path some rule of the profile may write, each once.
 fn profile_writable(policy: &Policy) -> Vec<PathBuf> {
-    let mut paths: Vec<PathBuf> = Vec::new();
-    let sandboxes = std::iter::once(policy.sandbox.clone()).chain(
-        policy
-            .allow
-            .iter()
-            .map(|rule| policy.sandbox_for(rule.get_ref())),
-    );
-    for sandbox in sandboxes {
-        for path in sandbox.write.iter().flatten() {
-            let path = path.get_ref().as_path().to_path_buf();
-            if !paths.contains(&path) {
-                paths.push(path);
-            }
-        }
-    }
-    paths
+    policy
+        .writable_paths()
+        .into_iter()
+        .map(|(path, _rule)| path)
+        .collect()
 }
 
 /// The environment built from scratch: nothing is inherited from sshd, so
