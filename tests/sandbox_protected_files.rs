@@ -248,3 +248,36 @@ fn a_write_path_beside_the_policy_and_the_log_still_runs() {
     let output = forced(&policy, Some("true")).output().unwrap();
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
 }
+
+/// A hard link of the policy inside the write path (made outside the
+/// sandbox, by an admin or a backup tool) is another way to rewrite it.
+#[test]
+fn a_policy_hard_linked_into_a_write_path_is_refused() {
+    let dir = temp_dir();
+    let incoming = make_dir(&dir, "incoming");
+    let policy = write_policy(
+        &dir,
+        "policy.toml",
+        "log = \"{dir}/audit.log\"\n[sandbox]\nwrite = [\"{dir}/incoming\"]\n\
+         [[allow]]\nname = \"append\"\ncommand = [\"/usr/bin/tee\", \"-a\", \"{dir}/incoming/p.toml\"]\n",
+    );
+    fs::hard_link(&policy, incoming.join("p.toml")).unwrap();
+    let before = fs::read_to_string(&policy).unwrap();
+    let command = format!("tee -a {}/p.toml", incoming.display());
+    let output = forced(&policy, Some(&command)).output().unwrap();
+    assert_denied(
+        &output,
+        SANDBOX_DENIED,
+        &format!(
+            "sandbox: {} has 2 hard links and is on the same filesystem as writable {}: another \
+             name could let the command change its own policy or audit records",
+            policy.display(),
+            incoming.display()
+        ),
+    );
+    assert_eq!(
+        fs::read_to_string(&policy).unwrap(),
+        before,
+        "the policy changed"
+    );
+}

@@ -94,6 +94,17 @@ pub enum SandboxError {
         /// The writable path above it.
         write: PathBuf,
     },
+    /// The policy file or the audit log has more than one name, on a
+    /// filesystem a writable directory reaches: another name could lie in
+    /// the writable tree.
+    ProtectedHardLinked {
+        /// The protected file.
+        file: PathBuf,
+        /// How many links it has.
+        links: u64,
+        /// The writable path on the same filesystem.
+        write: PathBuf,
+    },
     /// The mount table could not be read; without it, whether a path lies
     /// beneath another cannot be decided.
     MountTable {
@@ -222,6 +233,13 @@ impl Display for SandboxError {
             Self::UntrustedExecutable { path, why } => {
                 write!(f, "executable {} is {why}", path.display())
             }
+            Self::ProtectedHardLinked { file, links, write } => write!(
+                f,
+                "{} has {links} hard links and is on the same filesystem as writable {}: \
+                 another name could let the command change its own policy or audit records",
+                file.display(),
+                write.display()
+            ),
             Self::ProtectedBeneathWrite { file, write } => write!(
                 f,
                 "{} is beneath writable {}: the command could change its own policy or audit records",
@@ -302,6 +320,7 @@ impl std::error::Error for SandboxError {
             | Self::MissingChdir { .. }
             | Self::UntrustedChdir { .. }
             | Self::KernelTooOld { .. }
+            | Self::ProtectedHardLinked { .. }
             | Self::NoNewPrivsNotSet => None,
         }
     }

@@ -464,7 +464,10 @@ pub(super) fn refuse_writable_protected(
     for file in protected {
         require_absolute(file)?;
         let (lineage, link_dirs) = match walk(file, Links::FollowAll, context) {
-            Ok(walked) => (walked.located.lineage, walked.link_dirs),
+            Ok(walked) => {
+                refuse_hard_linked_protected(file, &walked.located, roots)?;
+                (walked.located.lineage, walked.link_dirs)
+            }
             Err(Stranded {
                 trace: Some(trace), ..
             }) => (trace.reached.lineage, trace.link_dirs),
@@ -481,6 +484,35 @@ pub(super) fn refuse_writable_protected(
         }
     }
     Ok(())
+}
+
+/// Refuses a protected file with another name on a filesystem a writable
+/// directory reaches: that name could be inside the writable tree (an admin
+/// or a backup tool made it; the command cannot), and writing through it
+/// changes the policy or the log. Same rule as for executables.
+fn refuse_hard_linked_protected(
+    file: &Path,
+    located: &Located,
+    roots: &WritableRoots,
+) -> Result<(), SandboxError> {
+    let links = located.metadata.nlink();
+    if links <= 1 {
+        return Ok(());
+    }
+    let node = &located.lineage.node;
+    match roots
+        .0
+        .iter()
+        .filter(|root| root.is_dir)
+        .find(|root| root.subtree.reaches_filesystem_of(node))
+    {
+        Some(root) => Err(SandboxError::ProtectedHardLinked {
+            file: file.to_path_buf(),
+            links,
+            write: root.written.clone(),
+        }),
+        None => Ok(()),
+    }
 }
 
 /// The policy's `exec` entries that are directories: Landlock lets the
