@@ -38,6 +38,11 @@ use super::SandboxError;
 use super::resolve::Resolved;
 use crate::decide::plan::{Access, Compat};
 
+/// The newest Landlock ABI the `landlock` crate names (`ABI::V10`): up to
+/// it, every right and scope the kernel knows has a name in
+/// [`handled_rights`].
+const NEWEST_NAMED_ABI: u32 = 10;
+
 /// `LANDLOCK_CREATE_RULESET_VERSION`: ask `landlock_create_ruleset` for the
 /// ABI version instead of creating a ruleset.
 const LANDLOCK_CREATE_RULESET_VERSION: libc::c_uint = 1;
@@ -287,22 +292,35 @@ impl From<RulesetError> for LandlockError {
 /// the error may come after the thread is already restricted, which is safe
 /// because the caller then does not exec. With [`Compat::BestEffort`], the
 /// returned status says what is in force, for the audit record.
+///
+/// `abi` is the running kernel's ABI from [`running_abi`], queried once by
+/// the caller; `None` (no Landlock) is only acceptable under best-effort.
 pub fn restrict_with_landlock(
     resolved: &Resolved,
     compat: Compat,
+    abi: Option<u32>,
 ) -> Result<LandlockStatus, SandboxError> {
-    let Some(abi_version) = running_abi(compat)? else {
+    let Some(abi_version) = abi else {
+        if compat == Compat::Enforce {
+            return Err(LandlockError::NotFullyEnforced(Enforcement::NotEnforced).into());
+        }
         return Ok(LandlockStatus {
             abi: None,
             enforcement: Enforcement::NotEnforced,
             handled: Handled::NOTHING,
         });
     };
-    // The crate maps a kernel newer than itself to the newest ABI it knows;
-    // the probe below catches the rights and scopes that mapping loses.
+    // The crate maps a kernel newer than itself to the newest ABI it knows,
+    // losing whatever rights and scopes came later; only then can the kernel
+    // know something unnamed, and only then is it worth probing for (192
+    // syscalls, on the timed path).
     let abi = ABI::from(i32::try_from(abi_version).unwrap_or(i32::MAX));
     let handled = handled_rights(abi);
-    let unhandled = kernel_rights()?.without(handled.bits());
+    let unhandled = if abi_version > NEWEST_NAMED_ABI {
+        kernel_rights()?.without(handled.bits())
+    } else {
+        KernelRights::default()
+    };
     if !unhandled.is_empty() && compat == Compat::Enforce {
         return Err(LandlockError::UnhandledRights {
             abi: abi_version,
@@ -333,12 +351,12 @@ pub fn restrict_with_landlock(
     })
 }
 
-/// The running ABI, `None` if the kernel has no Landlock and the plan
-/// tolerates that.
-fn running_abi(compat: Compat) -> Result<Option<u32>, LandlockError> {
+/// The running kernel's Landlock ABI, `None` when it has no Landlock. Any
+/// other failure to ask is an error: guessing would be failing open.
+pub fn running_abi() -> Result<Option<u32>, LandlockError> {
     match landlock_abi() {
         Ok(abi) => Ok(Some(abi)),
-        Err(LandlockError::Unsupported { .. }) if compat == Compat::BestEffort => Ok(None),
+        Err(LandlockError::Unsupported { .. }) => Ok(None),
         Err(e) => Err(e),
     }
 }
@@ -618,6 +636,23 @@ mod tests {
             error.to_string(),
             "the kernel's Landlock ABI 11 has network rights 0x10, scopes 0x4 \
              that this build cannot handle"
+        );
+    }
+
+    /// The crate names nothing past `NEWEST_NAMED_ABI`, so skipping the
+    /// probe up to it loses nothing; a crate update that names more must
+    /// raise the constant.
+    #[test]
+    fn the_crate_names_no_abi_past_the_newest_named_one() {
+        let newest = i32::try_from(NEWEST_NAMED_ABI).unwrap();
+        assert_eq!(
+            handled_rights(ABI::from(newest + 1)).bits(),
+            handled_rights(ABI::from(newest)).bits()
+        );
+        assert_ne!(
+            handled_rights(ABI::from(newest)).bits(),
+            handled_rights(ABI::from(newest - 1)).bits(),
+            "NEWEST_NAMED_ABI is newer than what the crate names"
         );
     }
 

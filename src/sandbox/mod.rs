@@ -41,7 +41,7 @@ pub use interpreter::InterpreterError;
 pub use mounts::PlaceError;
 pub use resolve::{Resolved, resolve};
 
-use self::landlock::{landlock_abi, restrict_with_landlock};
+use self::landlock::{restrict_with_landlock, running_abi};
 use crate::decide::plan::{Compat, Plan};
 use capabilities::drop_all_capabilities;
 use kernel_support::{REQUIRED_LANDLOCK_ABI, missing_landlock_features};
@@ -97,13 +97,14 @@ pub struct Applied {
 /// single-threaded here: capabilities and Landlock apply to the calling
 /// thread only.
 pub fn confine(resolved: &Resolved, plan: &Plan) -> Result<Applied, SandboxError> {
-    let missing = require_landlock_features(plan.compat)?;
+    let abi = running_abi()?;
+    let missing = require_landlock_features(abi, plan.compat)?;
     let capabilities = drop_all_capabilities()?;
     disable_core_dumps()?;
     set_umask();
     change_directory(resolved.working_directory(), &plan.chdir)?;
     set_no_new_privs()?;
-    let landlock = restrict_with_landlock(resolved, plan.compat)?;
+    let landlock = restrict_with_landlock(resolved, plan.compat, abi)?;
     Ok(Applied {
         landlock_abi: landlock.abi,
         landlock: landlock.enforcement,
@@ -127,8 +128,10 @@ pub fn confine(resolved: &Resolved, plan: &Plan) -> Result<Applied, SandboxError
 
 /// The Landlock features the running kernel lacks: an error under
 /// `compat = "enforce"`, the list to record under `"best-effort"`.
-fn require_landlock_features(compat: Compat) -> Result<Vec<&'static str>, SandboxError> {
-    let abi = landlock_abi().ok();
+fn require_landlock_features(
+    abi: Option<u32>,
+    compat: Compat,
+) -> Result<Vec<&'static str>, SandboxError> {
     let missing = missing_landlock_features(abi);
     if compat == Compat::Enforce && !missing.is_empty() {
         return Err(SandboxError::KernelTooOld {

@@ -11,10 +11,9 @@ use nix::errno::Errno;
 use nix::sys::stat::{Mode, SFlag, makedev, mknod};
 use nix::unistd::{Uid, chown, mkfifo, setresuid};
 
+use super::landlock::landlock_abi;
 use super::testing::{grant, has_effective, plan_for, run_in_child, system_base};
-use super::{
-    Enforcement, confine, drop_all_capabilities, landlock_abi, resolve, restrict_with_landlock,
-};
+use super::{Enforcement, confine, drop_all_capabilities, resolve, restrict_with_landlock};
 use crate::decide::plan::{Access, Compat, GrantOrigin};
 use crate::exec::{ExecError, exec};
 
@@ -289,7 +288,7 @@ fn a_write_grant_cannot_make_device_nodes() {
         let make = |path: &Path, kind| mknod(path, kind, Mode::S_IRUSR, makedev(1, 3));
         // Capabilities are deliberately kept: Landlock only.
         let control_worked = make(&control_null, SFlag::S_IFCHR).is_ok();
-        match restrict_with_landlock(&resolved, Compat::Enforce) {
+        match restrict_with_landlock(&resolved, Compat::Enforce, landlock_abi().ok()) {
             Ok(status) if status.enforcement == Enforcement::FullyEnforced => {}
             _ => return DEV_RESTRICT_FAILED,
         }
