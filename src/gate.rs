@@ -49,23 +49,6 @@ pub fn load_policy(source: &PolicySource, invoking_uid: u32) -> Result<LoadedPol
     load_trusted(&path, invoking_uid)
 }
 
-/// Lists in `plan.protected` the files the command must never be able to
-/// change: the policy file `loaded` was read from and, when the policy
-/// logs to a file, its audit log. `sandbox::resolve` refuses a plan whose
-/// writable paths reach one of them. `explain` calls this too, so that it
-/// shows the same denial.
-pub fn protect(plan: &mut Plan, loaded: &LoadedPolicy) {
-    // The policy was read relative to the working directory, which
-    // resolution does not use.
-    let policy = std::path::absolute(&loaded.path).unwrap_or_else(|_| loaded.path.clone());
-    let log = loaded
-        .policy
-        .log
-        .as_ref()
-        .map(|log| log.get_ref().as_path().to_path_buf());
-    plan.protected = std::iter::once(policy).chain(log).collect();
-}
-
 /// A request that ends without an exec.
 struct Denial {
     code: u8,
@@ -105,13 +88,12 @@ fn gate(source: &PolicySource, key: Option<String>) -> Result<Infallible, Denial
     })?;
     let mut recorder = Recorder::open(&loaded, template)?;
 
-    let (rule, mut plan) = match decide(&loaded.policy, &request) {
+    let (rule, plan) = match decide(&loaded, &request) {
         Decision::Allow { rule, plan } => (rule, plan),
         Decision::Deny { reason, .. } => {
             return Err(recorder.deny(exit::DENIED, reason.to_string(), Verdict::default()));
         }
     };
-    protect(&mut plan, &loaded);
     let rule_only = || Verdict {
         rule: Some(rule.clone()),
         ..Verdict::default()

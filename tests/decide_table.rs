@@ -64,7 +64,7 @@ fn request(command: Option<&str>, from: Option<&str>, key: Option<&str>) -> Requ
 
 fn outcome(command: Option<&str>, from: Option<&str>, key: Option<&str>) -> Result<String, String> {
     let loaded = parse(Path::new("t.toml"), POLICY.to_owned()).unwrap();
-    match decide(&loaded.policy, &request(command, from, key)) {
+    match decide(&loaded, &request(command, from, key)) {
         Decision::Allow { rule, .. } => Ok(rule),
         Decision::Deny { reason, .. } => Err(reason.to_string()),
     }
@@ -214,8 +214,7 @@ fn decisions_table() {
 #[test]
 fn a_near_miss_names_the_closest_rule() {
     let loaded = parse(Path::new("t.toml"), POLICY.to_owned()).unwrap();
-    let Decision::Deny { closest, .. } =
-        decide(&loaded.policy, &request(Some("df -a"), OK_FROM, OK_KEY))
+    let Decision::Deny { closest, .. } = decide(&loaded, &request(Some("df -a"), OK_FROM, OK_KEY))
     else {
         panic!("df -a was allowed");
     };
@@ -228,7 +227,7 @@ fn a_near_miss_names_the_closest_rule() {
 fn the_plan_runs_the_rule_path_with_a_fresh_environment() {
     let loaded = parse(Path::new("t.toml"), POLICY.to_owned()).unwrap();
     let Decision::Allow { plan, .. } = decide(
-        &loaded.policy,
+        &loaded,
         &request(Some("pg_dump --format=custom sales"), OK_FROM, OK_KEY),
     ) else {
         panic!("denied");
@@ -290,8 +289,7 @@ fn the_plan_runs_the_rule_path_with_a_fresh_environment() {
 #[test]
 fn default_chdir_is_the_users_home() {
     let loaded = parse(Path::new("t.toml"), POLICY.to_owned()).unwrap();
-    let Decision::Allow { plan, .. } =
-        decide(&loaded.policy, &request(Some("df -h"), OK_FROM, OK_KEY))
+    let Decision::Allow { plan, .. } = decide(&loaded, &request(Some("df -h"), OK_FROM, OK_KEY))
     else {
         panic!("denied");
     };
@@ -320,5 +318,25 @@ fn a_long_command_is_quoted_only_in_part() {
             "no rule allows \"cat {}... (60000 bytes)\"",
             "a".repeat(196)
         )
+    );
+}
+
+#[test]
+fn the_plan_protects_the_policy_file_and_its_log() {
+    let text =
+        "log = \"/var/log/sshgate.log\"\n[[allow]]\nname = \"df\"\ncommand = [\"/usr/bin/df\"]\n";
+    let loaded = sshgate::policy::LoadedPolicy {
+        location: Some(PathBuf::from("/etc/sshgate/backup.toml")),
+        ..parse(Path::new("backup.toml"), text.to_owned()).unwrap()
+    };
+    let Decision::Allow { plan, .. } = decide(&loaded, &request(Some("df"), None, None)) else {
+        panic!("denied");
+    };
+    assert_eq!(
+        plan.protected,
+        [
+            PathBuf::from("/etc/sshgate/backup.toml"),
+            PathBuf::from("/var/log/sshgate.log")
+        ]
     );
 }

@@ -11,7 +11,7 @@ use super::PolicyArgs;
 use crate::audit::escape_control;
 use crate::decide::{Decision, NearMiss, PathGrant, Plan, decide};
 use crate::exit;
-use crate::gate::{load_policy, protect};
+use crate::gate::load_policy;
 use crate::policy::normalise_address;
 use crate::request::{CommandLine, Connection, Endpoint, Request, User};
 use crate::sandbox;
@@ -92,10 +92,7 @@ pub fn run(args: &ExplainArgs) -> ExitCode {
         key: args.key.clone(),
         user,
     };
-    let mut decision = decide(&loaded.policy, &request);
-    if let Decision::Allow { plan, .. } = &mut decision {
-        protect(plan, &loaded);
-    }
+    let decision = decide(&loaded, &request);
     let grants = match &decision {
         Decision::Allow { plan, .. } => Some(
             sandbox::resolve(plan)

@@ -14,7 +14,7 @@ use std::path::PathBuf;
 
 use serde::Serialize;
 
-use crate::policy::{Policy, Rule, Sandbox};
+use crate::policy::{LoadedPolicy, Policy, Rule, Sandbox};
 use crate::request::{CommandLine, Request};
 
 pub use matching::{RuleMatch, match_rule, names_program};
@@ -64,7 +64,8 @@ impl Decision {
 
 /// Decides `request` under `policy`: the profile's `from` and `keys` first,
 /// then the command line, then the first matching rule.
-pub fn decide(policy: &Policy, request: &Request) -> Decision {
+pub fn decide(loaded: &LoadedPolicy, request: &Request) -> Decision {
+    let policy = &loaded.policy;
     // Who is asking comes first: a client the profile does not know learns
     // nothing about how its command would have been parsed.
     if let Some(reason) = check_origin(policy, request) {
@@ -81,7 +82,7 @@ pub fn decide(policy: &Policy, request: &Request) -> Decision {
     for rule in &policy.allow {
         let rule = rule.get_ref();
         match match_rule(rule, argv) {
-            RuleMatch::Matched => return allow(policy, rule, request, argv),
+            RuleMatch::Matched => return allow(loaded, rule, request, argv),
             RuleMatch::OtherProgram => {}
             RuleMatch::NearMiss { agreed, detail } => {
                 if closest.as_ref().is_none_or(|(best, _)| agreed > *best) {
@@ -121,7 +122,8 @@ fn check_origin(policy: &Policy, request: &Request) -> Option<DenyReason> {
     None
 }
 
-fn allow(policy: &Policy, rule: &Rule, request: &Request, argv: &[String]) -> Decision {
+fn allow(loaded: &LoadedPolicy, rule: &Rule, request: &Request, argv: &[String]) -> Decision {
+    let policy = &loaded.policy;
     let name = rule.name.as_str().to_owned();
     let sandbox = policy.sandbox_for(rule);
     let unsupported = sandbox.unsupported_keys();
@@ -144,7 +146,7 @@ fn allow(policy: &Policy, rule: &Rule, request: &Request, argv: &[String]) -> De
         compat: sandbox.compat.unwrap_or_default(),
         profile_writable: profile_writable(policy),
         // Filled by the caller, who knows which file the policy came from.
-        protected: Vec::new(),
+        protected: protected_files(loaded),
         program,
         argv: full_argv,
     };
@@ -173,6 +175,19 @@ fn filesystem_grants(sandbox: &Sandbox, program: &std::path::Path) -> Vec<PathGr
         }
     }
     grants
+}
+
+/// The policy file and its audit log: the sandbox refuses any writable path
+/// that reaches them, or the command could rewrite what decides its next
+/// request, or erase its records.
+fn protected_files(loaded: &LoadedPolicy) -> Vec<PathBuf> {
+    let log = loaded.policy.log.as_ref();
+    loaded
+        .location
+        .iter()
+        .cloned()
+        .chain(log.map(|log| log.get_ref().as_path().to_path_buf()))
+        .collect()
 }
 
 /// Every path some rule of the profile may write, each once.

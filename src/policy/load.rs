@@ -18,8 +18,11 @@ const MAX_POLICY_BYTES: u64 = 1024 * 1024;
 /// A parsed policy and the text it came from, for locating later findings.
 #[derive(Debug, Clone)]
 pub struct LoadedPolicy {
-    /// The file the policy was read from.
+    /// The file the policy was read from, as named.
     pub path: PathBuf,
+    /// Where that file really is (symlinks resolved), when it was read
+    /// from a file: the plan protects it from every writable path.
+    pub location: Option<PathBuf>,
     /// The file's text.
     pub text: String,
     /// The parsed policy.
@@ -55,14 +58,14 @@ pub fn load_trusted(path: &Path, invoking_uid: u32) -> Result<LoadedPolicy, Poli
     if let Some(why) = untrusted_because(&metadata, invoking_uid, false) {
         return Err(PolicyError::new(path, PolicyErrorKind::Insecure(why)));
     }
-    read_and_parse(path, file)
+    read_and_parse(path, Some(canonical), file)
 }
 
 /// Reads and parses `path` without the ownership checks; for `lint`, which
 /// reviews files that are not yet installed.
 pub fn load_untrusted(path: &Path) -> Result<LoadedPolicy, PolicyError> {
     let (file, _) = open_regular_file(path, path, 0)?;
-    read_and_parse(path, file)
+    read_and_parse(path, fs::canonicalize(path).ok(), file)
 }
 
 /// Opens `target` (reported as `path`) for reading, refusing anything but a
@@ -135,7 +138,11 @@ fn check_parent_directories(
     Ok(())
 }
 
-fn read_and_parse(path: &Path, file: File) -> Result<LoadedPolicy, PolicyError> {
+fn read_and_parse(
+    path: &Path,
+    location: Option<PathBuf>,
+    file: File,
+) -> Result<LoadedPolicy, PolicyError> {
     let mut bytes = Vec::new();
     file.take(MAX_POLICY_BYTES + 1)
         .read_to_end(&mut bytes)
@@ -155,10 +162,14 @@ fn read_and_parse(path: &Path, file: File) -> Result<LoadedPolicy, PolicyError> 
             )),
         )
     })?;
-    parse(path, text)
+    Ok(LoadedPolicy {
+        location,
+        ..parse(path, text)?
+    })
 }
 
-/// Parses policy `text` read from `path`, with every error located.
+/// Parses policy `text` read from `path`, with every error located. The
+/// result has no `location`: the text is not known to be that file's.
 pub fn parse(path: &Path, text: String) -> Result<LoadedPolicy, PolicyError> {
     let policy: Policy = toml::from_str(&text).map_err(|error| {
         PolicyError::invalid_at(path, &text, error.span(), error.message().to_owned())
@@ -179,6 +190,7 @@ pub fn parse(path: &Path, text: String) -> Result<LoadedPolicy, PolicyError> {
     }
     Ok(LoadedPolicy {
         path: path.to_path_buf(),
+        location: None,
         text,
         policy,
     })
