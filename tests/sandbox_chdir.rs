@@ -5,20 +5,9 @@
 
 mod common;
 
-use std::fs;
-use std::os::unix::fs::{PermissionsExt, symlink};
+use std::os::unix::fs::symlink;
 
-use common::gate::{Scenario, assert_denied, stderr, stdout};
-
-/// Exit code of a sandbox-stage denial.
-const SANDBOX_DENIED: i32 = 71;
-
-/// Creates the directory `name` in the scenario with exactly `mode`.
-fn make_dir(scenario: &Scenario, name: &str, mode: u32) {
-    let path = scenario.path(name);
-    fs::create_dir(&path).unwrap();
-    fs::set_permissions(&path, fs::Permissions::from_mode(mode)).unwrap();
-}
+use common::gate::{SANDBOX_DENIED, Scenario, assert_denied, stderr, stdout};
 
 #[test]
 fn a_chdir_through_a_link_planted_beneath_a_write_path_is_refused() {
@@ -40,8 +29,8 @@ name = "pwd"
 command = ["/usr/bin/pwd"]
 "#,
     );
-    make_dir(&scenario, "w", 0o755);
-    make_dir(&scenario, "w/real", 0o755);
+    scenario.make_dir("w", 0o755);
+    scenario.make_dir("w/real", 0o755);
     let start = scenario.path("w/start");
     symlink("/etc", &start).unwrap();
 
@@ -95,7 +84,7 @@ name = "pwd"
 command = ["/usr/bin/pwd", "-P"]
 "#,
     );
-    make_dir(&scenario, "data", 0o755);
+    scenario.make_dir("data", 0o755);
     symlink(scenario.path("data"), scenario.path("alias")).unwrap();
 
     let output = scenario.run(Some("pwd -P"));

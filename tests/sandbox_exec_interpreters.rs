@@ -9,17 +9,7 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 use std::process::Command;
 
-use common::gate::{Scenario, assert_denied, binary, stderr, stdout};
-
-/// Exit code of a sandbox-stage denial.
-const SANDBOX_DENIED: i32 = 71;
-
-/// Creates the directory `name` in the scenario with exactly `mode`.
-fn make_dir(scenario: &Scenario, name: &str, mode: u32) {
-    let path = scenario.path(name);
-    fs::create_dir(&path).unwrap();
-    fs::set_permissions(&path, fs::Permissions::from_mode(mode)).unwrap();
-}
+use common::gate::{SANDBOX_DENIED, Scenario, assert_denied, binary, stderr, stdout};
 
 /// Writes an executable `#!/bin/sh` script at `name` in the scenario.
 fn make_script(scenario: &Scenario, name: &str, body: &str) {
@@ -40,7 +30,7 @@ exec = ["{dir}/bin/hello"]
 #[test]
 fn an_exec_script_gets_its_interpreter() {
     let scenario = Scenario::new(SCRIPT_RULE);
-    make_dir(&scenario, "bin", 0o755);
+    scenario.make_dir("bin", 0o755);
     make_script(&scenario, "bin/hello", "echo hello from a script\n");
     let command = format!("/usr/bin/env {}", scenario.path("bin/hello").display());
 
@@ -84,7 +74,7 @@ name = "tool"
 command = ["/usr/bin/env", "{dir}/w/tool"]
 "#,
     );
-    make_dir(&scenario, "w", 0o755);
+    scenario.make_dir("w", 0o755);
     make_script(&scenario, "w/tool", "echo replaced\n");
     let tool = scenario.path("w/tool");
 

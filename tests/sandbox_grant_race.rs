@@ -16,11 +16,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use common::gate::{Scenario, stderr, stdout};
+use common::gate::{SANDBOX_DENIED, Scenario, stderr, stdout};
 use nix::fcntl::{AT_FDCWD, RenameFlags, renameat2};
-
-/// Exit code of a sandbox-stage denial.
-const SANDBOX_DENIED: i32 = 71;
 
 /// Exit code of `cat` when it cannot read a file.
 const CAT_FAILED: i32 = 1;

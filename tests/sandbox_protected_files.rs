@@ -12,12 +12,9 @@ use std::os::unix::fs::{PermissionsExt, symlink};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use common::gate::{assert_denied, binary, forced, stderr, stdout, write_private};
+use common::gate::{SANDBOX_DENIED, assert_denied, binary, forced, stderr, stdout, write_private};
 use common::mount::BindMount;
 use tempfile::TempDir;
-
-/// Exit code of a sandbox-stage denial.
-const SANDBOX_DENIED: i32 = 71;
 
 /// A fresh 0700 temp dir for one test.
 fn temp_dir() -> TempDir {

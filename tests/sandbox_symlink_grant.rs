@@ -7,15 +7,12 @@
 mod common;
 
 use std::fs;
-use std::os::unix::fs::{PermissionsExt, symlink};
+use std::os::unix::fs::symlink;
 use std::path::Path;
 
-use common::gate::{Scenario, assert_denied, stderr, stdout};
+use common::gate::{SANDBOX_DENIED, Scenario, assert_denied, stderr, stdout};
 use common::mount::BindMount;
 use nix::unistd::getuid;
-
-/// Exit code of a sandbox-stage denial.
-const SANDBOX_DENIED: i32 = 71;
 
 /// The profile may write `w`; one rule plants the link with the gate itself,
 /// another reads through it.
@@ -35,17 +32,10 @@ command = ["/usr/bin/cat", "/etc/shadow"]
 read = ["{dir}/w/pub"]
 "#;
 
-/// Creates the directory `name` in the scenario with exactly `mode`.
-fn make_dir(scenario: &Scenario, name: &str, mode: u32) {
-    let path = scenario.path(name);
-    fs::create_dir(&path).unwrap();
-    fs::set_permissions(&path, fs::Permissions::from_mode(mode)).unwrap();
-}
-
 #[test]
 fn a_symlink_planted_beneath_a_write_grant_cannot_widen_a_read_grant() {
     let scenario = Scenario::new(PLANTED);
-    make_dir(&scenario, "w", 0o755);
+    scenario.make_dir("w", 0o755);
     let public = scenario.path("w/pub");
 
     let planted = scenario.run(Some(&format!("ln -s / {}", public.display())));
@@ -98,8 +88,8 @@ name = "cat"
 command = ["/usr/bin/cat", "{dir}/alias/file"]
 "#,
     );
-    make_dir(&scenario, "out", 0o755);
-    make_dir(&scenario, "data", 0o755);
+    scenario.make_dir("out", 0o755);
+    scenario.make_dir("data", 0o755);
     fs::write(scenario.path("data/file"), "through a trusted link\n").unwrap();
     symlink(scenario.path("data"), scenario.path("alias")).unwrap();
 
@@ -129,7 +119,7 @@ name = "cat"
 command = ["/usr/bin/cat", "/etc/shadow"]
 "#,
     );
-    make_dir(&scenario, "shared", 0o775);
+    scenario.make_dir("shared", 0o775);
     let link = scenario.path("shared/link");
     symlink("/etc", &link).unwrap();
 
@@ -167,7 +157,7 @@ command = ["/usr/bin/cat", "/etc/shadow"]
 read = ["{dir}/w/pub"]
 "#,
     );
-    make_dir(&scenario, "w", 0o755);
+    scenario.make_dir("w", 0o755);
     let public = scenario.path("w/pub");
     let planted = scenario.run(Some(&format!("ln -s / {}", public.display())));
     assert_eq!(planted.status.code(), Some(0), "{}", stderr(&planted));
@@ -202,7 +192,7 @@ command = ["/usr/bin/cat", "/etc/shadow"]
 read = ["{dir}/w/pub"]
 "#,
     );
-    make_dir(&scenario, "w", 0o755);
+    scenario.make_dir("w", 0o755);
     symlink("w", scenario.path("alias")).unwrap();
     let public = scenario.path("w/pub");
     symlink("/", &public).unwrap();
@@ -240,10 +230,10 @@ command = ["/usr/bin/cat", "/etc/shadow"]
 read = ["{dir}/t3/mnt/link"]
 "#,
     );
-    make_dir(&scenario, "t3", 0o755);
-    make_dir(&scenario, "t3/w", 0o755);
-    make_dir(&scenario, "t3/w/sub", 0o755);
-    make_dir(&scenario, "t3/mnt", 0o755);
+    scenario.make_dir("t3", 0o755);
+    scenario.make_dir("t3/w", 0o755);
+    scenario.make_dir("t3/w/sub", 0o755);
+    scenario.make_dir("t3/mnt", 0o755);
     let Some(_mount) = BindMount::new(&scenario.path("t3/w/sub"), &scenario.path("t3/mnt")) else {
         return;
     };
@@ -310,7 +300,7 @@ fn a_nested_write_path_turned_into_a_link_to_root_denies_only_its_own_rule() {
     // The review's repro: `w/x -> /` made "/" writable for every rule, so
     // even `df -h` was "beneath writable {dir}/w/x".
     let scenario = Scenario::new(NESTED_WRITE_PATHS);
-    make_dir(&scenario, "w", 0o755);
+    scenario.make_dir("w", 0o755);
     plant(&scenario, "/");
 
     assert_ran(&scenario.run(Some("df -h")));
@@ -330,7 +320,7 @@ fn a_nested_write_path_turned_into_a_link_to_root_denies_only_its_own_rule() {
 #[test]
 fn a_nested_write_path_turned_into_a_loop_denies_only_its_own_rule() {
     let scenario = Scenario::new(NESTED_WRITE_PATHS);
-    make_dir(&scenario, "w", 0o755);
+    scenario.make_dir("w", 0o755);
     plant(&scenario, "x");
 
     assert_ran(&scenario.run(Some("df -h")));
@@ -370,8 +360,8 @@ fn a_local_user_breaking_another_rules_write_path_denies_only_the_rules_it_touch
     // The review's repro: alice replaced her inbox with a link to /etc,
     // and every rule of the profile was denied for a path it never uses.
     let scenario = Scenario::new(LOCAL_USERS_INBOX);
-    make_dir(&scenario, "home", 0o755);
-    make_dir(&scenario, "srv", 0o755);
+    scenario.make_dir("home", 0o755);
+    scenario.make_dir("srv", 0o755);
     fs::write(scenario.path("srv/report"), "x").unwrap();
     let alice = scenario.path("home/alice");
     let inbox = alice.join("inbox");
@@ -379,14 +369,14 @@ fn a_local_user_breaking_another_rules_write_path_denies_only_the_rules_it_touch
     // Alice's home: hers when the test can give it to someone else,
     // writable by her group otherwise; either way the walk distrusts it.
     let why = if getuid().is_root() {
-        make_dir(&scenario, "home/alice", 0o755);
+        scenario.make_dir("home/alice", 0o755);
         fs::copy("/usr/bin/true", &tool).unwrap();
         symlink("/etc", &inbox).unwrap();
         std::os::unix::fs::lchown(&inbox, Some(65534), None).unwrap();
         std::os::unix::fs::chown(&alice, Some(65534), None).unwrap();
         "owned by uid 65534, not by root or the invoking user (uid 0)".to_owned()
     } else {
-        make_dir(&scenario, "home/alice", 0o775);
+        scenario.make_dir("home/alice", 0o775);
         fs::copy("/usr/bin/true", &tool).unwrap();
         symlink("/etc", &inbox).unwrap();
         "group-writable (mode 0775)".to_owned()

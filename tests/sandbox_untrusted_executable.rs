@@ -10,11 +10,8 @@ use std::fs;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
-use common::gate::{Scenario, assert_denied, stderr, stdout};
+use common::gate::{SANDBOX_DENIED, Scenario, assert_denied, stderr, stdout};
 use nix::unistd::{Uid, chown, getuid};
-
-/// Exit code of a sandbox-stage denial.
-const SANDBOX_DENIED: i32 = 71;
 
 /// `nobody` on Debian.
 const NOBODY: u32 = 65534;
@@ -24,14 +21,6 @@ fn copy(scenario: &Scenario, source: &str, name: &str) -> PathBuf {
     let path = scenario.path(name);
     fs::copy(source, &path).unwrap();
     fs::set_permissions(&path, fs::Permissions::from_mode(0o755)).unwrap();
-    path
-}
-
-/// Creates the directory `name` in the scenario with exactly `mode`.
-fn make_dir(scenario: &Scenario, name: &str, mode: u32) -> PathBuf {
-    let path = scenario.path(name);
-    fs::create_dir(&path).unwrap();
-    fs::set_permissions(&path, fs::Permissions::from_mode(mode)).unwrap();
     path
 }
 
@@ -108,7 +97,7 @@ command = ["/usr/bin/env", "{dir}/bin/true"]
 exec = ["{dir}/bin/true"]
 "#,
     );
-    make_dir(&scenario, "bin", 0o755);
+    scenario.make_dir("bin", 0o755);
     let tool = copy(&scenario, "/usr/bin/true", "bin/true");
     let command = format!("/usr/bin/env {}", tool.display());
     let output = scenario.run(Some(&command));
@@ -133,7 +122,7 @@ command = ["/usr/bin/env", "{dir}/shared/true"]
 exec = ["{dir}/shared"]
 "#,
     );
-    let shared = make_dir(&scenario, "shared", 0o755);
+    let shared = scenario.make_dir("shared", 0o755);
     let tool = copy(&scenario, "/usr/bin/true", "shared/true");
     let command = format!("/usr/bin/env {}", tool.display());
     let output = scenario.run(Some(&command));
@@ -158,8 +147,8 @@ name = "script"
 command = ["{dir}/bin/script"]
 "#,
     );
-    make_dir(&scenario, "bin", 0o755);
-    make_dir(&scenario, "interp", 0o755);
+    scenario.make_dir("bin", 0o755);
+    scenario.make_dir("interp", 0o755);
     let shell = copy(&scenario, "/bin/dash", "interp/sh");
     let script = scenario.path("bin/script");
     fs::write(&script, format!("#!{}\necho hi\n", shell.display())).unwrap();

@@ -11,20 +11,9 @@ use std::fs;
 use std::os::unix::fs::{PermissionsExt, symlink};
 use std::path::{Path, PathBuf};
 
-use common::gate::{Scenario, assert_denied, stderr, stdout};
+use common::gate::{SANDBOX_DENIED, Scenario, assert_denied, stderr, stdout};
 use common::mount::BindMount;
 use nix::unistd::getuid;
-
-/// Exit code of a sandbox-stage denial.
-const SANDBOX_DENIED: i32 = 71;
-
-/// Creates the directory `name` in the scenario with exactly `mode`.
-fn make_dir(scenario: &Scenario, name: &str, mode: u32) -> PathBuf {
-    let path = scenario.path(name);
-    fs::create_dir(&path).unwrap();
-    fs::set_permissions(&path, fs::Permissions::from_mode(mode)).unwrap();
-    path
-}
 
 /// Writes an executable `#!/bin/sh` script at `name` in the scenario, as if
 /// the command had uploaded it.
@@ -69,8 +58,8 @@ exec = ["{dir}/t1"]
 write = ["{dir}/t1/up"]
 "#,
     );
-    let t1 = make_dir(&scenario, "t1", 0o755);
-    let up = make_dir(&scenario, "t1/up", 0o755);
+    let t1 = scenario.make_dir("t1", 0o755);
+    let up = scenario.make_dir("t1/up", 0o755);
     let evil = make_script(&scenario, "t1/up/evil", "echo uploaded and run\n");
 
     let output = scenario.run(Some(&format!("/usr/bin/env {}", evil.display())));
@@ -97,8 +86,8 @@ command = ["/usr/bin/env", "{dir}/t1/up/evil"]
 exec = ["{dir}/t1"]
 "#,
     );
-    let t1 = make_dir(&scenario, "t1", 0o755);
-    let up = make_dir(&scenario, "t1/up", 0o755);
+    let t1 = scenario.make_dir("t1", 0o755);
+    let up = scenario.make_dir("t1/up", 0o755);
     let evil = make_script(&scenario, "t1/up/evil", "echo uploaded and run\n");
 
     let output = scenario.run(Some(&format!("/usr/bin/env {}", evil.display())));
@@ -118,8 +107,8 @@ exec = ["{dir}/bin/hello"]
 write = ["{dir}/up"]
 "#,
     );
-    make_dir(&scenario, "bin", 0o755);
-    make_dir(&scenario, "up", 0o755);
+    scenario.make_dir("bin", 0o755);
+    scenario.make_dir("up", 0o755);
     let hello = make_script(&scenario, "bin/hello", "echo hello\n");
 
     let output = scenario.run(Some(&format!("/usr/bin/env {}", hello.display())));
@@ -152,8 +141,8 @@ exec = ["{dir}/b/tool"]
 #[test]
 fn a_symlink_planted_in_a_bind_mount_of_a_write_directory_is_refused() {
     let scenario = Scenario::new(THROUGH_BIND_MOUNT);
-    let w = make_dir(&scenario, "w", 0o755);
-    let b = make_dir(&scenario, "b", 0o755);
+    let w = scenario.make_dir("w", 0o755);
+    let b = scenario.make_dir("b", 0o755);
     let Some(_mount) = BindMount::new(&w, &b) else {
         return;
     };
@@ -177,8 +166,8 @@ fn a_symlink_planted_in_a_bind_mount_of_a_write_directory_is_refused() {
 #[test]
 fn an_exec_entry_in_a_bind_mount_of_a_write_directory_is_refused() {
     let scenario = Scenario::new(THROUGH_BIND_MOUNT);
-    let w = make_dir(&scenario, "w", 0o755);
-    let b = make_dir(&scenario, "b", 0o755);
+    let w = scenario.make_dir("w", 0o755);
+    let b = scenario.make_dir("b", 0o755);
     let Some(_mount) = BindMount::new(&w, &b) else {
         return;
     };
@@ -213,10 +202,10 @@ write = ["{dir}/t1/mnt"]
 #[test]
 fn a_write_directory_bound_from_inside_an_exec_directory_is_refused() {
     let scenario = Scenario::new(WRITE_IS_A_BIND_OF_AN_EXEC_SUBDIRECTORY);
-    make_dir(&scenario, "t1", 0o755);
-    let exec = make_dir(&scenario, "t1/exec", 0o755);
-    let sub = make_dir(&scenario, "t1/exec/sub", 0o755);
-    let mnt = make_dir(&scenario, "t1/mnt", 0o755);
+    scenario.make_dir("t1", 0o755);
+    let exec = scenario.make_dir("t1/exec", 0o755);
+    let sub = scenario.make_dir("t1/exec/sub", 0o755);
+    let mnt = scenario.make_dir("t1/mnt", 0o755);
     let Some(_mount) = BindMount::new(&sub, &mnt) else {
         return;
     };
@@ -249,10 +238,10 @@ write = ["{dir}/t2/w"]
 #[test]
 fn an_exec_directory_bound_from_inside_a_write_directory_is_refused() {
     let scenario = Scenario::new(EXEC_IS_A_BIND_OF_A_WRITE_SUBDIRECTORY);
-    make_dir(&scenario, "t2", 0o755);
-    let w = make_dir(&scenario, "t2/w", 0o755);
-    let sub = make_dir(&scenario, "t2/w/sub", 0o755);
-    let mnt = make_dir(&scenario, "t2/mnt", 0o755);
+    scenario.make_dir("t2", 0o755);
+    let w = scenario.make_dir("t2/w", 0o755);
+    let sub = scenario.make_dir("t2/w/sub", 0o755);
+    let mnt = scenario.make_dir("t2/mnt", 0o755);
     let Some(_mount) = BindMount::new(&sub, &mnt) else {
         return;
     };
@@ -293,8 +282,8 @@ command = ["/usr/bin/env", "{dir}/bin/tool"]
 exec = ["{dir}/bin/tool"]
 "#,
     );
-    make_dir(&scenario, "bin", 0o755);
-    let w = make_dir(&scenario, "w", 0o755);
+    scenario.make_dir("bin", 0o755);
+    let w = scenario.make_dir("w", 0o755);
     let tool = make_script(&scenario, "bin/tool", "echo original\n");
     fs::hard_link(&tool, w.join("tool")).unwrap();
     fs::write(w.join("tool"), "#!/bin/sh\necho rewritten and run\n").unwrap();
@@ -349,7 +338,7 @@ exec = ["{dir}/bin/tool"]
 write = ["{dir}/out.log"]
 "#,
     );
-    make_dir(&scenario, "bin", 0o755);
+    scenario.make_dir("bin", 0o755);
     let tool = make_script(&scenario, "bin/tool", "echo tool\n");
     fs::hard_link(&tool, scenario.path("bin/tool-too")).unwrap();
     fs::write(scenario.path("out.log"), "").unwrap();
@@ -374,8 +363,8 @@ exec = ["{dir}/bin/tool"]
 write = ["{dir}/w/tool"]
 "#,
     );
-    make_dir(&scenario, "bin", 0o755);
-    make_dir(&scenario, "w", 0o755);
+    scenario.make_dir("bin", 0o755);
+    scenario.make_dir("w", 0o755);
     let tool = make_script(&scenario, "bin/tool", "echo tool\n");
     let other = scenario.path("w/tool");
     fs::hard_link(&tool, &other).unwrap();
@@ -427,8 +416,8 @@ write = ["{dir}/w"]
 "#
     .replace("{program}", &program.display().to_string());
     let scenario = Scenario::new(&policy);
-    make_dir(&scenario, "real", 0o755);
-    let w = make_dir(&scenario, "w", 0o755);
+    scenario.make_dir("real", 0o755);
+    let w = scenario.make_dir("w", 0o755);
     let real = upload_binary(&scenario, "real/tool");
     fs::hard_link(&real, w.join("tool")).unwrap();
     symlink(&real, &program).unwrap();

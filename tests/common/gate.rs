@@ -7,6 +7,9 @@ use std::process::{Command, Output};
 
 use tempfile::TempDir;
 
+/// Exit status of a denial at the sandbox stage (documented as 71).
+pub const SANDBOX_DENIED: i32 = 71;
+
 /// A temp dir holding one policy file and its audit log.
 pub struct Scenario {
     /// The temp dir; removed on drop.
@@ -32,6 +35,15 @@ impl Scenario {
         let policy = dir.path().join("policy.toml");
         write_private(&policy, &text);
         Self { dir, policy, log }
+    }
+
+    /// Creates the directory `name` in the temp dir with exactly `mode`
+    /// (whatever the umask) and returns its path.
+    pub fn make_dir(&self, name: &str, mode: u32) -> PathBuf {
+        let path = self.path(name);
+        fs::create_dir(&path).expect("create dir");
+        fs::set_permissions(&path, fs::Permissions::from_mode(mode)).expect("chmod");
+        path
     }
 
     /// A path inside the temp dir.
