@@ -14,16 +14,21 @@ use std::path::PathBuf;
 
 use serde::Serialize;
 
-use crate::policy::{LoadedPolicy, Policy, Rule, Sandbox};
+use crate::policy::{LoadedPolicy, Policy, Rule, Sandbox, Umask};
 use crate::request::{CommandLine, Request};
 
 pub use matching::{RuleMatch, match_rule, names_program};
-pub use plan::{Access, Compat, GrantOrigin, PathGrant, Plan};
+pub use plan::{Access, Compat, GrantOrigin, Identity, LimitKind, PathGrant, Plan, ResourceLimit};
 pub use reason::DenyReason;
 
 /// `PATH` of the confined command. Only the matched program is executable,
 /// so this is a courtesy for programs that look themselves up, not a grant.
 const CONFINED_PATH: &str = "/usr/local/bin:/usr/bin:/bin";
+
+/// The umask of the command unless the policy sets one: what it creates is
+/// private to its user. Backups and uploads should not become readable by
+/// every account on the host by accident.
+pub const DEFAULT_UMASK: u32 = 0o077;
 
 /// The outcome for one request.
 #[derive(Debug, Clone)]
@@ -147,6 +152,29 @@ fn allow(loaded: &LoadedPolicy, rule: &Rule, request: &Request, argv: &[String])
         profile_writable: profile_writable(policy),
         // Filled by the caller, who knows which file the policy came from.
         protected: protected_files(loaded),
+        network: sandbox
+            .network
+            .as_ref()
+            .map(|network| network.get_ref().clone())
+            .unwrap_or_default(),
+        unix_sockets: sandbox.unix.unwrap_or(false),
+        capabilities: sandbox
+            .capabilities
+            .as_ref()
+            .map(|kept| kept.get_ref().clone())
+            .unwrap_or_default(),
+        identity: None,
+        rlimits: sandbox
+            .rlimits
+            .as_ref()
+            .map(|limits| limits.get_ref().limits())
+            .unwrap_or_default(),
+        umask: sandbox.umask.map_or(DEFAULT_UMASK, |Umask(mask)| mask),
+        deny_syscalls: sandbox
+            .deny_syscalls
+            .as_ref()
+            .map(|names| names.get_ref().clone())
+            .unwrap_or_default(),
         program,
         argv: full_argv,
     };

@@ -8,6 +8,8 @@ use std::path::PathBuf;
 
 use serde::Serialize;
 
+use crate::policy::{CapabilityName, Network, SyscallName};
+
 /// Everything needed to confine and execute one allowed request.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Plan {
@@ -34,6 +36,85 @@ pub struct Plan {
     /// `decide` leaves it empty, since it does not know which file the
     /// policy came from; the caller fills it (see `gate::protect`).
     pub protected: Vec<PathBuf>,
+    /// Socket access: Landlock limits TCP ports, seccomp limits which
+    /// socket families may be created.
+    pub network: Network,
+    /// Whether `socket(AF_UNIX, ...)` is allowed although `network` would
+    /// refuse it (the sandbox's `unix = true`).
+    pub unix_sockets: bool,
+    /// Capabilities the command keeps; every other one is dropped from
+    /// every set. Empty by default.
+    pub capabilities: Vec<CapabilityName>,
+    /// The account to become before the exec; `None` keeps the invoking
+    /// user.
+    pub identity: Option<Identity>,
+    /// Resource limits set (soft and hard) before the exec. `RLIMIT_CORE`
+    /// is always 0 and is not listed here.
+    pub rlimits: Vec<ResourceLimit>,
+    /// The file mode creation mask of the command.
+    pub umask: u32,
+    /// Syscalls refused in addition to the default deny-list.
+    pub deny_syscalls: Vec<SyscallName>,
+}
+
+/// The account a command runs as, resolved through NSS before deciding.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Identity {
+    /// Login name.
+    pub user: String,
+    /// User id (real, effective and saved).
+    pub uid: u32,
+    /// Primary group id (real, effective and saved).
+    pub gid: u32,
+    /// Supplementary groups, as `initgroups(3)` would set them.
+    pub groups: Vec<u32>,
+}
+
+/// One `setrlimit(2)` applied to both the soft and the hard limit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct ResourceLimit {
+    /// Which limit.
+    pub resource: LimitKind,
+    /// Its value; `None` means `RLIM_INFINITY`.
+    pub value: Option<u64>,
+}
+
+/// The resource limits a policy can set (the keys of `rlimits`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum LimitKind {
+    /// `RLIMIT_NOFILE`: open files.
+    Nofile,
+    /// `RLIMIT_NPROC`: processes of the user.
+    Nproc,
+    /// `RLIMIT_CPU`: CPU seconds.
+    Cpu,
+    /// `RLIMIT_FSIZE`: largest file written, in bytes.
+    Fsize,
+    /// `RLIMIT_AS`: address space, in bytes.
+    As,
+    /// `RLIMIT_DATA`: data segment, in bytes.
+    Data,
+    /// `RLIMIT_STACK`: stack, in bytes.
+    Stack,
+    /// `RLIMIT_MEMLOCK`: locked memory, in bytes.
+    Memlock,
+}
+
+impl LimitKind {
+    /// The key in the policy's `rlimits` table.
+    pub fn key(self) -> &'static str {
+        match self {
+            Self::Nofile => "nofile",
+            Self::Nproc => "nproc",
+            Self::Cpu => "cpu",
+            Self::Fsize => "fsize",
+            Self::As => "as",
+            Self::Data => "data",
+            Self::Stack => "stack",
+            Self::Memlock => "memlock",
+        }
+    }
 }
 
 /// One Landlock rule: a file or directory hierarchy and what may be done beneath it.

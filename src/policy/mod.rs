@@ -4,18 +4,23 @@
 //! anyone but root or the invoking user could have changed. Every error
 //! names `file:line:col`.
 
+mod capability;
 mod cidr;
 mod command;
 mod error;
+mod limits;
 pub mod lint;
 mod load;
 mod network;
 mod path;
 mod schema;
+mod syscall;
 
+pub use capability::CapabilityName;
 pub use cidr::{Cidr, normalise as normalise_address};
 pub use command::{AnchoredRegex, ArgPattern, CommandPattern};
 pub use error::{Location, PolicyError, PolicyErrorKind};
+pub use limits::{Bytes, Count, Umask};
 pub use load::{
     DEFAULT_POLICY_DIR, LoadedPolicy, load_trusted, load_untrusted, parse, profile_path,
     untrusted_because,
@@ -23,3 +28,4 @@ pub use load::{
 pub use network::Network;
 pub use path::AbsolutePath;
 pub use schema::{EnvName, EnvValue, KeyName, Policy, Rlimits, Rule, RuleName, Sandbox};
+pub use syscall::SyscallName;

@@ -10,11 +10,14 @@ use std::path::PathBuf;
 use serde::{Deserialize, Deserializer, Serialize};
 use toml::Spanned;
 
+use super::capability::CapabilityName;
 use super::cidr::Cidr;
 use super::command::CommandPattern;
+use super::limits::{Bytes, Count, Umask};
 use super::network::Network;
 use super::path::AbsolutePath;
-use crate::decide::plan::Compat;
+use super::syscall::SyscallName;
+use crate::decide::plan::{Compat, LimitKind, ResourceLimit};
 
 /// A whole profile.
 #[derive(Debug, Clone, Deserialize)]
@@ -67,14 +70,18 @@ pub struct Sandbox {
     pub exec: Option<Vec<Spanned<AbsolutePath>>>,
     /// Network access; `"none"` by default.
     pub network: Option<Spanned<Network>>,
+    /// Allow `AF_UNIX` sockets although `network` refuses sockets.
+    pub unix: Option<bool>,
     /// Capabilities kept; every other one is dropped.
-    pub capabilities: Option<Spanned<Vec<String>>>,
+    pub capabilities: Option<Spanned<Vec<CapabilityName>>>,
     /// User to become before the exec.
     pub user: Option<Spanned<String>>,
     /// Syscalls added to the default deny-list.
-    pub deny_syscalls: Option<Spanned<Vec<String>>>,
+    pub deny_syscalls: Option<Spanned<Vec<SyscallName>>>,
     /// Resource limits.
     pub rlimits: Option<Spanned<Rlimits>>,
+    /// File mode creation mask; `"0077"` by default.
+    pub umask: Option<Umask>,
     /// Variables set over the built environment.
     pub env: Option<BTreeMap<EnvName, EnvValue>>,
     /// Working directory; the user's home by default.
@@ -83,27 +90,53 @@ pub struct Sandbox {
     pub compat: Option<Compat>,
 }
 
-/// The `rlimits` table: each key is one `RLIMIT_*`.
+/// The `rlimits` table: each key is one `RLIMIT_*`, set as both the soft
+/// and the hard limit.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct Rlimits {
     /// `RLIMIT_NOFILE`: open files.
-    pub nofile: Option<u64>,
+    pub nofile: Option<Count>,
     /// `RLIMIT_NPROC`: processes of the user.
-    pub nproc: Option<u64>,
+    pub nproc: Option<Count>,
     /// `RLIMIT_CPU`: CPU seconds.
-    pub cpu: Option<u64>,
+    pub cpu: Option<Count>,
     /// `RLIMIT_FSIZE`: largest file written, in bytes.
-    pub fsize: Option<u64>,
+    pub fsize: Option<Bytes>,
     /// `RLIMIT_AS`: address space, in bytes.
     #[serde(rename = "as")]
-    pub address_space: Option<u64>,
+    pub address_space: Option<Bytes>,
     /// `RLIMIT_DATA`: data segment, in bytes.
-    pub data: Option<u64>,
+    pub data: Option<Bytes>,
     /// `RLIMIT_STACK`: stack, in bytes.
-    pub stack: Option<u64>,
+    pub stack: Option<Bytes>,
     /// `RLIMIT_MEMLOCK`: locked memory, in bytes.
-    pub memlock: Option<u64>,
+    pub memlock: Option<Bytes>,
+}
+
+impl Rlimits {
+    /// The limits that are set, in the order of the table above.
+    pub fn limits(&self) -> Vec<ResourceLimit> {
+        let counts = [
+            (LimitKind::Nofile, self.nofile),
+            (LimitKind::Nproc, self.nproc),
+            (LimitKind::Cpu, self.cpu),
+        ];
+        let bytes = [
+            (LimitKind::Fsize, self.fsize),
+            (LimitKind::As, self.address_space),
+            (LimitKind::Data, self.data),
+            (LimitKind::Stack, self.stack),
+            (LimitKind::Memlock, self.memlock),
+        ];
+        let counts = counts.into_iter().filter_map(|(resource, value)| {
+            value.map(|Count(value)| ResourceLimit { resource, value })
+        });
+        let bytes = bytes.into_iter().filter_map(|(resource, value)| {
+            value.map(|Bytes(value)| ResourceLimit { resource, value })
+        });
+        counts.chain(bytes).collect()
+    }
 }
 
 /// A rule name: non-empty printable text, so audit records stay greppable.
@@ -253,6 +286,7 @@ impl Sandbox {
             write: over.write.clone().or_else(|| self.write.clone()),
             exec: over.exec.clone().or_else(|| self.exec.clone()),
             network: over.network.clone().or_else(|| self.network.clone()),
+            unix: over.unix.or(self.unix),
             capabilities: over
                 .capabilities
                 .clone()
@@ -263,6 +297,7 @@ impl Sandbox {
                 .clone()
                 .or_else(|| self.deny_syscalls.clone()),
             rlimits: over.rlimits.clone().or_else(|| self.rlimits.clone()),
+            umask: over.umask.or(self.umask),
             env: over.env.clone().or_else(|| self.env.clone()),
             chdir: over.chdir.clone().or_else(|| self.chdir.clone()),
             compat: over.compat.or(self.compat),

@@ -86,7 +86,7 @@ pub struct Applied {
 /// 1. every capability dropped from every set, verified by reading back
 ///    (first, because dropping the bounding set needs CAP_SETPCAP);
 /// 2. `RLIMIT_CORE` = 0 (soft and hard);
-/// 3. umask 022;
+/// 3. the plan's umask;
 /// 4. `fchdir(2)` to the working directory [`resolve()`] opened;
 /// 5. `PR_SET_NO_NEW_PRIVS`, verified with `PR_GET_NO_NEW_PRIVS`;
 /// 6. Landlock `restrict_self` with every filesystem right, network right
@@ -101,7 +101,7 @@ pub fn confine(resolved: &Resolved, plan: &Plan) -> Result<Applied, SandboxError
     let missing = require_landlock_features(abi, plan.compat)?;
     let capabilities = drop_all_capabilities()?;
     disable_core_dumps()?;
-    set_umask();
+    set_umask(plan.umask);
     change_directory(resolved.working_directory(), &plan.chdir)?;
     set_no_new_privs()?;
     let landlock = restrict_with_landlock(resolved, plan.compat, abi)?;

@@ -11,10 +11,6 @@ use nix::unistd::fchdir;
 
 use super::SandboxError;
 
-/// The umask every command starts with: files it creates are not group- or
-/// world-writable unless it asks for that explicitly.
-pub const COMMAND_UMASK: libc::mode_t = 0o022;
-
 /// Sets both the soft and the hard `RLIMIT_CORE` to 0.
 ///
 /// A core dump would copy the command's memory (possibly secrets read under
@@ -24,11 +20,11 @@ pub fn disable_core_dumps() -> Result<(), SandboxError> {
     setrlimit(Resource::RLIMIT_CORE, 0, 0).map_err(SandboxError::CoreLimit)
 }
 
-/// Sets the umask to [`COMMAND_UMASK`], whatever sshd or the login
-/// environment left behind.
-pub fn set_umask() {
+/// Sets the umask to the plan's, whatever sshd or the login environment
+/// left behind.
+pub fn set_umask(mask: u32) {
     // umask(2) cannot fail; the previous mask is of no interest.
-    umask(Mode::from_bits_truncate(COMMAND_UMASK));
+    umask(Mode::from_bits_truncate(mask));
 }
 
 /// Changes the working directory to `directory`, the descriptor `resolve`

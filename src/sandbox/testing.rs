@@ -31,6 +31,13 @@ pub(crate) fn plan_for(program: &Path, grants: Vec<PathGrant>) -> Plan {
         compat: Compat::Enforce,
         profile_writable: Vec::new(),
         protected: Vec::new(),
+        network: crate::policy::Network::None,
+        unix_sockets: false,
+        capabilities: Vec::new(),
+        identity: None,
+        rlimits: Vec::new(),
+        umask: crate::decide::DEFAULT_UMASK,
+        deny_syscalls: Vec::new(),
     }
 }
 
