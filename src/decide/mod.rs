@@ -31,6 +31,8 @@ const CONFINED_PATH: &str = "/usr/local/bin:/usr/bin:/bin";
 pub const DEFAULT_UMASK: u32 = 0o077;
 
 /// The outcome for one request.
+// One decision exists per process; boxing the plan would buy nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone)]
 pub enum Decision {
     /// Run `plan`, as allowed by `rule`.
