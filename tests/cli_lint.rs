@@ -32,10 +32,10 @@ name = "ghost"
 command = ["/usr/bin/no-such-program"]
 
 [[allow]]
-name = "as-postgres"
+name = "as-nobody-here"
 command = ["/usr/bin/df"]
 [allow.sandbox]
-user = "postgres"
+user = "no-such-user-sshgate"
 "#;
 
 #[test]
@@ -51,7 +51,7 @@ fn findings_are_located_and_classified() {
              {file}:3:9: warning: read path {dir}/missing does not exist on this host; requests that need it are denied\n\
              {file}:10:1: error: rule \"ls-long\" is unreachable: rule \"any-ls\" (line 5) matches every command it matches\n\
              {file}:16:11: warning: program /usr/bin/no-such-program does not exist on this host\n\
-             {file}:22:8: error: rule \"as-postgres\": sandbox key `user` is not yet supported by this version of sshgate; requests that use it are denied\n"
+             {file}:22:8: warning: rule \"as-nobody-here\": user \"no-such-user-sshgate\" does not exist on this host; requests that need it are denied\n"
         )
     );
     assert_eq!(output.status.code(), Some(1));

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use sshgate::decide::{Access, Decision, GrantOrigin, decide};
 use sshgate::policy::parse;
-use sshgate::request::{CommandLine, Connection, Request, User};
+use sshgate::request::{Accounts, CommandLine, Connection, Request, User};
 
 const POLICY: &str = r#"
 from = ["192.0.2.0/24", "2001:db8::/64"]
@@ -59,6 +59,8 @@ fn request(command: Option<&str>, from: Option<&str>, key: Option<&str>) -> Requ
             home: PathBuf::from("/home/backup"),
             shell: PathBuf::from("/bin/sh"),
         },
+        accounts: Accounts::default(),
+        gate_capabilities: Vec::new(),
     }
 }
 

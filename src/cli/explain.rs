@@ -13,7 +13,9 @@ use crate::decide::{Decision, NearMiss, PathGrant, Plan, decide};
 use crate::exit;
 use crate::gate::load_policy;
 use crate::policy::normalise_address;
-use crate::request::{CommandLine, Connection, Endpoint, Request, User};
+use crate::request::{
+    Accounts, CommandLine, Connection, Endpoint, Request, User, permitted_capabilities,
+};
 use crate::sandbox;
 
 /// Arguments of `sshgate explain`.
@@ -91,6 +93,8 @@ pub fn run(args: &ExplainArgs) -> ExitCode {
         }),
         key: args.key.clone(),
         user,
+        accounts: Accounts::for_policy(&loaded.policy),
+        gate_capabilities: permitted_capabilities(),
     };
     let decision = decide(&loaded, &request);
     let grants = match &decision {

@@ -15,7 +15,7 @@ use std::path::PathBuf;
 use serde::Serialize;
 
 use crate::policy::{LoadedPolicy, Policy, Rule, Sandbox, Umask};
-use crate::request::{CommandLine, Request};
+use crate::request::{CommandLine, Request, User};
 
 pub use matching::{RuleMatch, match_rule, names_program};
 pub use plan::{Access, Compat, GrantOrigin, Identity, LimitKind, PathGrant, Plan, ResourceLimit};
@@ -133,11 +133,23 @@ fn allow(loaded: &LoadedPolicy, rule: &Rule, request: &Request, argv: &[String])
     let policy = &loaded.policy;
     let name = rule.name.as_str().to_owned();
     let sandbox = policy.sandbox_for(rule);
-    let unsupported = sandbox.unsupported_keys();
-    if !unsupported.is_empty() {
-        return Decision::deny(DenyReason::NotYetSupported {
+    let (runs_as, identity) = match target_account(&sandbox, request, &name) {
+        Ok(target) => target,
+        Err(reason) => return Decision::deny(reason),
+    };
+    let capabilities = sandbox
+        .capabilities
+        .as_ref()
+        .map(|kept| kept.get_ref().clone())
+        .unwrap_or_default();
+    if let Some(missing) = capabilities
+        .iter()
+        .find(|kept| !request.gate_capabilities.contains(kept))
+    {
+        return Decision::deny(DenyReason::CannotKeepCapability {
             rule: name,
-            keys: unsupported.into_iter().map(|(key, _)| key).collect(),
+            capability: missing.to_string(),
+            gate_uid: request.user.uid,
         });
     }
     let program = rule.command.get_ref().program.as_path().to_path_buf();
@@ -145,9 +157,9 @@ fn allow(loaded: &LoadedPolicy, rule: &Rule, request: &Request, argv: &[String])
     full_argv.extend(argv.iter().skip(1).cloned());
     let plan = Plan {
         filesystem: filesystem_grants(&sandbox, &program),
-        env: environment(&sandbox, request),
+        env: environment(&sandbox, request, runs_as),
         chdir: sandbox.chdir.as_ref().map_or_else(
-            || request.user.home.clone(),
+            || runs_as.home.clone(),
             |dir| dir.get_ref().as_path().to_path_buf(),
         ),
         compat: sandbox.compat.unwrap_or_default(),
@@ -160,12 +172,8 @@ fn allow(loaded: &LoadedPolicy, rule: &Rule, request: &Request, argv: &[String])
             .map(|network| network.get_ref().clone())
             .unwrap_or_default(),
         unix_sockets: sandbox.unix.unwrap_or(false),
-        capabilities: sandbox
-            .capabilities
-            .as_ref()
-            .map(|kept| kept.get_ref().clone())
-            .unwrap_or_default(),
-        identity: None,
+        capabilities,
+        identity,
         rlimits: sandbox
             .rlimits
             .as_ref()
@@ -207,6 +215,46 @@ fn filesystem_grants(sandbox: &Sandbox, program: &std::path::Path) -> Vec<PathGr
     grants
 }
 
+/// The account the command runs as, and the switch to it if one is needed.
+///
+/// Without `user`, the command runs as the gate's user. With it, a root
+/// gate switches (even to root, which sets root's groups); a gate that is
+/// not root can only "switch" to itself, a no-op.
+fn target_account<'a>(
+    sandbox: &Sandbox,
+    request: &'a Request,
+    rule: &str,
+) -> Result<(&'a User, Option<Identity>), DenyReason> {
+    let Some(wanted) = &sandbox.user else {
+        return Ok((&request.user, None));
+    };
+    let wanted = wanted.get_ref();
+    let account = request
+        .accounts
+        .get(wanted)
+        .map_err(|why| DenyReason::UnknownUser {
+            rule: rule.to_owned(),
+            why,
+        })?;
+    if request.user.uid != 0 {
+        if account.user.uid == request.user.uid {
+            return Ok((&account.user, None));
+        }
+        return Err(DenyReason::CannotSwitchUser {
+            rule: rule.to_owned(),
+            user: wanted.clone(),
+            gate_uid: request.user.uid,
+        });
+    }
+    let identity = Identity {
+        user: account.user.name.clone(),
+        uid: account.user.uid,
+        gid: account.gid,
+        groups: account.groups.clone(),
+    };
+    Ok((&account.user, Some(identity)))
+}
+
 /// The policy file and its audit log: the sandbox refuses any writable path
 /// that reaches them, or the command could rewrite what decides its next
 /// request, or erase its records.
@@ -231,8 +279,7 @@ fn profile_writable(policy: &Policy) -> Vec<PathBuf> {
 
 /// The environment built from scratch: nothing is inherited from sshd, so
 /// no `LD_PRELOAD` or `BASH_ENV` can ride along.
-fn environment(sandbox: &Sandbox, request: &Request) -> BTreeMap<String, String> {
-    let user = &request.user;
+fn environment(sandbox: &Sandbox, request: &Request, user: &User) -> BTreeMap<String, String> {
     let mut env = BTreeMap::new();
     env.insert("PATH".to_owned(), CONFINED_PATH.to_owned());
     env.insert("HOME".to_owned(), user.home.display().to_string());

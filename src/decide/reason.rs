@@ -29,12 +29,30 @@ pub enum DenyReason {
         /// The command as the client sent it, control characters escaped.
         command: String,
     },
-    /// The matched rule needs a sandbox key this build cannot enforce.
-    NotYetSupported {
+    /// The matched rule's `user` cannot be resolved on this host.
+    UnknownUser {
         /// The matched rule.
         rule: String,
-        /// The keys set to something other than their default.
-        keys: Vec<&'static str>,
+        /// Why: absent, or the lookup failed.
+        why: String,
+    },
+    /// The matched rule names another `user`, but the gate is not root.
+    CannotSwitchUser {
+        /// The matched rule.
+        rule: String,
+        /// The user asked for.
+        user: String,
+        /// The gate's uid.
+        gate_uid: u32,
+    },
+    /// The matched rule keeps a capability the gate does not hold.
+    CannotKeepCapability {
+        /// The matched rule.
+        rule: String,
+        /// The capability, e.g. `CAP_DAC_READ_SEARCH`.
+        capability: String,
+        /// The gate's uid.
+        gate_uid: u32,
     },
 }
 
@@ -71,10 +89,22 @@ impl fmt::Display for DenyReason {
             ),
             Self::KeyNotAllowed(key) => write!(f, "key {key:?} is not in the profile's `keys`"),
             Self::NoMatchingRule { command } => write!(f, "no rule allows \"{command}\""),
-            Self::NotYetSupported { rule, keys } => write!(
+            Self::UnknownUser { rule, why } => write!(f, "rule {rule:?}: {why}"),
+            Self::CannotSwitchUser {
+                rule,
+                user,
+                gate_uid,
+            } => write!(
                 f,
-                "rule {rule:?} sets sandbox {} which this version of sshgate cannot enforce yet; refusing rather than ignoring",
-                keys.join(", ")
+                "rule {rule:?} runs as user {user:?}, but sshgate runs as uid {gate_uid}, not root, and cannot switch users"
+            ),
+            Self::CannotKeepCapability {
+                rule,
+                capability,
+                gate_uid,
+            } => write!(
+                f,
+                "rule {rule:?} keeps {capability}, which sshgate (uid {gate_uid}) does not hold, so the command cannot have it"
             ),
         }
     }

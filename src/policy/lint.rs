@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 use super::error::{Location, PolicyError};
 use super::load::{LoadedPolicy, load_untrusted, untrusted_because};
 use super::schema::{Rule, Sandbox};
+use crate::request::Account;
 
 /// Trees whose writability, in whole or in part, would hand the command
 /// the host: configuration, programs, and the homes that hold
@@ -483,14 +484,14 @@ impl Linter<'_> {
                 );
             }
         }
-        for (key, span) in sandbox.unsupported_keys() {
-            self.at(
-                Severity::Error,
-                Some(span),
-                format!(
-                    "{owner}: sandbox key `{key}` is not yet supported by this version of sshgate; requests that use it are denied"
-                ),
-            );
+        if let Some(user) = &sandbox.user {
+            if let Err(why) = Account::look_up(user.get_ref()) {
+                self.at(
+                    self.host_severity(),
+                    Some(user.span()),
+                    format!("{owner}: {why}; requests that need it are denied"),
+                );
+            }
         }
     }
 }

@@ -303,36 +303,4 @@ impl Sandbox {
             compat: over.compat.or(self.compat),
         }
     }
-
-    /// Keys that are set to something other than their default but that
-    /// this build cannot enforce yet. A request whose sandbox lists any is
-    /// denied: silently ignoring them would run the command with more
-    /// access than the policy says.
-    pub fn unsupported_keys(&self) -> Vec<(&'static str, std::ops::Range<usize>)> {
-        let mut found = Vec::new();
-        if let Some(network) = &self.network {
-            if *network.get_ref() != Network::None {
-                found.push(("network", network.span()));
-            }
-        }
-        if let Some(capabilities) = &self.capabilities {
-            if !capabilities.get_ref().is_empty() {
-                found.push(("capabilities", capabilities.span()));
-            }
-        }
-        if let Some(user) = &self.user {
-            found.push(("user", user.span()));
-        }
-        if let Some(deny) = &self.deny_syscalls {
-            if !deny.get_ref().is_empty() {
-                found.push(("deny_syscalls", deny.span()));
-            }
-        }
-        if let Some(rlimits) = &self.rlimits {
-            if *rlimits.get_ref() != Rlimits::default() {
-                found.push(("rlimits", rlimits.span()));
-            }
-        }
-        found
-    }
 }

@@ -5,12 +5,14 @@
 
 pub mod tokenize;
 
+mod account;
 mod connection;
 
 use std::ffi::OsString;
 use std::os::unix::ffi::OsStringExt;
 use std::path::PathBuf;
 
+pub use account::{Account, Accounts, permitted_capabilities};
 pub use connection::{Connection, Endpoint};
 pub use tokenize::TokenizeError;
 
@@ -23,8 +25,14 @@ pub struct Request {
     pub connection: Option<Connection>,
     /// The key name given with `--key` in authorized_keys.
     pub key: Option<String>,
-    /// The local account the command runs as.
+    /// The local account the gate runs as: sshd's choice of user.
     pub user: User,
+    /// The accounts the policy names with `user`, once looked up with
+    /// [`Accounts::for_policy`]; empty until then.
+    pub accounts: Accounts,
+    /// The capabilities in the gate's permitted set: all a command can
+    /// keep.
+    pub gate_capabilities: Vec<crate::policy::CapabilityName>,
 }
 
 /// The client's command line, split into words or refused.
@@ -133,6 +141,8 @@ impl Request {
             connection,
             key,
             user: User::current()?,
+            accounts: Accounts::default(),
+            gate_capabilities: permitted_capabilities(),
         })
     }
 }

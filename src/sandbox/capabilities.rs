@@ -146,6 +146,21 @@ impl std::error::Error for CapabilityError {
     }
 }
 
+/// Drops every capability not in `keep` (SKELETON: only an empty `keep`
+/// is supported until the capabilities work of issue 3 lands).
+pub fn drop_capabilities_except(
+    keep: &[crate::policy::CapabilityName],
+) -> Result<DroppedCapabilities, SandboxError> {
+    if keep.is_empty() {
+        drop_all_capabilities()
+    } else {
+        Err(SandboxError::Capabilities(CapabilityError::Remaining {
+            set: "kept",
+            capabilities: vec!["(keeping capabilities is not implemented yet)".to_owned()],
+        }))
+    }
+}
+
 /// Drops every capability from every set of the calling thread and
 /// verifies the result; see the module documentation for the one case in
 /// which the bounding set stays as it is.

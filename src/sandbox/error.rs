@@ -9,9 +9,12 @@ use std::path::PathBuf;
 use nix::errno::Errno;
 
 use super::capabilities::CapabilityError;
+use super::identity::IdentityError;
 use super::interpreter::InterpreterError;
 use super::landlock::LandlockError;
+use super::limits::LimitError;
 use super::mounts::{MOUNTINFO, PlaceError};
+use super::seccomp::SeccompError;
 
 /// Why a plan could not be resolved or applied. Any of these means the
 /// command must not be executed.
@@ -158,6 +161,12 @@ pub enum SandboxError {
     Capabilities(CapabilityError),
     /// `setrlimit(RLIMIT_CORE, 0)` failed.
     CoreLimit(Errno),
+    /// The switch to the plan's user and groups failed.
+    Identity(IdentityError),
+    /// A resource limit of the plan could not be set.
+    Limit(LimitError),
+    /// The seccomp filter could not be compiled or installed.
+    Seccomp(SeccompError),
     /// `fchdir(2)` to the plan's working directory, opened by
     /// [`resolve`](super::resolve()), failed.
     Chdir {
@@ -286,6 +295,9 @@ impl Display for SandboxError {
             Self::Interpreter(e) => write!(f, "cannot determine interpreters: {e}"),
             Self::Capabilities(e) => write!(f, "cannot drop capabilities: {e}"),
             Self::CoreLimit(e) => write!(f, "cannot set RLIMIT_CORE to 0: {e}"),
+            Self::Identity(e) => write!(f, "cannot switch user: {e}"),
+            Self::Limit(e) => write!(f, "cannot set resource limits: {e}"),
+            Self::Seccomp(e) => write!(f, "cannot apply the seccomp filter: {e}"),
             Self::Chdir { path, source } => {
                 write!(f, "chdir to {} failed: {source}", path.display())
             }
@@ -307,6 +319,9 @@ impl std::error::Error for SandboxError {
             Self::UnknownMount { reason, .. } => Some(reason),
             Self::Interpreter(e) => Some(e),
             Self::Capabilities(e) => Some(e),
+            Self::Identity(e) => Some(e),
+            Self::Limit(e) => Some(e),
+            Self::Seccomp(e) => Some(e),
             Self::CoreLimit(e) | Self::NoNewPrivs(e) | Self::Chdir { source: e, .. } => Some(e),
             Self::Landlock(e) => Some(e),
             Self::RelativePath { .. }
@@ -341,5 +356,23 @@ impl From<CapabilityError> for SandboxError {
 impl From<LandlockError> for SandboxError {
     fn from(e: LandlockError) -> Self {
         Self::Landlock(e)
+    }
+}
+
+impl From<IdentityError> for SandboxError {
+    fn from(e: IdentityError) -> Self {
+        Self::Identity(e)
+    }
+}
+
+impl From<LimitError> for SandboxError {
+    fn from(e: LimitError) -> Self {
+        Self::Limit(e)
+    }
+}
+
+impl From<SeccompError> for SandboxError {
+    fn from(e: SeccompError) -> Self {
+        Self::Seccomp(e)
     }
 }

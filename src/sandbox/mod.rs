@@ -16,8 +16,10 @@
 
 mod capabilities;
 mod error;
+mod identity;
 mod interpreter;
 mod kernel_support;
+mod limits;
 // Not `landlock`'s crate: paths to this module are written `self::landlock`.
 mod landlock;
 mod mounts;
@@ -25,6 +27,7 @@ mod no_new_privs;
 mod placement;
 mod process;
 mod resolve;
+mod seccomp;
 #[cfg(test)]
 pub(crate) mod testing;
 #[cfg(test)]
@@ -37,16 +40,22 @@ mod writable;
 pub use self::landlock::{Enforcement, LandlockError};
 pub use capabilities::CapabilityError;
 pub use error::SandboxError;
+pub use identity::IdentityError;
 pub use interpreter::InterpreterError;
+pub use limits::LimitError;
 pub use mounts::PlaceError;
 pub use resolve::{Resolved, resolve};
+pub use seccomp::SeccompError;
 
 use self::landlock::{restrict_with_landlock, running_abi};
 use crate::decide::plan::{Compat, Plan};
-use capabilities::drop_all_capabilities;
+use capabilities::drop_capabilities_except;
+use identity::switch_user;
 use kernel_support::{REQUIRED_LANDLOCK_ABI, missing_landlock_features};
+use limits::apply_resource_limits;
 use no_new_privs::set_no_new_privs;
 use process::{change_directory, disable_core_dumps, set_umask};
+use seccomp::{compile_filter, install_filter};
 
 /// What [`confine`] applied, for the audit record.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -99,12 +108,21 @@ pub struct Applied {
 pub fn confine(resolved: &Resolved, plan: &Plan) -> Result<Applied, SandboxError> {
     let abi = running_abi()?;
     let missing = require_landlock_features(abi, plan.compat)?;
-    let capabilities = drop_all_capabilities()?;
+    // Compiled before anything changes, so a filter that cannot be built
+    // leaves the process as it was.
+    let filter = compile_filter(plan)?;
+    let capabilities = drop_capabilities_except(&plan.capabilities)?;
+    if let Some(identity) = &plan.identity {
+        switch_user(identity)?;
+    }
     disable_core_dumps()?;
+    apply_resource_limits(&plan.rlimits)?;
     set_umask(plan.umask);
     change_directory(resolved.working_directory(), &plan.chdir)?;
     set_no_new_privs()?;
     let landlock = restrict_with_landlock(resolved, plan.compat, abi)?;
+    // Last, so the filter never has to allow the Landlock syscalls.
+    install_filter(&filter)?;
     Ok(Applied {
         landlock_abi: landlock.abi,
         landlock: landlock.enforcement,

@@ -1,0 +1,107 @@
+//! The accounts a policy names with `user`, and what the gate itself may
+//! hand on: looked up once, before deciding, so that `decide` stays pure.
+
+use std::collections::BTreeMap;
+use std::ffi::CString;
+
+use nix::unistd::{Gid, getgrouplist};
+
+use super::User;
+use crate::policy::{CapabilityName, Policy};
+
+/// A local account a command may run as.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Account {
+    /// Name, ids, home and shell.
+    pub user: User,
+    /// Primary group id.
+    pub gid: u32,
+    /// Every group of the account, as `initgroups(3)` would set them.
+    pub groups: Vec<u32>,
+}
+
+/// The outcome of looking up each account a policy names: found, absent,
+/// or a lookup error (kept as text, for the denial).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Accounts(BTreeMap<String, Result<Account, String>>);
+
+impl Accounts {
+    /// Looks up every `user` the profile's sandbox or its rules name.
+    pub fn for_policy(policy: &Policy) -> Self {
+        let names = std::iter::once(&policy.sandbox)
+            .chain(
+                policy
+                    .allow
+                    .iter()
+                    .filter_map(|rule| rule.get_ref().sandbox.as_ref()),
+            )
+            .filter_map(|sandbox| sandbox.user.as_ref())
+            .map(|user| user.get_ref().clone());
+        let mut accounts = BTreeMap::new();
+        for name in names {
+            if !accounts.contains_key(&name) {
+                let found = Account::look_up(&name);
+                accounts.insert(name, found);
+            }
+        }
+        Self(accounts)
+    }
+
+    /// Accounts given directly, for tests and tools that know them.
+    pub fn from_accounts(accounts: impl IntoIterator<Item = Account>) -> Self {
+        Self(
+            accounts
+                .into_iter()
+                .map(|account| (account.user.name.clone(), Ok(account)))
+                .collect(),
+        )
+    }
+
+    /// The account named `name`, or why there is none.
+    pub fn get(&self, name: &str) -> Result<&Account, String> {
+        match self.0.get(name) {
+            Some(Ok(account)) => Ok(account),
+            Some(Err(why)) => Err(why.clone()),
+            None => Err(format!("user {name:?} was not looked up")),
+        }
+    }
+}
+
+impl Account {
+    /// The passwd entry and group list of `name`, through NSS; the error
+    /// says why there is none, in words for a denial or a lint message.
+    pub fn look_up(name: &str) -> Result<Account, String> {
+        let entry = nix::unistd::User::from_name(name)
+            .map_err(|error| format!("cannot look up user {name:?}: {error}"))?
+            .ok_or_else(|| format!("user {name:?} does not exist on this host"))?;
+        let c_name = CString::new(name).map_err(|_| format!("user name {name:?} contains NUL"))?;
+        let groups = getgrouplist(&c_name, entry.gid)
+            .map_err(|error| format!("cannot list the groups of user {name:?}: {error}"))?;
+        Ok(Account {
+            user: User {
+                name: entry.name,
+                uid: entry.uid.as_raw(),
+                home: entry.dir,
+                shell: entry.shell,
+            },
+            gid: entry.gid.as_raw(),
+            groups: groups.into_iter().map(Gid::as_raw).collect(),
+        })
+    }
+}
+
+/// The capabilities in the gate's own permitted set: the only ones it can
+/// let a command keep. Empty if they cannot be read, which makes every
+/// request that keeps capabilities a denial.
+pub fn permitted_capabilities() -> Vec<CapabilityName> {
+    caps::read(None, caps::CapSet::Permitted)
+        .map(|set| {
+            let mut names: Vec<CapabilityName> = set
+                .into_iter()
+                .filter_map(|capability| CapabilityName::parse(&capability.to_string()))
+                .collect();
+            names.sort_by_key(|name| name.index());
+            names
+        })
+        .unwrap_or_default()
+}
