@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use sshgate::decide::{Access, Decision, GrantOrigin, decide};
 use sshgate::policy::parse;
-use sshgate::request::{Accounts, CommandLine, Connection, Request, User};
+use sshgate::request::{Account, Accounts, CommandLine, Connection, Request, User};
 
 const POLICY: &str = r#"
 from = ["192.0.2.0/24", "2001:db8::/64"]
@@ -59,7 +59,16 @@ fn request(command: Option<&str>, from: Option<&str>, key: Option<&str>) -> Requ
             home: PathBuf::from("/home/backup"),
             shell: PathBuf::from("/bin/sh"),
         },
-        accounts: Accounts::default(),
+        accounts: Accounts::from_accounts([Account {
+            user: User {
+                name: "postgres".into(),
+                uid: 106,
+                home: PathBuf::from("/var/lib/postgresql"),
+                shell: PathBuf::from("/bin/bash"),
+            },
+            gid: 110,
+            groups: vec![110, 109],
+        }]),
         gate_capabilities: Vec::new(),
     }
 }
@@ -128,17 +137,10 @@ fn decisions_table() {
             OK_FROM,
             OK_KEY,
             deny(
-                "rule \"dump-any\" sets sandbox user which this version of sshgate cannot enforce yet; refusing rather than ignoring",
+                "rule \"dump-any\" runs as user \"postgres\", but sshgate runs as uid 1001, not root, and cannot switch users",
             ),
         ),
-        (
-            Some("curl"),
-            OK_FROM,
-            OK_KEY,
-            deny(
-                "rule \"net\" sets sandbox network which this version of sshgate cannot enforce yet; refusing rather than ignoring",
-            ),
-        ),
+        (Some("curl"), OK_FROM, OK_KEY, allow("net")),
         (
             Some("cat /etc/shadow"),
             OK_FROM,

@@ -39,9 +39,9 @@ impl Accounts {
             .map(|user| user.get_ref().clone());
         let mut accounts = BTreeMap::new();
         for name in names {
-            if !accounts.contains_key(&name) {
-                let found = Account::look_up(&name);
-                accounts.insert(name, found);
+            if let std::collections::btree_map::Entry::Vacant(slot) = accounts.entry(name) {
+                let found = Account::look_up(slot.key());
+                slot.insert(found);
             }
         }
         Self(accounts)

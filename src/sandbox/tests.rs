@@ -11,9 +11,9 @@ use nix::errno::Errno;
 use nix::sys::stat::{Mode, SFlag, makedev, mknod};
 use nix::unistd::{Uid, chown, mkfifo, setresuid};
 
+use super::capabilities::drop_all_capabilities;
 use super::landlock::landlock_abi;
 use super::testing::{grant, has_effective, plan_for, run_in_child, system_base};
-use super::capabilities::drop_all_capabilities;
 use super::{Enforcement, confine, resolve, restrict_with_landlock};
 use crate::decide::plan::{Access, Compat, GrantOrigin};
 use crate::exec::{ExecError, exec};
