@@ -3,10 +3,14 @@
 //! only what the plan grants.
 //!
 //! - Filesystem: each grant becomes one rule; everything else is denied.
-//! - Network: the TCP bind and connect rights (ABI 4 and later) are handled
-//!   and no port is granted, so every TCP bind and connect is denied. This is
-//!   the policy's default `network = "none"`; other settings are refused by
-//!   `decide` in this version.
+//! - Network: the TCP bind and connect rights (ABI 4 and later; UDP from
+//!   ABI 10) are handled, and only the ports of `network = { connect = [..],
+//!   bind = [..] }` are granted; with `"none"` no port is. `network = "any"`
+//!   leaves the network rights unhandled. Which socket families may be
+//!   created at all is seccomp's part (see `seccomp.rs`).
+//! - Pathname unix sockets (ABI 9 and later): connecting needs the
+//!   `ResolveUnix` right on the socket's path, which write grants carry and,
+//!   with `unix = true`, read grants too.
 //! - Scopes (ABI 6 and later): the command can neither connect to an
 //!   abstract unix socket nor send a signal to a process outside its own
 //!   Landlock domain.
@@ -30,13 +34,14 @@ use std::io;
 use std::os::fd::{FromRawFd, OwnedFd};
 
 use landlock::{
-    ABI, Access as _, AccessFs, AccessNet, BitFlags, CompatLevel, Compatible, PathBeneath, Ruleset,
-    RulesetAttr, RulesetCreatedAttr, RulesetError, RulesetStatus, Scope, make_bitflags,
+    ABI, Access as _, AccessFs, AccessNet, BitFlags, CompatLevel, Compatible, NetPort, PathBeneath,
+    Ruleset, RulesetAttr, RulesetCreatedAttr, RulesetError, RulesetStatus, Scope, make_bitflags,
 };
 
 use super::SandboxError;
 use super::resolve::Resolved;
-use crate::decide::plan::{Access, Compat};
+use crate::decide::plan::{Access, Compat, Plan};
+use crate::policy::Network;
 
 /// The newest Landlock ABI the `landlock` crate names (`ABI::V10`): up to
 /// it, every right and scope the kernel knows has a name in
@@ -284,9 +289,8 @@ impl From<RulesetError> for LandlockError {
 }
 
 /// Restricts the calling thread (and what it executes) to the resolved
-/// filesystem grants, with every TCP bind and connect denied and abstract
-/// unix sockets and signals scoped to the sandbox, as far as the running
-/// ABI has them.
+/// filesystem grants and the plan's TCP ports, with abstract unix sockets
+/// and signals scoped to the sandbox, as far as the running ABI has them.
 ///
 /// With [`Compat::Enforce`], anything short of full enforcement is an error;
 /// the error may come after the thread is already restricted, which is safe
@@ -297,9 +301,10 @@ impl From<RulesetError> for LandlockError {
 /// the caller; `None` (no Landlock) is only acceptable under best-effort.
 pub fn restrict_with_landlock(
     resolved: &Resolved,
-    compat: Compat,
+    plan: &Plan,
     abi: Option<u32>,
 ) -> Result<LandlockStatus, SandboxError> {
+    let compat = plan.compat;
     let Some(abi_version) = abi else {
         if compat == Compat::Enforce {
             return Err(LandlockError::NotFullyEnforced(Enforcement::NotEnforced).into());
@@ -315,12 +320,17 @@ pub fn restrict_with_landlock(
     // know something unnamed, and only then is it worth probing for (192
     // syscalls, on the timed path).
     let abi = ABI::from(i32::try_from(abi_version).unwrap_or(i32::MAX));
-    let handled = handled_rights(abi);
-    let unhandled = if abi_version > NEWEST_NAMED_ABI {
+    let mut handled = handled_rights(abi);
+    let mut unhandled = if abi_version > NEWEST_NAMED_ABI {
         kernel_rights()?.without(handled.bits())
     } else {
         KernelRights::default()
     };
+    if plan.network == Network::Any {
+        // Left unhandled on purpose: the policy allows every port.
+        handled.network = BitFlags::EMPTY;
+        unhandled.network = 0;
+    }
     if !unhandled.is_empty() && compat == Compat::Enforce {
         return Err(LandlockError::UnhandledRights {
             abi: abi_version,
@@ -329,7 +339,7 @@ pub fn restrict_with_landlock(
         .into());
     }
 
-    let ruleset_status = enforce_ruleset(resolved, abi, handled, compat)?;
+    let ruleset_status = enforce_ruleset(resolved, plan, abi, handled)?;
     let enforcement = match ruleset_status {
         RulesetStatus::FullyEnforced if unhandled.is_empty() => Enforcement::FullyEnforced,
         RulesetStatus::FullyEnforced | RulesetStatus::PartiallyEnforced => {
@@ -361,17 +371,16 @@ pub fn running_abi() -> Result<Option<u32>, LandlockError> {
     }
 }
 
-/// Creates the ruleset, adds one rule per opened grant and enforces it on
-/// the calling thread. Returns the crate's view of the result.
-///
-/// No network rule is added: every handled network right is denied for
-/// every port.
+/// Creates the ruleset, adds one rule per opened grant and one per granted
+/// port, and enforces it on the calling thread. Returns the crate's view of
+/// the result.
 fn enforce_ruleset(
     resolved: &Resolved,
+    plan: &Plan,
     abi: ABI,
     handled: Handled,
-    compat: Compat,
 ) -> Result<RulesetStatus, LandlockError> {
+    let compat = plan.compat;
     // Under enforce, a right or rule the kernel cannot take fails the build
     // before anything is restricted, instead of being dropped silently.
     let level = match compat {
@@ -391,8 +400,16 @@ fn enforce_ruleset(
     }
     let mut ruleset = ruleset.create()?;
     for grant in resolved.opened() {
-        let rights = granted_rights(grant.access, abi, grant.is_dir);
+        let mut rights = granted_rights(grant.access, abi, grant.is_dir);
+        if plan.unix_sockets && grant.access == Access::Read {
+            rights |= handled.filesystem & AccessFs::ResolveUnix;
+        }
         ruleset = ruleset.add_rule(PathBeneath::new(&grant.fd, rights))?;
+    }
+    if !handled.network.is_empty() {
+        for (port, right) in granted_ports(&plan.network) {
+            ruleset = ruleset.add_rule(NetPort::new(port, right))?;
+        }
     }
     // restrict_self() also sets no_new_privs, which confine() has already
     // set and verified; setting it twice is harmless.
@@ -499,6 +516,18 @@ fn ruleset_accepts(rights: KernelRights) -> Result<bool, LandlockError> {
     match error.raw_os_error() {
         Some(libc::EINVAL | libc::E2BIG) => Ok(false),
         _ => Err(LandlockError::Query(error)),
+    }
+}
+
+/// The TCP ports a plan grants, each with the one right it grants.
+pub fn granted_ports(network: &Network) -> Vec<(u16, AccessNet)> {
+    match network {
+        Network::Ports { connect, bind } => connect
+            .iter()
+            .map(|port| (*port, AccessNet::ConnectTcp))
+            .chain(bind.iter().map(|port| (*port, AccessNet::BindTcp)))
+            .collect(),
+        Network::None | Network::Any => Vec::new(),
     }
 }
 

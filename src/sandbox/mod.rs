@@ -120,7 +120,7 @@ pub fn confine(resolved: &Resolved, plan: &Plan) -> Result<Applied, SandboxError
     set_umask(plan.umask);
     change_directory(resolved.working_directory(), &plan.chdir)?;
     set_no_new_privs()?;
-    let landlock = restrict_with_landlock(resolved, plan.compat, abi)?;
+    let landlock = restrict_with_landlock(resolved, plan, abi)?;
     // Last, so the filter never has to allow the Landlock syscalls.
     install_filter(&filter)?;
     Ok(Applied {

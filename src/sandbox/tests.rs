@@ -15,7 +15,7 @@ use super::capabilities::drop_all_capabilities;
 use super::landlock::landlock_abi;
 use super::testing::{grant, has_effective, plan_for, run_in_child, system_base};
 use super::{Enforcement, confine, resolve, restrict_with_landlock};
-use crate::decide::plan::{Access, Compat, GrantOrigin};
+use crate::decide::plan::{Access, GrantOrigin};
 use crate::exec::{ExecError, exec};
 
 /// Whether this kernel has Landlock; the tests below need it.
@@ -289,7 +289,7 @@ fn a_write_grant_cannot_make_device_nodes() {
         let make = |path: &Path, kind| mknod(path, kind, Mode::S_IRUSR, makedev(1, 3));
         // Capabilities are deliberately kept: Landlock only.
         let control_worked = make(&control_null, SFlag::S_IFCHR).is_ok();
-        match restrict_with_landlock(&resolved, Compat::Enforce, landlock_abi().ok()) {
+        match restrict_with_landlock(&resolved, &plan, landlock_abi().ok()) {
             Ok(status) if status.enforcement == Enforcement::FullyEnforced => {}
             _ => return DEV_RESTRICT_FAILED,
         }
