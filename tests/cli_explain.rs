@@ -243,3 +243,52 @@ fn usage_errors_exit_2() {
         stderr(&none)
     );
 }
+
+#[test]
+fn every_layer_of_the_plan_is_shown() {
+    let scenario = Scenario::new(
+        r#"log = "{log}"
+[sandbox]
+user = "nobody"
+chdir = "/"
+capabilities = ["net_bind_service"]
+rlimits = { nofile = 64, fsize = "1M", cpu = "unlimited" }
+umask = "0027"
+network = { connect = [443], bind = [8080] }
+unix = true
+deny_syscalls = ["uname"]
+
+[[allow]]
+name = "id"
+command = ["/usr/bin/id"]
+"#,
+    );
+    let output = explain(&scenario, &["--", "id"]);
+    let text = stdout(&output);
+    // Run as root (as CI is), the switch to nobody is planned; a non-root
+    // gate is denied it, which forced_deny covers.
+    if !nix::unistd::getuid().is_root() {
+        assert!(text.contains("cannot switch users"), "{text}");
+        return;
+    }
+    assert_eq!(output.status.code(), Some(0), "{text}{}", stderr(&output));
+    for expected in [
+        "  capabilities: kept CAP_NET_BIND_SERVICE in the permitted, effective, inheritable, ambient and bounding sets; every other one dropped\n",
+        "  identity: switch to nobody (uid 65534, gid 65534, groups [65534])\n",
+        "  rlimits: core 0, nofile 64, cpu unlimited, fsize 1048576\n",
+        "  umask: 0027\n",
+        "  no_new_privs: set\n",
+        "  landlock network: TCP connect only to ports [443], bind only to ports [8080] (ABI 4 and later)\n",
+        "  seccomp: the default deny-list plus uname; sockets: TCP over AF_INET and AF_INET6, and AF_UNIX; x32 syscalls refused\n",
+    ] {
+        assert!(text.contains(expected), "missing {expected:?} in:\n{text}");
+    }
+    let json = explain(&scenario, &["--json", "--", "id"]);
+    let value: serde_json::Value = serde_json::from_str(&stdout(&json)).unwrap();
+    assert_eq!(value["plan"]["identity"]["uid"], 65534);
+    assert_eq!(value["plan"]["umask"], 0o027);
+    assert_eq!(value["plan"]["capabilities"][0], "CAP_NET_BIND_SERVICE");
+    assert_eq!(value["plan"]["deny_syscalls"][0], "uname");
+    assert_eq!(value["plan"]["env"]["HOME"], "/nonexistent");
+    assert_eq!(value["layers"].as_array().map(Vec::len), Some(8));
+}

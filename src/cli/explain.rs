@@ -12,7 +12,7 @@ use crate::audit::escape_control;
 use crate::decide::{Decision, NearMiss, PathGrant, Plan, decide};
 use crate::exit;
 use crate::gate::load_policy;
-use crate::policy::normalise_address;
+use crate::policy::{Network, normalise_address};
 use crate::request::{
     Accounts, CommandLine, Connection, Endpoint, Request, User, permitted_capabilities,
 };
@@ -170,8 +170,7 @@ impl Explanation {
                     Some(Err(error)) => value["reason"] = json!(format!("sandbox: {error}")),
                     None => {}
                 }
-                value["also_applied"] = json!(ALSO_APPLIED);
-                value["not_enforced_by_this_version"] = json!(NOT_YET_ENFORCED);
+                value["layers"] = json!(layers(plan));
             }
         }
         value
@@ -225,23 +224,80 @@ impl Explanation {
     }
 }
 
-/// The other layers every allowed command gets, whatever the rule.
-const ALSO_APPLIED: &[&str] = &[
-    "capabilities: none kept (every set emptied; the bounding set when the gate holds CAP_SETPCAP)",
-    "landlock network: TCP bind and connect denied on every port (Landlock ABI 4 and later)",
-    "landlock scopes: signals and abstract unix sockets cannot leave the sandbox (ABI 6 and later)",
-    "no_new_privs: set",
-    "rlimit core: 0",
-];
-
-/// Layers named in the design that this version does not apply yet; a rule
-/// that asks for anything but their defaults is denied, so the defaults are
-/// shown honestly.
-const NOT_YET_ENFORCED: &[&str] = &[
-    "seccomp (so UDP, raw, netlink and pathname unix sockets are not yet blocked)",
-    "user switch",
-    "rlimits other than core",
-];
+/// Every layer besides the filesystem grants, one line each, in the order
+/// `confine` applies them.
+fn layers(plan: &Plan) -> Vec<String> {
+    let identity = match &plan.identity {
+        None => "identity: the gate's own user (no switch)".to_owned(),
+        Some(identity) => format!(
+            "identity: switch to {} (uid {}, gid {}, groups {:?})",
+            identity.user, identity.uid, identity.gid, identity.groups
+        ),
+    };
+    let capabilities = if plan.capabilities.is_empty() {
+        "capabilities: none kept (every set emptied; the bounding set when the gate holds CAP_SETPCAP)"
+            .to_owned()
+    } else {
+        let names: Vec<String> = plan.capabilities.iter().map(ToString::to_string).collect();
+        let sets = if plan
+            .identity
+            .as_ref()
+            .is_some_and(|identity| identity.uid != 0)
+        {
+            "permitted, effective, inheritable, ambient and bounding"
+        } else {
+            "permitted, effective and bounding"
+        };
+        format!(
+            "capabilities: kept {} in the {sets} sets; every other one dropped",
+            names.join(", ")
+        )
+    };
+    let mut limits = vec!["core 0".to_owned()];
+    limits.extend(plan.rlimits.iter().map(|limit| match limit.value {
+        Some(value) => format!("{} {value}", limit.resource.key()),
+        None => format!("{} unlimited", limit.resource.key()),
+    }));
+    let sockets = match (&plan.network, plan.unix_sockets) {
+        (Network::Any, _) => "every socket family".to_owned(),
+        (Network::None, false) => "no socket at all (socketpair only)".to_owned(),
+        (Network::None, true) => "AF_UNIX only".to_owned(),
+        (Network::Ports { .. }, unix) => format!(
+            "TCP over AF_INET and AF_INET6{}",
+            if unix { ", and AF_UNIX" } else { "" }
+        ),
+    };
+    let tcp = match &plan.network {
+        Network::Any => "landlock network: not restricted (network = \"any\")".to_owned(),
+        Network::None => {
+            "landlock network: TCP bind and connect denied on every port (ABI 4 and later)"
+                .to_owned()
+        }
+        Network::Ports { connect, bind } => format!(
+            "landlock network: TCP connect only to ports {connect:?}, bind only to ports {bind:?} (ABI 4 and later)"
+        ),
+    };
+    let extra: Vec<&str> = plan.deny_syscalls.iter().map(|name| name.name()).collect();
+    let seccomp = if extra.is_empty() {
+        format!("seccomp: the default deny-list; sockets: {sockets}; x32 syscalls refused")
+    } else {
+        format!(
+            "seccomp: the default deny-list plus {}; sockets: {sockets}; x32 syscalls refused",
+            extra.join(", ")
+        )
+    };
+    vec![
+        capabilities,
+        identity,
+        format!("rlimits: {}", limits.join(", ")),
+        format!("umask: {:04o}", plan.umask),
+        "no_new_privs: set".to_owned(),
+        tcp,
+        "landlock scopes: signals and abstract unix sockets cannot leave the sandbox (ABI 6 and later)"
+            .to_owned(),
+        seccomp,
+    ]
+}
 
 fn describe_plan(plan: &Plan, resolved: Option<&ResolvedGrants>, line: &mut impl FnMut(String)) {
     line("plan:".to_owned());
@@ -271,11 +327,7 @@ fn describe_plan(plan: &Plan, resolved: Option<&ResolvedGrants>, line: &mut impl
             grant.origin
         ));
     }
-    for layer in ALSO_APPLIED {
+    for layer in layers(plan) {
         line(format!("  {layer}"));
     }
-    line(format!(
-        "  not enforced by this version: {}",
-        NOT_YET_ENFORCED.join("; ")
-    ));
 }
