@@ -3,7 +3,8 @@
 
 use std::path::{Path, PathBuf};
 
-use sshgate::decide::{Access, Decision, GrantOrigin, decide};
+use sshgate::decide::{Access, Decision, GrantOrigin, LimitKind, decide};
+use sshgate::policy::CapabilityName;
 use sshgate::policy::parse;
 use sshgate::request::{Account, Accounts, CommandLine, Connection, Request, User};
 
@@ -343,4 +344,110 @@ fn the_plan_protects_the_policy_file_and_its_log() {
             PathBuf::from("/var/log/sshgate.log")
         ]
     );
+}
+
+/// A profile that switches to postgres and keeps a capability.
+const PRIVILEGED: &str = r#"
+[sandbox]
+user = "postgres"
+capabilities = ["dac_read_search"]
+rlimits = { nofile = 128, as = "2G" }
+umask = "0027"
+
+[[allow]]
+name = "dump"
+command = ["/usr/bin/pg_dump"]
+"#;
+
+fn root_request(command: &str, capabilities: &[&str]) -> Request {
+    let mut request = request(Some(command), None, None);
+    request.user = User {
+        name: "root".into(),
+        uid: 0,
+        home: PathBuf::from("/root"),
+        shell: PathBuf::from("/bin/bash"),
+    };
+    request.gate_capabilities = capabilities
+        .iter()
+        .map(|name| CapabilityName::parse(name).unwrap())
+        .collect();
+    request
+}
+
+#[test]
+fn a_root_gate_plans_the_switch_with_the_target_environment() {
+    let loaded = parse(Path::new("t.toml"), PRIVILEGED.to_owned()).unwrap();
+    let request = root_request("pg_dump", &["CAP_DAC_READ_SEARCH", "CAP_SETUID"]);
+    let Decision::Allow { plan, .. } = decide(&loaded, &request) else {
+        panic!("denied");
+    };
+    let identity = plan.identity.expect("a switch");
+    assert_eq!(
+        (identity.user.as_str(), identity.uid, identity.gid),
+        ("postgres", 106, 110)
+    );
+    assert_eq!(identity.groups, [110, 109]);
+    assert_eq!(plan.env["HOME"], "/var/lib/postgresql");
+    assert_eq!(plan.env["USER"], "postgres");
+    assert_eq!(plan.env["LOGNAME"], "postgres");
+    assert_eq!(plan.env["SHELL"], "/bin/bash");
+    assert_eq!(plan.chdir, PathBuf::from("/var/lib/postgresql"));
+    assert_eq!(plan.capabilities.len(), 1);
+    assert_eq!(plan.capabilities[0].to_string(), "CAP_DAC_READ_SEARCH");
+    assert_eq!(plan.umask, 0o027);
+    let limits: Vec<(LimitKind, Option<u64>)> = plan
+        .rlimits
+        .iter()
+        .map(|limit| (limit.resource, limit.value))
+        .collect();
+    assert_eq!(
+        limits,
+        [
+            (LimitKind::Nofile, Some(128)),
+            (LimitKind::As, Some(2 << 30))
+        ]
+    );
+}
+
+#[test]
+fn a_capability_the_gate_lacks_is_a_denial() {
+    let loaded = parse(Path::new("t.toml"), PRIVILEGED.to_owned()).unwrap();
+    let request = root_request("pg_dump", &["CAP_SETUID"]);
+    let Decision::Deny { reason, .. } = decide(&loaded, &request) else {
+        panic!("allowed");
+    };
+    assert_eq!(
+        reason.to_string(),
+        "rule \"dump\" keeps CAP_DAC_READ_SEARCH, which sshgate (uid 0) does not hold, so the command cannot have it"
+    );
+}
+
+#[test]
+fn an_unknown_user_is_a_denial() {
+    let text =
+        "[sandbox]\nuser = \"ghost\"\n[[allow]]\nname = \"df\"\ncommand = [\"/usr/bin/df\"]\n";
+    let loaded = parse(Path::new("t.toml"), text.to_owned()).unwrap();
+    let mut request = root_request("df", &[]);
+    request.accounts = Accounts::for_policy(&loaded.policy);
+    let Decision::Deny { reason, .. } = decide(&loaded, &request) else {
+        panic!("allowed");
+    };
+    assert_eq!(
+        reason.to_string(),
+        "rule \"df\": user \"ghost\" does not exist on this host"
+    );
+}
+
+#[test]
+fn a_non_root_gate_may_name_its_own_user() {
+    let text =
+        "[sandbox]\nuser = \"postgres\"\n[[allow]]\nname = \"df\"\ncommand = [\"/usr/bin/df\"]\n";
+    let loaded = parse(Path::new("t.toml"), text.to_owned()).unwrap();
+    let mut request = request(Some("df"), None, None);
+    request.user.uid = 106;
+    let Decision::Allow { plan, .. } = decide(&loaded, &request) else {
+        panic!("denied");
+    };
+    assert_eq!(plan.identity, None, "no switch for the gate's own uid");
+    assert_eq!(plan.env["HOME"], "/var/lib/postgresql");
 }
