@@ -52,9 +52,9 @@ use crate::decide::plan::{Compat, Plan};
 use capabilities::drop_capabilities_except;
 use identity::switch_user;
 use kernel_support::{REQUIRED_LANDLOCK_ABI, missing_landlock_features};
-use limits::apply_resource_limits;
+use limits::{apply_resource_limits, disable_core_dumps};
 use no_new_privs::set_no_new_privs;
-use process::{change_directory, disable_core_dumps, set_umask};
+use process::{change_directory, set_umask};
 use seccomp::{compile_filter, install_filter};
 
 /// What [`confine`] applied, for the audit record.

@@ -1,24 +1,14 @@
 //! Process attributes that survive `execve(2)` and are set before the
-//! command runs: the core-dump limit, the file mode creation mask and the
-//! working directory.
+//! command runs: the file mode creation mask and the working directory.
+//! (The core-dump limit is with the other limits, in `limits`.)
 
 use std::os::fd::AsFd;
 use std::path::Path;
 
-use nix::sys::resource::{Resource, setrlimit};
 use nix::sys::stat::{Mode, umask};
 use nix::unistd::fchdir;
 
 use super::SandboxError;
-
-/// Sets both the soft and the hard `RLIMIT_CORE` to 0.
-///
-/// A core dump would copy the command's memory (possibly secrets read under
-/// its grants) to a file outside the sandbox. Lowering the hard limit too
-/// means the command cannot raise it again.
-pub fn disable_core_dumps() -> Result<(), SandboxError> {
-    setrlimit(Resource::RLIMIT_CORE, 0, 0).map_err(SandboxError::CoreLimit)
-}
 
 /// Sets the umask to the plan's, whatever sshd or the login environment
 /// left behind.
