@@ -122,7 +122,7 @@ pub fn confine(resolved: &Resolved, plan: &Plan) -> Result<Applied, SandboxError
     set_no_new_privs()?;
     let landlock = restrict_with_landlock(resolved, plan, abi)?;
     // Last, so the filter never has to allow the Landlock syscalls.
-    install_filter(&filter)?;
+    let _seccomp = install_filter(&filter, plan.compat)?;
     Ok(Applied {
         landlock_abi: landlock.abi,
         landlock: landlock.enforcement,
