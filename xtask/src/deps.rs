@@ -29,10 +29,12 @@ const DEPENDENCIES: &[Lookup] = &[
     Lookup::Absolute("/usr/lib/openssh/sftp-server"),
     Lookup::InPath("rsync"),
     Lookup::InPath("git"),
+    // The seccomp tests compile tiny C probes that make one raw syscall.
+    Lookup::InPath("cc"),
 ];
 
 /// The Debian packages that provide [`DEPENDENCIES`].
-const APT_PACKAGES: &[&str] = &["openssh-server", "openssh-client", "rsync", "git"];
+const APT_PACKAGES: &[&str] = &["openssh-server", "openssh-client", "rsync", "git", "gcc"];
 
 /// The tools that are not present, by name.
 fn missing() -> Vec<String> {
