@@ -1,61 +1,98 @@
-//! Capabilities: the command runs with none (the policy's default
-//! `capabilities = []`; keeping some is refused by `decide` in this
-//! version).
+//! Capabilities: the command keeps exactly the plan's list (empty by
+//! default) and nothing else, in two steps around the user switch.
 //!
-//! Every set is emptied, in the order the kernel allows:
+//! [`drop_capabilities_except`] comes first, while the gate still holds
+//! everything it was started with:
 //!
-//! 1. the bounding set, which needs CAP_SETPCAP and so comes first;
-//! 2. the ambient set;
-//! 3. the inheritable set;
-//! 4. the permitted and effective sets, which gives up CAP_SETPCAP itself.
+//! 1. every kept capability must be in the gate's permitted and bounding
+//!    sets, or the command could not have it: an error, before anything
+//!    changes;
+//! 2. every other capability is dropped from the bounding set, which needs
+//!    CAP_SETPCAP and so comes before anything gives CAP_SETPCAP up;
+//! 3. the ambient and inheritable sets are cleared.
 //!
-//! Then every set is read back; a capability that is still there is an
-//! error, and the command is not executed.
+//! Then [`confine`](super::confine) switches to the plan's user, which needs
+//! CAP_SETUID and CAP_SETGID. With kept capabilities and a non-root target,
+//! [`keep_capabilities_across_switch`] sets keepcaps first, or `setresuid`
+//! to a non-root uid would empty the permitted set; [`stop_keeping_capabilities`]
+//! clears it again afterwards.
+//!
+//! [`keep_only`] comes last, because narrowing the permitted set earlier
+//! would give up CAP_SETUID and CAP_SETGID before the switch:
+//!
+//! 4. the permitted and effective sets become exactly the kept list;
+//! 5. for a non-root command, the inheritable and ambient sets become the
+//!    kept list too: `execve(2)` gives a non-root process without file
+//!    capabilities only its ambient set. A root command needs neither (the
+//!    kernel gives it its bounding set, which is now the kept list), so
+//!    both stay empty.
+//!
+//! Each step reads every set back; a capability where it should not be, or
+//! a kept one missing, is an error, and the command is not executed.
 //!
 //! The bounding set is dropped and read by index, up to the last capability
 //! the running kernel knows, rather than by the names the `caps` crate
 //! knows: a capability added by a kernel newer than the crate would
-//! otherwise stay in the bounding set unnoticed. The other sets are cleared
-//! as whole bit masks (`capset(2)` with zeros, `PR_CAP_AMBIENT_CLEAR_ALL`),
-//! which covers unnamed capabilities as well.
+//! otherwise stay in the bounding set unnoticed. The other sets are written
+//! as whole bit masks (`capset(2)`, `PR_CAP_AMBIENT_CLEAR_ALL`), which
+//! clears unnamed capabilities as well.
 //!
 //! # A gate without CAP_SETPCAP
 //!
 //! A gate run as an ordinary user (the usual forced command) has empty
 //! permitted and effective sets but inherits a full bounding set, which it
 //! is not allowed to drop (`PR_CAPBSET_DROP` fails with `EPERM`). It is left
-//! as it is, and [`DroppedCapabilities::bounding_set_cleared`] says so. This
+//! as it is, and [`KeptCapabilities::bounding_set_cleared`] says so. This
 //! is safe because the bounding set only limits what `execve(2)` may add to
 //! the permitted set (from set-user-ID-root or file capabilities), and
 //! [`confine`](super::confine) sets no_new_privs afterwards, which caps the
-//! permitted set after `execve(2)` at the one before it: empty, as verified
-//! here. A gate that has CAP_SETPCAP in its permitted set (root, or a gate
-//! given it on purpose) must empty the bounding set; if it cannot, that is
-//! an error.
+//! permitted set after `execve(2)` at the one before it: exactly the kept
+//! list (empty, as `decide` refuses to keep what the gate does not hold), as
+//! verified here. A gate that has CAP_SETPCAP in its permitted set (root, or
+//! a gate given it on purpose) must narrow the bounding set; if it cannot,
+//! that is an error.
 
 use std::fmt::{self, Display, Formatter};
 use std::io;
 
 use caps::errors::CapsError;
 use caps::{CapSet, Capability, CapsHashSet};
+use nix::errno::Errno;
+use nix::sys::prctl;
+use nix::unistd::getresuid;
 
-use super::SandboxError;
+use crate::policy::CapabilityName;
 
 /// How many capabilities the kernel's 64-bit masks can hold (indices 0 to
 /// 63); the probe for the kernel's capabilities stops there.
 const MAX_CAPABILITIES: u8 = 64;
 
-/// What [`drop_all_capabilities`] achieved, for the audit record.
+/// What [`drop_capabilities_except`] did, handed on to [`keep_only`] so
+/// that it checks the bounding set again against the same facts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct DroppedCapabilities {
-    /// Whether the bounding set is empty. It stays full only in a gate
-    /// without CAP_SETPCAP, where no_new_privs makes it irrelevant (see the
-    /// module documentation).
+    /// How many capabilities the running kernel knows.
+    known: u8,
+    /// Whether the bounding set now holds nothing but the kept list. Only a
+    /// gate without CAP_SETPCAP leaves it as it was (see the module
+    /// documentation).
     pub bounding_set_cleared: bool,
 }
 
-/// A step of dropping every capability (`drop_all_capabilities`) that
-/// failed.
+/// What the command keeps, for the audit record: the result of
+/// [`keep_only`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeptCapabilities {
+    /// The kept capabilities by name, e.g. `"CAP_DAC_READ_SEARCH"`, ordered
+    /// by index; empty by default.
+    pub kept: Vec<String>,
+    /// Whether every capability not kept is gone from the bounding set. It
+    /// stays full only in a gate without CAP_SETPCAP, where no_new_privs
+    /// makes it irrelevant (see the module documentation).
+    pub bounding_set_cleared: bool,
+}
+
+/// A step of narrowing the capabilities that failed.
 #[derive(Debug)]
 pub enum CapabilityError {
     /// `PR_CAPBSET_READ` failed other than for an index the kernel does not
@@ -74,6 +111,17 @@ pub enum CapabilityError {
         /// What the `caps` crate reported.
         source: CapsError,
     },
+    /// `getresuid(2)` failed, so whether the command runs as root (and so
+    /// which sets it needs) is unknown.
+    ReadUids(Errno),
+    /// The plan keeps a capability the gate does not hold in `set`, so the
+    /// command could not have it after `execve(2)`.
+    NotHeld {
+        /// The capability, e.g. `CAP_DAC_READ_SEARCH`.
+        capability: String,
+        /// `"permitted"` or `"bounding"`.
+        set: &'static str,
+    },
     /// CAP_SETPCAP is permitted but could not be made effective, so the
     /// bounding set cannot be dropped.
     RaiseSetpcap(CapsError),
@@ -88,13 +136,40 @@ pub enum CapabilityError {
     ClearAmbient(CapsError),
     /// Clearing the inheritable set with `capset(2)` failed.
     ClearInheritable(CapsError),
-    /// Clearing the permitted and effective sets with `capset(2)` failed.
-    ClearPermitted(CapsError),
-    /// A set still holds capabilities after it was cleared.
+    /// `PR_SET_KEEPCAPS` failed, or reads back other than it was set.
+    KeepCaps {
+        /// The value being set.
+        keep: bool,
+        /// What `prctl(2)` reported; `None` if it reported success but the
+        /// flag reads back otherwise.
+        source: Option<Errno>,
+    },
+    /// Setting a set to the kept list with `capset(2)` failed.
+    SetKept {
+        /// Which set.
+        set: &'static str,
+        /// What the `caps` crate reported.
+        source: CapsError,
+    },
+    /// `PR_CAP_AMBIENT_RAISE` failed for a kept capability.
+    RaiseAmbient {
+        /// The capability.
+        capability: String,
+        /// What the `caps` crate reported.
+        source: CapsError,
+    },
+    /// A set holds capabilities it should not after it was narrowed.
     Remaining {
         /// Which set.
         set: &'static str,
         /// The capabilities left, by name.
+        capabilities: Vec<String>,
+    },
+    /// A set lacks kept capabilities after it was set to the kept list.
+    Missing {
+        /// Which set.
+        set: &'static str,
+        /// The kept capabilities it lacks, by name.
         capabilities: Vec<String>,
     },
 }
@@ -110,6 +185,11 @@ impl Display for CapabilityError {
             Self::ReadSet { set, source } => {
                 write!(f, "cannot read the {set} capability set: {source}")
             }
+            Self::ReadUids(e) => write!(f, "cannot read the user ids: {e}"),
+            Self::NotHeld { capability, set } => write!(
+                f,
+                "{capability} is not in sshgate's {set} set, so the command cannot keep it"
+            ),
             Self::RaiseSetpcap(e) => write!(f, "cannot make CAP_SETPCAP effective: {e}"),
             Self::DropFromBoundingSet { index, source } => write!(
                 f,
@@ -118,12 +198,27 @@ impl Display for CapabilityError {
             ),
             Self::ClearAmbient(e) => write!(f, "cannot clear the ambient set: {e}"),
             Self::ClearInheritable(e) => write!(f, "cannot clear the inheritable set: {e}"),
-            Self::ClearPermitted(e) => {
-                write!(f, "cannot clear the permitted and effective sets: {e}")
+            Self::KeepCaps { keep, source } => {
+                write!(f, "cannot set keepcaps to {}", u8::from(*keep))?;
+                match source {
+                    Some(e) => write!(f, ": {e}"),
+                    None => f.write_str(": it reads back otherwise"),
+                }
+            }
+            Self::SetKept { set, source } => {
+                write!(f, "cannot set the {set} set to the kept list: {source}")
+            }
+            Self::RaiseAmbient { capability, source } => {
+                write!(f, "cannot raise {capability} in the ambient set: {source}")
             }
             Self::Remaining { set, capabilities } => write!(
                 f,
-                "the {set} set still holds {} after it was cleared",
+                "the {set} set still holds {} after it was narrowed",
+                capabilities.join(", ")
+            ),
+            Self::Missing { set, capabilities } => write!(
+                f,
+                "the {set} set lacks kept {} after it was set",
                 capabilities.join(", ")
             ),
         }
@@ -136,49 +231,106 @@ impl std::error::Error for CapabilityError {
             Self::ReadBoundingSet { source, .. } | Self::DropFromBoundingSet { source, .. } => {
                 Some(source)
             }
-            Self::ReadSet { source, .. } => Some(source),
-            Self::RaiseSetpcap(e)
-            | Self::ClearAmbient(e)
-            | Self::ClearInheritable(e)
-            | Self::ClearPermitted(e) => Some(e),
-            Self::Remaining { .. } => None,
+            Self::ReadSet { source, .. }
+            | Self::SetKept { source, .. }
+            | Self::RaiseAmbient { source, .. } => Some(source),
+            Self::RaiseSetpcap(e) | Self::ClearAmbient(e) | Self::ClearInheritable(e) => Some(e),
+            Self::ReadUids(e)
+            | Self::KeepCaps {
+                source: Some(e), ..
+            } => Some(e),
+            Self::NotHeld { .. }
+            | Self::KeepCaps { source: None, .. }
+            | Self::Remaining { .. }
+            | Self::Missing { .. } => None,
         }
     }
 }
 
-/// Drops every capability not in `keep` (SKELETON: only an empty `keep`
-/// is supported until the capabilities work of issue 3 lands).
-pub fn drop_capabilities_except(
-    keep: &[crate::policy::CapabilityName],
-) -> Result<DroppedCapabilities, SandboxError> {
-    if keep.is_empty() {
-        drop_all_capabilities()
-    } else {
-        Err(SandboxError::Capabilities(CapabilityError::Remaining {
-            set: "kept",
-            capabilities: vec!["(keeping capabilities is not implemented yet)".to_owned()],
-        }))
-    }
-}
-
-/// Drops every capability from every set of the calling thread and
-/// verifies the result; see the module documentation for the one case in
-/// which the bounding set stays as it is.
+/// Drops every capability not in `keep` from the bounding set and clears
+/// the ambient and inheritable sets, then verifies them; see the module
+/// documentation for the one case in which the bounding set stays as it is.
+/// The permitted and effective sets are left for [`keep_only`], after the
+/// user switch that needs them.
 ///
 /// Must run before anything that needs a capability is given up on
-/// purpose: afterwards even root cannot drop the bounding set, `chown`, or
-/// override file permissions.
-pub fn drop_all_capabilities() -> Result<DroppedCapabilities, SandboxError> {
+/// purpose: afterwards even root cannot narrow the bounding set.
+pub fn drop_capabilities_except(
+    keep: &[CapabilityName],
+) -> Result<DroppedCapabilities, CapabilityError> {
     let known = kernel_capability_count()?;
+    require_held(keep)?;
     let may_drop_bounding = make_setpcap_effective()?;
     if may_drop_bounding {
-        drop_from_bounding_set(known)?;
+        drop_from_bounding_set_except(known, keep)?;
     }
     clear_ambient_set()?;
     clear_inheritable_set()?;
-    clear_permitted_and_effective_sets()?;
-    let bounding_set_cleared = verify_capabilities_dropped(known, may_drop_bounding)?;
+    for (set, name) in [
+        (CapSet::Ambient, "ambient"),
+        (CapSet::Inheritable, "inheritable"),
+    ] {
+        verify_set(set, name, &[])?;
+    }
+    let bounding_set_cleared = verify_bounding_set(known, keep, may_drop_bounding)?;
     Ok(DroppedCapabilities {
+        known,
+        bounding_set_cleared,
+    })
+}
+
+/// Sets keepcaps when the plan keeps capabilities: without it, the switch
+/// from root to a non-root uid empties the permitted set, and nothing could
+/// be kept. With nothing to keep, the flag stays off and the switch empties
+/// the permitted set as an extra measure. The kernel clears the flag at
+/// `execve(2)`; [`stop_keeping_capabilities`] clears it as soon as the
+/// switch is done.
+pub fn keep_capabilities_across_switch(keep: &[CapabilityName]) -> Result<(), CapabilityError> {
+    if keep.is_empty() {
+        Ok(())
+    } else {
+        set_keepcaps(true)
+    }
+}
+
+/// Clears keepcaps after the user switch: no later uid change may keep the
+/// permitted set.
+pub fn stop_keeping_capabilities() -> Result<(), CapabilityError> {
+    set_keepcaps(false)
+}
+
+/// Makes the permitted and effective sets exactly `keep` and, for a
+/// non-root command, the inheritable and ambient sets too (see the module
+/// documentation), then reads every set back, the bounding set included.
+///
+/// Comes after the user switch: it gives up CAP_SETUID and CAP_SETGID
+/// unless they are kept.
+pub fn keep_only(
+    keep: &[CapabilityName],
+    dropped: DroppedCapabilities,
+) -> Result<KeptCapabilities, CapabilityError> {
+    let kept_by_exec = if command_runs_as_root()? {
+        // The kernel gives a root command its bounding set, which
+        // drop_capabilities_except narrowed to `keep`.
+        &[][..]
+    } else {
+        keep
+    };
+    set_permitted_and_effective(keep)?;
+    set_inheritable(kept_by_exec)?;
+    raise_ambient(kept_by_exec)?;
+    for (set, name, expected) in [
+        (CapSet::Permitted, "permitted", keep),
+        (CapSet::Effective, "effective", keep),
+        (CapSet::Inheritable, "inheritable", kept_by_exec),
+        (CapSet::Ambient, "ambient", kept_by_exec),
+    ] {
+        verify_set(set, name, expected)?;
+    }
+    let bounding_set_cleared =
+        verify_bounding_set(dropped.known, keep, dropped.bounding_set_cleared)?;
+    Ok(KeptCapabilities {
+        kept: sorted_names(keep.iter().map(|name| name.index())),
         bounding_set_cleared,
     })
 }
@@ -216,6 +368,37 @@ fn in_bounding_set(index: u8) -> io::Result<bool> {
     }
 }
 
+/// Refuses to keep a capability the gate does not hold: not permitted, it
+/// cannot be made effective or ambient; outside the bounding set, a root
+/// command would not get it at `execve(2)` and it cannot be made
+/// inheritable (which the ambient set needs). `decide` already refuses the
+/// first; the second shows only here.
+fn require_held(keep: &[CapabilityName]) -> Result<(), CapabilityError> {
+    for kept in keep {
+        let permitted =
+            caps::has_cap(None, CapSet::Permitted, kept.capability()).map_err(|source| {
+                CapabilityError::ReadSet {
+                    set: "permitted",
+                    source,
+                }
+            })?;
+        let bounding =
+            in_bounding_set(kept.index()).map_err(|source| CapabilityError::ReadBoundingSet {
+                index: kept.index(),
+                source,
+            })?;
+        for (held, set) in [(permitted, "permitted"), (bounding, "bounding")] {
+            if !held {
+                return Err(CapabilityError::NotHeld {
+                    capability: kept.to_string(),
+                    set,
+                });
+            }
+        }
+    }
+    Ok(())
+}
+
 /// Makes CAP_SETPCAP effective if it is permitted, and says whether it is
 /// now effective: whether the bounding set may be dropped.
 fn make_setpcap_effective() -> Result<bool, CapabilityError> {
@@ -234,10 +417,14 @@ fn make_setpcap_effective() -> Result<bool, CapabilityError> {
     Ok(true)
 }
 
-/// Drops capabilities `0..known` from the bounding set, so that no
-/// `execve(2)` can ever grant them again. Needs CAP_SETPCAP effective.
-fn drop_from_bounding_set(known: u8) -> Result<(), CapabilityError> {
-    for index in 0..known {
+/// Drops capabilities `0..known` other than `keep` from the bounding set,
+/// so that no `execve(2)` can ever grant them again. Needs CAP_SETPCAP
+/// effective.
+fn drop_from_bounding_set_except(
+    known: u8,
+    keep: &[CapabilityName],
+) -> Result<(), CapabilityError> {
+    for index in (0..known).filter(|index| !keep.iter().any(|kept| kept.index() == *index)) {
         // SAFETY: PR_CAPBSET_DROP takes an integer and touches no memory.
         let result = unsafe {
             libc::prctl(
@@ -270,44 +457,139 @@ fn clear_inheritable_set() -> Result<(), CapabilityError> {
     caps::clear(None, CapSet::Inheritable).map_err(CapabilityError::ClearInheritable)
 }
 
-/// Clears the permitted set, and with it the effective set. This gives up
-/// CAP_SETPCAP, so it comes after the bounding set.
-fn clear_permitted_and_effective_sets() -> Result<(), CapabilityError> {
-    caps::clear(None, CapSet::Permitted).map_err(CapabilityError::ClearPermitted)
+/// Sets `PR_SET_KEEPCAPS` to `keep` and reads it back.
+fn set_keepcaps(keep: bool) -> Result<(), CapabilityError> {
+    let failed = |source| CapabilityError::KeepCaps { keep, source };
+    prctl::set_keepcaps(keep).map_err(|e| failed(Some(e)))?;
+    if prctl::get_keepcaps().map_err(|e| failed(Some(e)))? == keep {
+        Ok(())
+    } else {
+        Err(failed(None))
+    }
 }
 
-/// Reads every set back. The ambient, inheritable, permitted and effective
-/// sets must be empty, and so must the bounding set if it was dropped.
-/// Returns whether the bounding set is empty.
-///
-/// The four process sets are read through the caps crate, which only names
-/// the capabilities it knows; they were cleared as whole masks, so one it
-/// does not know is gone too. The bounding set is read by number, up to
-/// what the kernel knows.
-fn verify_capabilities_dropped(known: u8, bounding_dropped: bool) -> Result<bool, CapabilityError> {
+/// Whether the command will run as root: real and effective uid 0, so that
+/// `execve(2)` gives it the bounding set as its permitted and effective
+/// sets. Any other combination gets its capabilities from the ambient set.
+fn command_runs_as_root() -> Result<bool, CapabilityError> {
+    let uids = getresuid().map_err(CapabilityError::ReadUids)?;
+    Ok(uids.real.is_root() && uids.effective.is_root())
+}
+
+/// The capabilities of `keep`, as the `caps` crate takes them.
+fn hash_set(keep: &[CapabilityName]) -> CapsHashSet {
+    keep.iter().map(|kept| kept.capability()).collect()
+}
+
+/// Makes the effective set, then the permitted set, exactly `keep`. In this
+/// order because the effective set may never exceed the permitted one: the
+/// effective set is narrowed (after a switch: raised) within the old
+/// permitted set first.
+fn set_permitted_and_effective(keep: &[CapabilityName]) -> Result<(), CapabilityError> {
+    let keep = hash_set(keep);
     for (set, name) in [
-        (CapSet::Ambient, "ambient"),
-        (CapSet::Inheritable, "inheritable"),
-        (CapSet::Permitted, "permitted"),
         (CapSet::Effective, "effective"),
+        (CapSet::Permitted, "permitted"),
     ] {
-        let held = caps::read(None, set)
-            .map_err(|source| CapabilityError::ReadSet { set: name, source })?;
-        if !held.is_empty() {
-            return Err(CapabilityError::Remaining {
-                set: name,
-                capabilities: sorted_names(&held),
-            });
-        }
+        caps::set(None, set, &keep)
+            .map_err(|source| CapabilityError::SetKept { set: name, source })?;
     }
-    let bounding = bounding_set(known)?;
-    if bounding_dropped && !bounding.is_empty() {
+    Ok(())
+}
+
+/// Makes the inheritable set exactly `keep`: the ambient set can only hold
+/// what is inheritable (and permitted).
+fn set_inheritable(keep: &[CapabilityName]) -> Result<(), CapabilityError> {
+    caps::set(None, CapSet::Inheritable, &hash_set(keep)).map_err(|source| {
+        CapabilityError::SetKept {
+            set: "inheritable",
+            source,
+        }
+    })
+}
+
+/// Raises each of `keep` in the ambient set (cleared before), so that a
+/// non-root command has them in its permitted and effective sets after
+/// `execve(2)`.
+fn raise_ambient(keep: &[CapabilityName]) -> Result<(), CapabilityError> {
+    for kept in keep {
+        caps::raise(None, CapSet::Ambient, kept.capability()).map_err(|source| {
+            CapabilityError::RaiseAmbient {
+                capability: kept.to_string(),
+                source,
+            }
+        })?;
+    }
+    Ok(())
+}
+
+/// Reads `set` back: it must hold exactly `expected`.
+///
+/// Read through the caps crate, which only names the capabilities it
+/// knows; every set was written as a whole mask, so one it does not know is
+/// gone too.
+fn verify_set(
+    set: CapSet,
+    name: &'static str,
+    expected: &[CapabilityName],
+) -> Result<(), CapabilityError> {
+    let held =
+        caps::read(None, set).map_err(|source| CapabilityError::ReadSet { set: name, source })?;
+    compare(
+        name,
+        held.iter().map(Capability::index),
+        expected.iter().map(|kept| kept.index()),
+    )
+}
+
+/// Reads the bounding set back, by number up to what the kernel knows. If
+/// it was narrowed, it must hold exactly `keep`. Returns whether it does.
+fn verify_bounding_set(
+    known: u8,
+    keep: &[CapabilityName],
+    narrowed: bool,
+) -> Result<bool, CapabilityError> {
+    let held = bounding_set(known)?;
+    let expected = keep.iter().map(|kept| kept.index());
+    match compare("bounding", held.iter().copied(), expected) {
+        Ok(()) => Ok(true),
+        Err(error) if narrowed => Err(error),
+        Err(_) => Ok(false),
+    }
+}
+
+/// Compares the capability indices `held` in `set` with `expected`: an
+/// extra one is [`CapabilityError::Remaining`], a missing one
+/// [`CapabilityError::Missing`].
+fn compare(
+    set: &'static str,
+    held: impl Iterator<Item = u8>,
+    expected: impl Iterator<Item = u8>,
+) -> Result<(), CapabilityError> {
+    let held: Vec<u8> = held.collect();
+    let expected: Vec<u8> = expected.collect();
+    let extra: Vec<u8> = held
+        .iter()
+        .copied()
+        .filter(|index| !expected.contains(index))
+        .collect();
+    if !extra.is_empty() {
         return Err(CapabilityError::Remaining {
-            set: "bounding",
-            capabilities: bounding.into_iter().map(capability_name).collect(),
+            set,
+            capabilities: sorted_names(extra),
         });
     }
-    Ok(bounding.is_empty())
+    let missing: Vec<u8> = expected
+        .into_iter()
+        .filter(|index| !held.contains(index))
+        .collect();
+    if !missing.is_empty() {
+        return Err(CapabilityError::Missing {
+            set,
+            capabilities: sorted_names(missing),
+        });
+    }
+    Ok(())
 }
 
 /// The indices of capabilities `0..known` that are in the bounding set.
@@ -323,10 +605,12 @@ fn bounding_set(known: u8) -> Result<Vec<u8>, CapabilityError> {
     Ok(held)
 }
 
-/// The names of `set`, ordered by index so that messages are stable.
-fn sorted_names(set: &CapsHashSet) -> Vec<String> {
-    let mut indices: Vec<u8> = set.iter().map(Capability::index).collect();
+/// The names of `indices`, ordered by index so that messages and records
+/// are stable.
+fn sorted_names(indices: impl IntoIterator<Item = u8>) -> Vec<String> {
+    let mut indices: Vec<u8> = indices.into_iter().collect();
     indices.sort_unstable();
+    indices.dedup();
     indices.into_iter().map(capability_name).collect()
 }
 
@@ -364,7 +648,35 @@ mod tests {
         };
         assert_eq!(
             error.to_string(),
-            "the bounding set still holds CAP_CHOWN, CAP_MKNOD after it was cleared"
+            "the bounding set still holds CAP_CHOWN, CAP_MKNOD after it was narrowed"
+        );
+    }
+
+    #[test]
+    fn a_set_is_compared_both_ways() {
+        // An extra capability is reported before a missing one, by name.
+        let error = compare("permitted", [2, 0].into_iter(), [10].into_iter()).unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "the permitted set still holds CAP_CHOWN, CAP_DAC_READ_SEARCH after it was narrowed"
+        );
+        let error = compare("ambient", [2].into_iter(), [10, 2].into_iter()).unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "the ambient set lacks kept CAP_NET_BIND_SERVICE after it was set"
+        );
+        assert!(compare("effective", [10, 2].into_iter(), [2, 10].into_iter()).is_ok());
+    }
+
+    #[test]
+    fn a_capability_the_gate_lacks_is_named_with_its_set() {
+        let error = CapabilityError::NotHeld {
+            capability: "CAP_DAC_READ_SEARCH".to_owned(),
+            set: "bounding",
+        };
+        assert_eq!(
+            error.to_string(),
+            "CAP_DAC_READ_SEARCH is not in sshgate's bounding set, so the command cannot keep it"
         );
     }
 }

@@ -49,7 +49,9 @@ pub use seccomp::SeccompError;
 
 use self::landlock::{restrict_with_landlock, running_abi};
 use crate::decide::plan::{Compat, Plan};
-use capabilities::drop_capabilities_except;
+use capabilities::{
+    drop_capabilities_except, keep_capabilities_across_switch, keep_only, stop_keeping_capabilities,
+};
 use identity::switch_user;
 use kernel_support::{REQUIRED_LANDLOCK_ABI, missing_landlock_features};
 use limits::{apply_resource_limits, disable_core_dumps};
@@ -92,13 +94,20 @@ pub struct Applied {
 ///
 /// 0. under `compat = "enforce"`, refuse a kernel older than
 ///    `REQUIRED_LANDLOCK_ABI`, before anything is changed;
-/// 1. every capability dropped from every set, verified by reading back
-///    (first, because dropping the bounding set needs CAP_SETPCAP);
-/// 2. `RLIMIT_CORE` = 0 (soft and hard);
-/// 3. the plan's umask;
-/// 4. `fchdir(2)` to the working directory [`resolve()`] opened;
-/// 5. `PR_SET_NO_NEW_PRIVS`, verified with `PR_GET_NO_NEW_PRIVS`;
-/// 6. Landlock `restrict_self` with every filesystem right, network right
+/// 1. every capability not kept dropped from the bounding set (first,
+///    because that needs CAP_SETPCAP), the ambient and inheritable sets
+///    cleared, verified by reading back;
+/// 2. with a `user`: keepcaps if capabilities are kept, then the groups,
+///    gid and uid of the plan's identity, verified, then keepcaps off;
+/// 3. the permitted and effective sets narrowed to the kept list (and the
+///    inheritable and ambient sets set to it for a non-root command), every
+///    set verified: only now, because the switch needs CAP_SETUID and
+///    CAP_SETGID;
+/// 4. `RLIMIT_CORE` = 0 and the plan's rlimits (soft and hard), verified;
+/// 5. the plan's umask;
+/// 6. `fchdir(2)` to the working directory [`resolve()`] opened;
+/// 7. `PR_SET_NO_NEW_PRIVS`, verified with `PR_GET_NO_NEW_PRIVS`;
+/// 8. Landlock `restrict_self` with every filesystem right, network right
 ///    and scope of the running ABI handled.
 ///
 /// An error at any step leaves the process partly confined; the caller must
@@ -111,10 +120,18 @@ pub fn confine(resolved: &Resolved, plan: &Plan) -> Result<Applied, SandboxError
     // Compiled before anything changes, so a filter that cannot be built
     // leaves the process as it was.
     let filter = compile_filter(plan)?;
-    let capabilities = drop_capabilities_except(&plan.capabilities)?;
+    let dropped = drop_capabilities_except(&plan.capabilities)?;
     if let Some(identity) = &plan.identity {
+        keep_capabilities_across_switch(&plan.capabilities)?;
         switch_user(identity)?;
+        stop_keeping_capabilities()?;
     }
+    // Not before the switch, as DESIGN.md has it: setgroups, setresgid and
+    // setresuid need CAP_SETGID and CAP_SETUID, which this gives up.
+    let capabilities = keep_only(&plan.capabilities, dropped)?;
+    // After keep_only: the limits are set with the command's capabilities,
+    // so root cannot raise a hard limit unless the policy keeps
+    // CAP_SYS_RESOURCE.
     disable_core_dumps()?;
     apply_resource_limits(&plan.rlimits)?;
     set_umask(plan.umask);
@@ -127,7 +144,7 @@ pub fn confine(resolved: &Resolved, plan: &Plan) -> Result<Applied, SandboxError
         landlock_abi: landlock.abi,
         landlock: landlock.enforcement,
         no_new_privs: true,
-        capabilities: Vec::new(),
+        capabilities: capabilities.kept,
         bounding_set_cleared: capabilities.bounding_set_cleared,
         landlock_network: landlock.network_names(),
         landlock_scopes: landlock.scope_names(),

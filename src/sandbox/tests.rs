@@ -11,11 +11,15 @@ use nix::errno::Errno;
 use nix::sys::stat::{Mode, SFlag, makedev, mknod};
 use nix::unistd::{Uid, chown, mkfifo, setresuid};
 
-use super::capabilities::drop_all_capabilities;
+use super::capabilities::{
+    CapabilityError, DroppedCapabilities, drop_capabilities_except,
+    keep_capabilities_across_switch, keep_only, stop_keeping_capabilities,
+};
+use super::identity::{IdentityError, switch_user};
 use super::landlock::landlock_abi;
 use super::testing::{grant, has_effective, plan_for, run_in_child, system_base};
 use super::{Enforcement, confine, resolve, restrict_with_landlock};
-use crate::decide::plan::{Access, GrantOrigin};
+use crate::decide::plan::{Access, GrantOrigin, Identity};
 use crate::exec::{ExecError, exec};
 
 /// Whether this kernel has Landlock; the tests below need it.
@@ -145,6 +149,14 @@ const CAPS_CHOWN_ALLOWED: i32 = 24;
 const CAPS_CHOWN_OTHER_ERROR: i32 = 25;
 const CAPS_SETUP_FAILED: i32 = 26;
 
+/// Both capability steps of `confine` with nothing kept and no switch in
+/// between.
+fn drop_all_capabilities() -> Result<DroppedCapabilities, CapabilityError> {
+    let dropped = drop_capabilities_except(&[])?;
+    keep_only(&[], dropped)?;
+    Ok(dropped)
+}
+
 /// Whether every set other than the bounding set is empty.
 fn base_and_ambient_sets_empty() -> bool {
     [
@@ -250,6 +262,111 @@ fn a_setpcap_that_is_only_permitted_is_raised_to_drop_the_bounding_set() {
         }
     });
     assert_eq!(code, OK, "see the exit codes above the tests");
+}
+
+/// Exit codes of the switch-order children.
+const ORDER_SETUP_FAILED: i32 = 50;
+const ORDER_SWITCH_ALLOWED: i32 = 51;
+const ORDER_OTHER_ERROR: i32 = 52;
+const ORDER_SETS_WRONG: i32 = 53;
+const ORDER_IDS_WRONG: i32 = 54;
+const ORDER_KEEPCAPS_LEFT_ON: i32 = 55;
+
+/// nobody's identity as `decide` would plan it.
+fn nobody() -> Identity {
+    let user = nix::unistd::User::from_name("nobody")
+        .unwrap()
+        .expect("user nobody");
+    let name = std::ffi::CString::new("nobody").unwrap();
+    let groups = nix::unistd::getgrouplist(&name, user.gid).unwrap();
+    Identity {
+        user: "nobody".to_owned(),
+        uid: user.uid.as_raw(),
+        gid: user.gid.as_raw(),
+        groups: groups.into_iter().map(nix::unistd::Gid::as_raw).collect(),
+    }
+}
+
+#[test]
+fn narrowing_permitted_before_the_switch_would_forbid_it() {
+    if !has_effective(Capability::CAP_SETUID) {
+        eprintln!("skipped: needs root (CAP_SETUID)");
+        return;
+    }
+    let nobody = nobody();
+    // DESIGN.md's order: permitted and effective narrowed to the kept list
+    // (here: nothing) before the identity. The switch then fails, which is
+    // why confine narrows them only after it.
+    let code = run_in_child(|| {
+        let Ok(dropped) = drop_capabilities_except(&[]) else {
+            return ORDER_SETUP_FAILED;
+        };
+        if keep_only(&[], dropped).is_err() {
+            return ORDER_SETUP_FAILED;
+        }
+        match switch_user(&nobody) {
+            Ok(()) => ORDER_SWITCH_ALLOWED,
+            Err(IdentityError::SetGroups {
+                source: Errno::EPERM,
+                ..
+            }) => OK,
+            Err(_) => ORDER_OTHER_ERROR,
+        }
+    });
+    assert_eq!(code, OK, "see the exit codes above the test");
+}
+
+#[test]
+fn a_user_switch_between_the_capability_steps_keeps_the_kept_ones() {
+    if !has_effective(Capability::CAP_SETUID) || !has_effective(Capability::CAP_NET_BIND_SERVICE) {
+        eprintln!("skipped: needs root (CAP_SETUID, CAP_NET_BIND_SERVICE)");
+        return;
+    }
+    let nobody = nobody();
+    let keep = [crate::policy::CapabilityName::parse("net_bind_service").unwrap()];
+    // confine's order: bounding, ambient and inheritable first; keepcaps
+    // around the switch; permitted and effective (and, for a non-root
+    // user, inheritable and ambient) after it.
+    let code = run_in_child(|| {
+        let Ok(dropped) = drop_capabilities_except(&keep) else {
+            return ORDER_SETUP_FAILED;
+        };
+        if keep_capabilities_across_switch(&keep).is_err()
+            || switch_user(&nobody).is_err()
+            || stop_keeping_capabilities().is_err()
+        {
+            return ORDER_OTHER_ERROR;
+        }
+        let Ok(kept) = keep_only(&keep, dropped) else {
+            return ORDER_OTHER_ERROR;
+        };
+        if kept.kept != ["CAP_NET_BIND_SERVICE"] || !kept.bounding_set_cleared {
+            return ORDER_SETS_WRONG;
+        }
+        let only_kept: caps::CapsHashSet = [Capability::CAP_NET_BIND_SERVICE].into();
+        for set in [
+            CapSet::Permitted,
+            CapSet::Effective,
+            CapSet::Inheritable,
+            CapSet::Ambient,
+            CapSet::Bounding,
+        ] {
+            if caps::read(None, set).ok() != Some(only_kept.clone()) {
+                return ORDER_SETS_WRONG;
+            }
+        }
+        let Ok(uids) = nix::unistd::getresuid() else {
+            return ORDER_IDS_WRONG;
+        };
+        if [uids.real, uids.effective, uids.saved] != [Uid::from_raw(nobody.uid); 3] {
+            return ORDER_IDS_WRONG;
+        }
+        match nix::sys::prctl::get_keepcaps() {
+            Ok(false) => OK,
+            _ => ORDER_KEEPCAPS_LEFT_ON,
+        }
+    });
+    assert_eq!(code, OK, "see the exit codes above the test");
 }
 
 /// Exit codes of the device-node child.
