@@ -164,15 +164,15 @@ fn a_silent_profile_prints_nothing() {
 }
 
 #[test]
-fn a_sandbox_key_not_yet_enforced_is_refused_not_ignored() {
+fn a_user_missing_on_this_host_is_a_denial_not_a_run_as_the_gate() {
     let scenario = Scenario::new(
-        "log = \"{log}\"\n[sandbox]\nuser = \"nobody\"\n[[allow]]\nname = \"df\"\ncommand = [\"/usr/bin/df\"]\n",
+        "log = \"{log}\"\n[sandbox]\nuser = \"no-such-user-sshgate\"\n[[allow]]\nname = \"df\"\ncommand = [\"/usr/bin/df\"]\n",
     );
     let output = scenario.run(Some("df"));
     assert_denied(
         &output,
         DENIED,
-        "rule \"df\" sets sandbox user which this version of sshgate cannot enforce yet; refusing rather than ignoring",
+        "rule \"df\": user \"no-such-user-sshgate\" does not exist on this host",
     );
 }
 
