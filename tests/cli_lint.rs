@@ -4,7 +4,7 @@ mod common;
 
 use std::process::{Command, Output};
 
-use common::gate::{Scenario, binary, stdout};
+use common::gate::{Scenario, binary, stderr, stdout};
 
 fn lint(args: &[&std::ffi::OsStr]) -> Output {
     Command::new(binary())
@@ -255,4 +255,34 @@ fn a_write_path_aliasing_the_log_directory_is_an_error() {
         "{text}"
     );
     assert_eq!(output.status.code(), Some(1));
+}
+
+#[test]
+fn unknown_names_and_syscalls_the_gate_needs_are_errors() {
+    let scenario = Scenario::new(
+        "[sandbox]\ndeny_syscalls = [\"uname\", \"execve\"]\n[[allow]]\nname = \"id\"\ncommand = [\"/usr/bin/id\"]\n",
+    );
+    let file = scenario.policy.display().to_string();
+    let output = lint(&[scenario.policy.as_os_str()]);
+    assert_eq!(
+        stdout(&output),
+        format!(
+            "{file}:2:17: error: profile: deny_syscalls lists execve, which sshgate itself needs after installing the filter (to write the record and exec the command); every request would be denied\n"
+        )
+    );
+    assert_eq!(output.status.code(), Some(1));
+
+    for (key, value, message) in [
+        ("deny_syscalls", "[\"fork2\"]", "unknown syscall \"fork2\""),
+        ("capabilities", "[\"CAP_FLY\"]", "unknown capability \"CAP_FLY\""),
+    ] {
+        let scenario = Scenario::new(&format!(
+            "[sandbox]\n{key} = {value}\n[[allow]]\nname = \"id\"\ncommand = [\"/usr/bin/id\"]\n"
+        ));
+        let output = lint(&[scenario.policy.as_os_str()]);
+        let text = stdout(&output) + &stderr(&output);
+        assert!(text.contains(message), "{key}: {text}");
+        assert!(text.contains(":2:"), "{key}: no line number in {text}");
+        assert_eq!(output.status.code(), Some(1), "{key}");
+    }
 }

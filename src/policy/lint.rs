@@ -484,6 +484,24 @@ impl Linter<'_> {
                 );
             }
         }
+        if let Some(names) = &sandbox.deny_syscalls {
+            let needed: Vec<&str> = names
+                .get_ref()
+                .iter()
+                .map(|name| name.name())
+                .filter(|name| GATE_NEEDS_AFTER_SECCOMP.contains(name))
+                .collect();
+            if !needed.is_empty() {
+                self.at(
+                    Severity::Error,
+                    Some(names.span()),
+                    format!(
+                        "{owner}: deny_syscalls lists {}, which sshgate itself needs after installing the filter (to write the record and exec the command); every request would be denied",
+                        needed.join(", ")
+                    ),
+                );
+            }
+        }
         if let Some(user) = &sandbox.user {
             if let Err(why) = Account::look_up(user.get_ref()) {
                 self.at(
@@ -495,6 +513,19 @@ impl Linter<'_> {
         }
     }
 }
+
+/// Syscalls the gate makes between installing the seccomp filter and the
+/// exec: denying one of them turns every request of the rule into a
+/// denial (fail closed, but surely not what the policy meant).
+const GATE_NEEDS_AFTER_SECCOMP: &[&str] = &[
+    "brk",
+    "close_range",
+    "execve",
+    "exit_group",
+    "mmap",
+    "munmap",
+    "write",
+];
 
 /// Whether `earlier` matches every command line `later` matches, so that
 /// `later` can never be reached. Conservative: `false` when unsure.
