@@ -274,7 +274,11 @@ fn unknown_names_and_syscalls_the_gate_needs_are_errors() {
 
     for (key, value, message) in [
         ("deny_syscalls", "[\"fork2\"]", "unknown syscall \"fork2\""),
-        ("capabilities", "[\"CAP_FLY\"]", "unknown capability \"CAP_FLY\""),
+        (
+            "capabilities",
+            "[\"CAP_FLY\"]",
+            "unknown capability \"CAP_FLY\"",
+        ),
     ] {
         let scenario = Scenario::new(&format!(
             "[sandbox]\n{key} = {value}\n[[allow]]\nname = \"id\"\ncommand = [\"/usr/bin/id\"]\n"
