@@ -11,6 +11,7 @@
 pub mod audit;
 pub mod cli;
 pub mod decide;
+pub mod doctor;
 pub mod exec;
 pub mod exit;
 pub mod gate;
