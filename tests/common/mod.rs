@@ -6,4 +6,5 @@
 
 pub mod gate;
 pub mod mount;
+pub mod probe;
 pub mod sshd;
