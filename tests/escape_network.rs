@@ -1,0 +1,147 @@
+//! Escape scenario: an allowed command talks to a network service, on this
+//! host (a database, a metadata endpoint, a local admin API) or beyond.
+//!
+//! - With the default `network = "none"`, seccomp refuses `socket(2)`
+//!   itself for every family, so TCP (IPv4 and IPv6) and UDP fail with
+//!   EPERM before any socket exists.
+//! - With `network = { connect = [PORT] }`, seccomp allows TCP sockets and
+//!   Landlock decides each connect by port: another port fails with EACCES
+//!   at `connect(2)`, the granted one connects. UDP stays refused by
+//!   seccomp (EPERM at `socket(2)`): Landlock cannot limit it, so ports
+//!   grant TCP only.
+
+mod common;
+
+use std::io::{ErrorKind, Read};
+use std::net::{TcpListener, UdpSocket};
+use std::time::Duration;
+
+use common::gate::Scenario;
+use common::probe::{self, attempt, unconfined};
+
+const POLICY: &str = r#"
+log = "{log}"
+
+[[allow]]
+name = "probe"
+command = ["{probe}"]
+trailing_args = true
+"#;
+
+/// The probe rule with TCP connect granted to `port` only.
+fn connecting_to(port: u16) -> Scenario {
+    probe::scenario(
+        &r#"
+log = "{log}"
+[sandbox]
+network = { connect = [{port}] }
+
+[[allow]]
+name = "probe"
+command = ["{probe}"]
+trailing_args = true
+"#
+        .replace("{port}", &port.to_string()),
+    )
+}
+
+/// A TCP listener on 127.0.0.1 and its port.
+fn listener() -> (TcpListener, u16) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    listener.set_nonblocking(true).unwrap();
+    (listener, port)
+}
+
+/// Asserts that no connection is waiting on `listener`.
+fn assert_nothing_arrived(listener: &TcpListener) {
+    assert_eq!(
+        listener.accept().map(|_| ()).unwrap_err().kind(),
+        ErrorKind::WouldBlock,
+        "a confined connection arrived"
+    );
+}
+
+/// A UDP socket on 127.0.0.1 that gives up reading after a moment, and its
+/// port.
+fn udp_receiver() -> (UdpSocket, u16) {
+    let socket = UdpSocket::bind("127.0.0.1:0").unwrap();
+    socket
+        .set_read_timeout(Some(Duration::from_millis(200)))
+        .unwrap();
+    let port = socket.local_addr().unwrap().port();
+    (socket, port)
+}
+
+#[test]
+fn by_default_no_socket_can_be_made() {
+    let (listener, port) = listener();
+    let scenario = probe::scenario(POLICY);
+    let port = port.to_string();
+    assert_eq!(attempt(&scenario, &["tcp4", &port]), "err socket EPERM");
+    assert_eq!(attempt(&scenario, &["tcp6", &port]), "err socket EPERM");
+    assert_eq!(attempt(&scenario, &["udp4", &port]), "err socket EPERM");
+    assert_nothing_arrived(&listener);
+}
+
+#[test]
+fn the_unconfined_probe_reaches_both_services() {
+    // Control: the listeners are reachable and the receiver would see a
+    // datagram, so "nothing arrived" below means the gate stopped it.
+    let (listener, port) = listener();
+    assert_eq!(unconfined(&["tcp4", &port.to_string()]), "ok");
+    listener.set_nonblocking(false).unwrap();
+    drop(listener.accept().unwrap());
+
+    let (receiver, port) = udp_receiver();
+    assert_eq!(unconfined(&["udp4", &port.to_string()]), "ok");
+    let mut buffer = [0u8; 64];
+    let (len, _) = receiver.recv_from(&mut buffer).unwrap();
+    assert_eq!(&buffer[..len], b"sshgate-escape-probe");
+}
+
+#[test]
+fn a_port_not_granted_is_refused_by_landlock() {
+    let (listener, port) = listener();
+    let (_other, other_port) = self::listener();
+    let scenario = connecting_to(other_port);
+    // The socket is made (seccomp allows TCP now); the connect is refused.
+    assert_eq!(
+        attempt(&scenario, &["tcp4", &port.to_string()]),
+        "err connect EACCES"
+    );
+    assert_eq!(
+        attempt(&scenario, &["tcp6", &port.to_string()]),
+        "err connect EACCES"
+    );
+    assert_nothing_arrived(&listener);
+}
+
+#[test]
+fn the_granted_port_connects() {
+    let (listener, port) = listener();
+    let scenario = connecting_to(port);
+    assert_eq!(attempt(&scenario, &["tcp4", &port.to_string()]), "ok");
+    listener.set_nonblocking(false).unwrap();
+    let (mut stream, _) = listener.accept().expect("the granted connection");
+    // The probe connected and closed without writing.
+    let mut rest = Vec::new();
+    stream.read_to_end(&mut rest).unwrap();
+    assert!(rest.is_empty());
+}
+
+#[test]
+fn udp_stays_refused_when_tcp_ports_are_granted() {
+    let (receiver, port) = udp_receiver();
+    let scenario = connecting_to(port);
+    assert_eq!(
+        attempt(&scenario, &["udp4", &port.to_string()]),
+        "err socket EPERM"
+    );
+    let mut buffer = [0u8; 64];
+    let error = receiver.recv_from(&mut buffer).unwrap_err();
+    assert!(
+        matches!(error.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut),
+        "a datagram arrived: {error}"
+    );
+}
