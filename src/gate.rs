@@ -110,6 +110,10 @@ fn gate(source: &PolicySource, key: Option<String>) -> Result<Infallible, Denial
         applied,
     };
     recorder.allow(ran.clone())?;
+    // After the record: the plan's limits apply to the gate too (see
+    // `sandbox::limit_resources`). A refusal is recorded like a failed exec.
+    sandbox::limit_resources(&plan)
+        .map_err(|error| recorder.deny(exit::SANDBOX, format!("sandbox: {error}"), ran.clone()))?;
     // The log descriptor is close-on-exec: it disappears with a successful
     // exec and is still here to record a failed one.
     let Err(error) = command.exec();

@@ -45,7 +45,9 @@ pub struct Applied {
     pub landlock_scopes: Vec<String>,
     /// Whether `PR_SET_NO_NEW_PRIVS` was set.
     pub no_new_privs: bool,
-    /// The seccomp filter applied, by name; `None` in this version.
+    /// The seccomp filter: `"installed"`, or `"skipped: ..."` with the
+    /// kernel's refusal under `compat = "best-effort"`; `None` when the gate
+    /// did not get that far (every denial before the exec).
     pub seccomp: Option<String>,
     /// The capabilities kept, e.g. `"CAP_DAC_READ_SEARCH"`; empty when all
     /// were dropped.
@@ -68,10 +70,10 @@ impl From<sandbox::Applied> for Applied {
             landlock_network: applied.landlock_network,
             landlock_scopes: applied.landlock_scopes,
             no_new_privs: applied.no_new_privs,
-            seccomp: None,
+            seccomp: Some(applied.seccomp.to_string()),
             capabilities: applied.capabilities,
             bounding_set_cleared: applied.bounding_set_cleared,
-            user: None,
+            user: applied.user,
             skipped: applied.skipped,
         }
     }

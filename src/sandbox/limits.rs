@@ -32,6 +32,24 @@ pub enum LimitError {
         /// What the kernel reported.
         source: Errno,
     },
+    /// The limit is above the gate's hard limit and the command does not
+    /// keep CAP_SYS_RESOURCE, so the kernel would refuse it: found before
+    /// anything is recorded or executed.
+    AboveHardLimit {
+        /// Which limit.
+        limit: LimitKind,
+        /// The value asked for; `None` is unlimited.
+        value: Option<u64>,
+        /// The current hard limit.
+        hard: u64,
+    },
+    /// `nofile` is above `fs.nr_open`, which no process may exceed.
+    AboveNrOpen {
+        /// The value asked for; `None` is unlimited.
+        value: Option<u64>,
+        /// `/proc/sys/fs/nr_open`.
+        nr_open: u64,
+    },
     /// `getrlimit(2)` failed, so the limit cannot be verified.
     Read {
         /// Which limit.
@@ -81,8 +99,19 @@ impl Display for LimitError {
                 }
                 Ok(())
             }
+            Self::AboveHardLimit { limit, value, hard } => write!(
+                f,
+                "{} = {} is above the hard limit sshgate was given ({hard}); raising a hard limit needs CAP_SYS_RESOURCE, which the command does not keep",
+                limit.key(),
+                shown(*value)
+            ),
+            Self::AboveNrOpen { value, nr_open } => write!(
+                f,
+                "nofile = {} is above fs.nr_open ({nr_open}), which no process may exceed",
+                shown(*value)
+            ),
             Self::Read { limit, source } => {
-                write!(f, "cannot read back {}: {source}", limit.key())
+                write!(f, "cannot read {}: {source}", limit.key())
             }
             Self::NotApplied {
                 limit,
@@ -105,7 +134,9 @@ impl std::error::Error for LimitError {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
             Self::Refused { source, .. } | Self::Read { source, .. } => Some(source),
-            Self::NotApplied { .. } => None,
+            Self::NotApplied { .. } | Self::AboveHardLimit { .. } | Self::AboveNrOpen { .. } => {
+                None
+            }
         }
     }
 }
@@ -122,6 +153,54 @@ fn shown(value: Option<u64>) -> String {
 /// means the command cannot raise it again.
 pub fn disable_core_dumps() -> Result<(), SandboxError> {
     setrlimit(Resource::RLIMIT_CORE, 0, 0).map_err(SandboxError::CoreLimit)
+}
+
+/// Where the kernel publishes the ceiling of `RLIMIT_NOFILE`.
+const NR_OPEN: &str = "/proc/sys/fs/nr_open";
+
+/// Checks, without setting anything, that the kernel will accept every
+/// limit in `limits` from this process: none raises a hard limit without
+/// CAP_SYS_RESOURCE in the effective set, and `nofile` stays within
+/// `fs.nr_open` (when that can be read).
+///
+/// The limits themselves are set only just before the exec (see
+/// `limit_resources`), after the record is written; this check lets a
+/// refusal be a plain denial with one record, instead of an allow followed
+/// by a failure. The kernel stays the authority: a refusal at the last step
+/// is still a denial.
+pub fn check_resource_limits(limits: &[ResourceLimit]) -> Result<(), LimitError> {
+    let may_raise = caps::has_cap(
+        None,
+        caps::CapSet::Effective,
+        caps::Capability::CAP_SYS_RESOURCE,
+    )
+    .unwrap_or(false);
+    for limit in limits {
+        let (_, hard) = getrlimit(resource(limit.resource)).map_err(|source| LimitError::Read {
+            limit: limit.resource,
+            source,
+        })?;
+        let value = raw(limit.value);
+        if limit.resource == LimitKind::Nofile {
+            let nr_open = std::fs::read_to_string(NR_OPEN)
+                .ok()
+                .and_then(|text| text.trim().parse::<u64>().ok());
+            if let Some(nr_open) = nr_open.filter(|nr_open| value > *nr_open) {
+                return Err(LimitError::AboveNrOpen {
+                    value: limit.value,
+                    nr_open,
+                });
+            }
+        }
+        if value > hard && !may_raise {
+            return Err(LimitError::AboveHardLimit {
+                limit: limit.resource,
+                value: limit.value,
+                hard,
+            });
+        }
+    }
+    Ok(())
 }
 
 /// Sets every limit in `limits`, soft and hard, and reads each back.

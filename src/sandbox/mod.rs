@@ -3,20 +3,23 @@
 //! inherits the confinement.
 //!
 //! Confinement follows the order in DESIGN.md ("Order of operations in
-//! confine") and fails closed: if a layer cannot be applied, [`confine`]
-//! returns an error and the caller must not exec. The only tolerated gap is
-//! a Landlock ruleset that a `compat = "best-effort"` plan accepts as
-//! partial, which [`Applied`] reports for the audit record.
+//! confine"), except that the permitted and effective capability sets are
+//! narrowed after the user switch (which needs CAP_SETUID and CAP_SETGID)
+//! and the resource limits are set last (they bind the gate too). It fails
+//! closed: if a layer cannot be applied, [`confine`] returns an error and
+//! the caller must not exec. The only tolerated gaps are those a
+//! `compat = "best-effort"` plan accepts (a partial Landlock ruleset, a
+//! seccomp filter the kernel refuses), which [`Applied`] reports for the
+//! audit record.
 //!
-//! This version applies: resolution, dropping every capability, core limit,
-//! umask, chdir, no_new_privs, and one Landlock ruleset covering the
-//! filesystem, TCP (all denied) and the abstract-unix-socket and signal
-//! scopes. Kept capabilities, identity, other rlimits, granted ports and
-//! seccomp come later, in the places DESIGN.md gives them.
+//! Every layer is applied: the capabilities kept, the user, the limits,
+//! umask and chdir, no_new_privs, one Landlock ruleset (filesystem, TCP
+//! ports, abstract-unix-socket and signal scopes) and the seccomp filter.
+//! The plan's resource limits alone are set later, by [`limit_resources`],
+//! just before the exec.
 
 mod capabilities;
 mod error;
-mod host;
 mod identity;
 mod interpreter;
 mod kernel_support;
@@ -41,15 +44,12 @@ mod writable;
 pub use self::landlock::{Enforcement, LandlockError};
 pub use capabilities::CapabilityError;
 pub use error::SandboxError;
-pub use host::{
-    CapabilitySupport, HostSupport, LandlockSupport, SeccompSupport, X32Abi, probe_host,
-};
 pub use identity::IdentityError;
 pub use interpreter::InterpreterError;
 pub use limits::LimitError;
 pub use mounts::PlaceError;
 pub use resolve::{Resolved, resolve};
-pub use seccomp::SeccompError;
+pub use seccomp::{SeccompError, SeccompStatus};
 
 use self::landlock::{restrict_with_landlock, running_abi};
 use crate::decide::plan::{Compat, Plan};
@@ -58,7 +58,7 @@ use capabilities::{
 };
 use identity::switch_user;
 use kernel_support::{REQUIRED_LANDLOCK_ABI, missing_landlock_features};
-use limits::{apply_resource_limits, disable_core_dumps};
+use limits::{apply_resource_limits, check_resource_limits, disable_core_dumps};
 use no_new_privs::set_no_new_privs;
 use process::{change_directory, set_umask};
 use seccomp::{compile_filter, install_filter};
@@ -73,23 +73,28 @@ pub struct Applied {
     /// Whether no_new_privs is set (it always is when `confine` succeeds;
     /// recorded so the audit record states it).
     pub no_new_privs: bool,
-    /// The capabilities kept, e.g. `"CAP_DAC_READ_SEARCH"`. Always empty in
-    /// this version: every set of every capability is dropped.
+    /// The capabilities kept, e.g. `"CAP_DAC_READ_SEARCH"`; empty by
+    /// default, when every set of every capability is dropped.
     pub capabilities: Vec<String>,
-    /// Whether the bounding set was emptied too. Only a gate without
-    /// CAP_SETPCAP (not root) leaves it, and no_new_privs makes it
-    /// irrelevant there; see `drop_all_capabilities`.
+    /// The user switched to, when the plan has an identity.
+    pub user: Option<String>,
+    /// Whether the seccomp filter is in force.
+    pub seccomp: SeccompStatus,
+    /// Whether the bounding set holds only the kept capabilities. Only a
+    /// gate without CAP_SETPCAP (not root) leaves it full, and
+    /// no_new_privs makes it irrelevant there; see `capabilities.rs`.
     pub bounding_set_cleared: bool,
     /// The Landlock network rights handled, e.g. `["bind-tcp",
-    /// "connect-tcp"]`. No port is granted, so each is denied for every
-    /// port. Empty on a kernel before Landlock ABI 4 (or without Landlock).
+    /// "connect-tcp"]`: denied for every port the plan does not list.
+    /// Empty on a kernel before Landlock ABI 4 (or without Landlock), and
+    /// with `network = "any"`.
     pub landlock_network: Vec<String>,
     /// The Landlock scopes in force, e.g. `["abstract-unix-socket",
     /// "signal"]`. Empty on a kernel before Landlock ABI 6.
     pub landlock_scopes: Vec<String>,
     /// System-base paths missing on this host, left out of the ruleset,
     /// and (under `compat = "best-effort"` only) Landlock features the
-    /// kernel lacks.
+    /// kernel lacks and a seccomp filter it refused.
     pub skipped: Vec<String>,
 }
 
@@ -107,7 +112,8 @@ pub struct Applied {
 ///    inheritable and ambient sets set to it for a non-root command), every
 ///    set verified: only now, because the switch needs CAP_SETUID and
 ///    CAP_SETGID;
-/// 4. `RLIMIT_CORE` = 0 and the plan's rlimits (soft and hard), verified;
+/// 4. `RLIMIT_CORE` = 0 (the plan's other rlimits come last, in
+///    [`limit_resources`]);
 /// 5. the plan's umask;
 /// 6. `fchdir(2)` to the working directory [`resolve()`] opened;
 /// 7. `PR_SET_NO_NEW_PRIVS`, verified with `PR_GET_NO_NEW_PRIVS`;
@@ -133,22 +139,24 @@ pub fn confine(resolved: &Resolved, plan: &Plan) -> Result<Applied, SandboxError
     // Not before the switch, as DESIGN.md has it: setgroups, setresgid and
     // setresuid need CAP_SETGID and CAP_SETUID, which this gives up.
     let capabilities = keep_only(&plan.capabilities, dropped)?;
-    // After keep_only: the limits are set with the command's capabilities,
-    // so root cannot raise a hard limit unless the policy keeps
-    // CAP_SYS_RESOURCE.
+    // After keep_only, with the command's capabilities: root cannot raise a
+    // hard limit unless the policy keeps CAP_SYS_RESOURCE. Only checked
+    // here; set by `limit_resources` after the record is written.
+    check_resource_limits(&plan.rlimits)?;
     disable_core_dumps()?;
-    apply_resource_limits(&plan.rlimits)?;
     set_umask(plan.umask);
     change_directory(resolved.working_directory(), &plan.chdir)?;
     set_no_new_privs()?;
     let landlock = restrict_with_landlock(resolved, plan, abi)?;
     // Last, so the filter never has to allow the Landlock syscalls.
-    let _seccomp = install_filter(&filter, plan.compat)?;
+    let seccomp = install_filter(&filter, plan.compat)?;
     Ok(Applied {
         landlock_abi: landlock.abi,
         landlock: landlock.enforcement,
         no_new_privs: true,
         capabilities: capabilities.kept,
+        user: plan.identity.as_ref().map(|identity| identity.user.clone()),
+        seccomp,
         bounding_set_cleared: capabilities.bounding_set_cleared,
         landlock_network: landlock.network_names(),
         landlock_scopes: landlock.scope_names(),
@@ -161,8 +169,26 @@ pub fn confine(resolved: &Resolved, plan: &Plan) -> Result<Applied, SandboxError
                     .iter()
                     .map(|feature| format!("{feature} (kernel too old)")),
             )
+            .chain(match seccomp {
+                SeccompStatus::Installed => None,
+                SeccompStatus::Skipped(errno) => {
+                    Some(format!("seccomp filter (kernel refused it: {errno})"))
+                }
+            })
             .collect(),
     })
+}
+
+/// Sets the plan's resource limits, soft and hard: the last step before
+/// the exec, after the gate has written its record.
+///
+/// Not in [`confine`], where DESIGN.md lists them: a limit such as
+/// `fsize = "1M"` applies to the gate too, and appending the record to a
+/// log already larger than that would kill the gate with `SIGXFSZ`;
+/// `as` or `data` below what the gate uses would make its next allocation
+/// fail. Nothing runs between this and `execve(2)`.
+pub fn limit_resources(plan: &Plan) -> Result<(), SandboxError> {
+    apply_resource_limits(&plan.rlimits).map_err(SandboxError::from)
 }
 
 /// The Landlock features the running kernel lacks: an error under
