@@ -3,9 +3,11 @@
 //! The denial codes follow `sysexits.h`, so a caller can tell a policy
 //! denial from a broken installation.
 
-/// `explain`: the request would be allowed. `lint`: no errors.
+/// `explain`: the request would be allowed. `lint`: no errors. `doctor`:
+/// this host can enforce the default policy, and nothing was found.
 pub const OK: u8 = 0;
 /// `explain`: the request would be denied. `lint`: at least one error.
+/// `doctor`: the default policy can be enforced, with warnings.
 pub const NEGATIVE: u8 = 1;
 /// The command line of sshgate itself is malformed.
 pub const USAGE: u8 = 2;
@@ -14,6 +16,8 @@ pub const DENIED: u8 = 77;
 /// Forced-command mode: the policy could not be loaded, so everything is denied.
 pub const CONFIG: u8 = 78;
 /// Forced-command mode: the sandbox could not be applied or the exec failed.
+/// `doctor`: this host cannot enforce the default policy, so forced-command
+/// mode would end here for every request.
 pub const SANDBOX: u8 = 71;
 /// Forced-command mode: the audit record could not be written.
 pub const AUDIT: u8 = 74;

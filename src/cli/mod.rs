@@ -1,5 +1,6 @@
 //! The command line: argument parsing and dispatch, nothing else.
 
+mod doctor;
 mod explain;
 mod lint;
 
@@ -55,12 +56,83 @@ EXIT STATUS:
          2  sshgate's own command line is malformed
     explain: 0 allowed, 1 denied, 78 policy unusable, 2 usage
     lint:    0 no errors, 1 errors found, 2 usage
+    doctor:  0 can enforce the default policy, no warnings; 1 warnings;
+             71 this host cannot enforce the default policy; 2 usage
 
 EXAMPLES:
     sshgate explain --profile backup --from 192.0.2.10 -- 'df -h'
     sshgate explain --profile backup --json -- 'rsync --server --sender -e.LsfxC . /srv/'
     sshgate lint --strict /etc/sshgate
+    sshgate doctor --authorized-keys /home/backup/.ssh/authorized_keys
 ";
+
+const DOCTOR_LONG_ABOUT: &str = "\
+Show what this host offers the gate, and warn about what runs beside it.
+
+The gate confines the command it lets through, but sshd runs code before
+the gate that the gate cannot stop: the login shell's startup files,
+~/.ssh/rc, environment variables from the client or the user, and port,
+agent, X11 and tunnel forwarding. doctor checks both sides:
+
+- the kernel: the Landlock ABI and which of sshgate's features it covers,
+  whether seccomp filters can be installed (tried in a child process, so
+  doctor itself stays unconfined), and whether the x32 syscall ABI is on;
+- this process's capabilities: whether the bounding set can be emptied
+  (CAP_SETPCAP), whether a rule's user = \"...\" can be honoured (root), and
+  which capabilities a rule can keep. They are the gate's only when sshd
+  runs it as the same user, e.g. for a root key;
+- sshd's effective configuration, from `sshd -T` (only when run as root;
+  otherwise, or when sshd fails, the section says `skipped:` and why);
+- each --authorized-keys FILE: every key that runs sshgate needs
+  `restrict`, its owner's login shell must read no startup files, and the
+  file, the directories above it up to the home directory, and the home
+  directory itself must not be writable by anyone but the owner and root.
+
+Each finding is one line, marked OK, INFO (a fact, nothing to do), SKIP
+(not checked, and why), WARN (code can run beside the gate, or a key
+cannot work) or FAIL (the default policy cannot be enforced here). Findings
+about a key name `file:line`.";
+
+const DOCTOR_AFTER_LONG_HELP: &str = "\
+RULES:
+    Keys      A key runs sshgate when its command= starts with a program named
+              sshgate (or `exec` and one), or when sshd's ForceCommand does.
+              Such a key needs `restrict`, or all of no-port-forwarding,
+              no-agent-forwarding, no-X11-forwarding, no-pty and no-user-rc; a
+              flag after `restrict` that turns one back on is a warning. A line
+              sshd would ignore (unknown option, unclosed quote) is a warning.
+    Shells    sshd runs every command as `SHELL -c COMMAND`. Fine: dash under
+              any name (Debian's /bin/sh), and bash, mksh or busybox started as
+              sh. Warned: bash (reads ~/.bashrc when started by sshd), zsh
+              (~/.zshenv), fish, csh and tcsh; nologin and false, which never
+              run the gate at all; any shell doctor does not know.
+    Files     The owner of FILE is the user. Like sshd's StrictModes, FILE and
+              each directory above it, up to the home directory (or / when FILE
+              is elsewhere), must be owned by the user or root and be neither
+              group- nor world-writable; the home directory is always checked.
+    sshd      Warned: PermitUserEnvironment or AcceptEnv letting through
+              LD_PRELOAD, LD_LIBRARY_PATH, LD_AUDIT, BASH_ENV, ENV, SHELLOPTS,
+              BASHOPTS, BASH_FUNC_* or PATH; PermitTunnel other than no
+              (`restrict` does not stop tunnels); StrictModes no; with a root
+              key file, PermitRootLogin other than forced-commands-only or no;
+              with UsePAM yes, pam_env.so user_readenv=1 in /etc/pam.d/sshd
+              (~/.pam_environment). Forwarding, PermitUserRC and PermitTTY are
+              reported as INFO: `restrict` on each key turns them off.
+              Match blocks are not evaluated.
+
+EXIT STATUS:
+    0   the default policy (compat = \"enforce\") can be enforced; no warnings
+    1   it can be enforced, with warnings
+    71  this host cannot enforce the default policy (no Landlock, an ABI
+        below the required one, Landlock rights this build cannot handle, or
+        no seccomp filters); under compat = \"enforce\" every request would
+        be denied
+    2   usage error
+
+EXAMPLES:
+    sshgate doctor
+    sshgate doctor --authorized-keys /home/backup/.ssh/authorized_keys --json
+    sshgate doctor --sshd /usr/local/sbin/sshd --authorized-keys /root/.ssh/authorized_keys";
 
 /// sshgate's command line.
 #[derive(Debug, Parser)]
@@ -99,6 +171,11 @@ enum Command {
         after_long_help = "Prints one `file:line:col: severity: message` line per finding.\n\nEXIT STATUS:\n    0 no errors (warnings allowed), 1 at least one error, 2 usage error"
     )]
     Lint(lint::LintArgs),
+    /// Show what this host offers the gate (Landlock, seccomp,
+    /// capabilities) and warn about what runs beside it (sshd settings,
+    /// authorized_keys options, login shells, writable homes)
+    #[command(long_about = DOCTOR_LONG_ABOUT, after_long_help = DOCTOR_AFTER_LONG_HELP)]
+    Doctor(doctor::DoctorArgs),
 }
 
 /// Which policy to use: a profile name in the policy directory, or a file.
@@ -167,6 +244,7 @@ pub fn main() -> ExitCode {
     match cli.command {
         Some(Command::Explain(args)) => explain::run(&args),
         Some(Command::Lint(args)) => lint::run(&args),
+        Some(Command::Doctor(args)) => doctor::run(&args),
         None => match cli.policy.source() {
             Some(source) => gate::run(&source, cli.key),
             None => {
