@@ -211,4 +211,16 @@ fn best_effort_runs_without_seccomp() {
     let record = &scenario.records()[0];
     assert_eq!(record["decision"], "allow");
     assert_eq!(record["applied"]["landlock"], "fully-enforced");
+    // Never silent: the record says the filter is missing, and why.
+    assert_eq!(
+        record["applied"]["seccomp"],
+        "skipped: the kernel refused it (ENOSYS: Function not implemented)"
+    );
+    let skipped = record["applied"]["skipped"].as_array().unwrap();
+    assert!(
+        skipped.contains(&serde_json::json!(
+            "seccomp filter (kernel refused it: ENOSYS: Function not implemented)"
+        )),
+        "{skipped:?}"
+    );
 }
