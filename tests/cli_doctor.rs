@@ -366,6 +366,98 @@ fn real_sshd_configuration() {
     );
 }
 
+/// Runs doctor with syscall `nr` failing with ENOSYS, as on a kernel built
+/// without it: a seccomp filter installed between fork and exec, which the
+/// probes' children inherit too.
+#[cfg(target_arch = "x86_64")]
+fn doctor_without(nr: libc::c_long) -> Output {
+    use std::os::unix::process::CommandExt;
+
+    const AUDIT_ARCH_X86_64: u32 = 0xc000_003e;
+    let step = |code: u32, jt: u8, jf: u8, k: u32| libc::sock_filter {
+        code: code as u16,
+        jt,
+        jf,
+        k,
+    };
+    let filter = [
+        // Offset 4 of `struct seccomp_data`: the architecture.
+        step(libc::BPF_LD | libc::BPF_W | libc::BPF_ABS, 0, 0, 4),
+        step(
+            libc::BPF_JMP | libc::BPF_JEQ | libc::BPF_K,
+            1,
+            0,
+            AUDIT_ARCH_X86_64,
+        ),
+        step(libc::BPF_RET | libc::BPF_K, 0, 0, libc::SECCOMP_RET_ALLOW),
+        // Offset 0: the syscall number.
+        step(libc::BPF_LD | libc::BPF_W | libc::BPF_ABS, 0, 0, 0),
+        step(libc::BPF_JMP | libc::BPF_JEQ | libc::BPF_K, 0, 1, nr as u32),
+        step(
+            libc::BPF_RET | libc::BPF_K,
+            0,
+            0,
+            libc::SECCOMP_RET_ERRNO | libc::ENOSYS as u32,
+        ),
+        step(libc::BPF_RET | libc::BPF_K, 0, 0, libc::SECCOMP_RET_ALLOW),
+    ];
+    let mut command = Command::new(binary());
+    command.args(["doctor", "--sshd", NO_SSHD]);
+    // SAFETY: only async-signal-safe prctl calls between fork and exec; the
+    // filter was built before the fork and outlives the spawn.
+    unsafe {
+        command.pre_exec(move || {
+            let program = libc::sock_fprog {
+                len: filter.len() as u16,
+                filter: filter.as_ptr() as *mut libc::sock_filter,
+            };
+            if libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0
+                || libc::prctl(libc::PR_SET_SECCOMP, libc::SECCOMP_MODE_FILTER, &program) != 0
+            {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+    command.output().expect("run sshgate doctor")
+}
+
+#[cfg(target_arch = "x86_64")]
+#[test]
+fn a_kernel_without_landlock_cannot_enforce() {
+    let output = doctor_without(libc::SYS_landlock_create_ruleset);
+    let text = stdout(&output);
+    assert!(
+        text.contains(
+            "\n  FAIL  no Landlock in this kernel (not built in, or missing from the lsm= boot \
+             parameter); the default policy (compat = \"enforce\") needs ABI 6 and denies every \
+             request\n"
+        ),
+        "{text}"
+    );
+    assert!(text.contains("\n  FAIL  ABI 1: filesystem rules: not in this kernel\n"));
+    assert!(text.ends_with(
+        "\nresult: this host CANNOT enforce the default policy; 0 warning(s); exit status 71\n"
+    ));
+    assert_eq!(output.status.code(), Some(71));
+}
+
+#[cfg(target_arch = "x86_64")]
+#[test]
+fn a_kernel_without_seccomp_cannot_enforce() {
+    let output = doctor_without(libc::SYS_seccomp);
+    let text = stdout(&output);
+    assert!(
+        text.contains(
+            "\n  FAIL  seccomp filters cannot be installed (seccomp(SECCOMP_SET_MODE_FILTER) \
+             failed: Function not implemented (os error 38)); the default policy needs them and \
+             denies every request\n"
+        ),
+        "{text}"
+    );
+    assert_eq!(output.status.code(), Some(71));
+}
+
 #[test]
 fn help_documents_the_exit_status() {
     let output = doctor(&["--help"]);
