@@ -20,6 +20,7 @@
 
 mod capabilities;
 mod error;
+mod host;
 mod identity;
 mod interpreter;
 mod kernel_support;
@@ -44,6 +45,9 @@ mod writable;
 pub use self::landlock::{Enforcement, LandlockError};
 pub use capabilities::CapabilityError;
 pub use error::SandboxError;
+pub use host::{
+    CapabilitySupport, HostSupport, LandlockSupport, SeccompSupport, X32Abi, probe_host,
+};
 pub use identity::IdentityError;
 pub use interpreter::InterpreterError;
 pub use limits::LimitError;
