@@ -7,4 +7,6 @@
 pub mod gate;
 pub mod mount;
 pub mod probe;
+#[cfg(target_arch = "x86_64")]
+pub mod refuse;
 pub mod sshd;
