@@ -93,4 +93,3 @@ pub fn run_hiding(
     let output = gate.output().unwrap();
     (scenario, output)
 }
-
