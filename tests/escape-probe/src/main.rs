@@ -32,9 +32,12 @@ attempts (each prints `ok` or `err CALL ERRNO`):
   read PATH                open(O_RDONLY) and read one byte
   write PATH               open(O_WRONLY|O_CREAT|O_TRUNC) and write
   exec PATH [ARG...]       execve PATH (prints only if it fails)
+  memfd-exec PATH [ARG...] copy PATH into a memfd and fexecve that
   symlink TARGET LINK      symlink(TARGET, LINK)
   link OLD NEW             link(OLD, NEW), a hard link
   tcp4 PORT | tcp6 PORT    TCP socket, connect to 127.0.0.1 / ::1 PORT
+  mptcp4 PORT              MPTCP stream socket, connect to 127.0.0.1 PORT
+  socket FAMILY TYPE PROTO socket(FAMILY, TYPE, PROTO), numbers, then close
   udp4 PORT                UDP socket, sendto 127.0.0.1 PORT
   unix PATH                AF_UNIX stream socket, connect to PATH
   abstract NAME            AF_UNIX stream socket, connect to @NAME
@@ -192,6 +195,44 @@ fn exec(path: &str, args: &[&str]) -> Outcome {
     Err(failed("execve"))
 }
 
+/// Copies the program at `path` into an anonymous memory file and
+/// executes that: no path of the program is ever executed.
+fn memfd_exec(path: &str, args: &[&str]) -> Outcome {
+    let program = fs::read(path).map_err(|e| Failure {
+        call: "open",
+        errno: e.raw_os_error().unwrap_or(0),
+    })?;
+    // SAFETY: a valid C string name; the descriptor is ours.
+    let fd = unsafe { libc::memfd_create(c"sshgate-probe".as_ptr(), libc::MFD_CLOEXEC) };
+    let fd = check("memfd_create", fd.into())? as c_int;
+    let mut rest = &program[..];
+    while !rest.is_empty() {
+        // SAFETY: writes from a valid buffer to our descriptor.
+        let written = unsafe { libc::write(fd, rest.as_ptr().cast(), rest.len()) };
+        rest = &rest[check("write", written as i64)? as usize..];
+    }
+    let argv: Vec<CString> = std::iter::once(path)
+        .chain(args.iter().copied())
+        .map(c)
+        .collect();
+    let mut pointers: Vec<*const libc::c_char> = argv.iter().map(|arg| arg.as_ptr()).collect();
+    pointers.push(ptr::null());
+    let environment: Vec<CString> = env::vars_os()
+        .map(|(name, value)| {
+            let mut entry = name.into_encoded_bytes();
+            entry.push(b'=');
+            entry.extend(value.into_encoded_bytes());
+            CString::new(entry).expect("no NUL in the environment")
+        })
+        .collect();
+    let mut env_pointers: Vec<*const libc::c_char> =
+        environment.iter().map(|entry| entry.as_ptr()).collect();
+    env_pointers.push(ptr::null());
+    // SAFETY: NULL-terminated argv and envp of valid C strings.
+    unsafe { libc::fexecve(fd, pointers.as_ptr(), env_pointers.as_ptr()) };
+    Err(failed("fexecve"))
+}
+
 fn symlink(target: &str, link: &str) -> Outcome {
     let (target, link) = (c(target), c(link));
     // SAFETY: valid C strings.
@@ -237,6 +278,30 @@ fn tcp4(port: u16) -> Outcome {
     let fd = socket(libc::AF_INET, libc::SOCK_STREAM)?;
     let addr = ipv4_loopback(port);
     connect(fd, &addr, mem::size_of_val(&addr))
+}
+
+/// A stream socket of `protocol` (not TCP), connected to 127.0.0.1:`port`.
+fn stream4(protocol: c_int, port: u16) -> Outcome {
+    // SAFETY: plain syscall with integer arguments.
+    let fd = unsafe {
+        libc::socket(
+            libc::AF_INET,
+            libc::SOCK_STREAM | libc::SOCK_CLOEXEC,
+            protocol,
+        )
+    };
+    let fd = check("socket", fd.into())? as c_int;
+    let addr = ipv4_loopback(port);
+    connect(fd, &addr, mem::size_of_val(&addr))
+}
+
+fn any_socket(family: c_int, kind: c_int, protocol: c_int) -> Outcome {
+    // SAFETY: plain syscall with integer arguments.
+    let fd = unsafe { libc::socket(family, kind | libc::SOCK_CLOEXEC, protocol) };
+    check("socket", fd.into())?;
+    // SAFETY: our descriptor.
+    unsafe { libc::close(fd) };
+    Ok(())
 }
 
 fn tcp6(port: u16) -> Outcome {
@@ -673,10 +738,17 @@ fn attempt(words: &[&str]) -> Option<Outcome> {
         ["read", path] => read(path),
         ["write", path] => write(path),
         ["exec", path, ref args @ ..] => exec(path, args),
+        ["memfd-exec", path, ref args @ ..] => memfd_exec(path, args),
         ["symlink", target, link] => symlink(target, link),
         ["link", old, new] => hard_link(old, new),
         ["tcp4", port] => tcp4(port.parse().ok()?),
         ["tcp6", port] => tcp6(port.parse().ok()?),
+        ["mptcp4", port] => stream4(libc::IPPROTO_MPTCP, port.parse().ok()?),
+        ["socket", family, kind, protocol] => any_socket(
+            family.parse().ok()?,
+            kind.parse().ok()?,
+            protocol.parse().ok()?,
+        ),
         ["udp4", port] => udp4(port.parse().ok()?),
         ["unix", path] => unix_connect(path, false),
         ["abstract", name] => unix_connect(name, true),
