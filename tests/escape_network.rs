@@ -8,7 +8,10 @@
 //!   Landlock decides each connect by port: another port fails with EACCES
 //!   at `connect(2)`, the granted one connects. UDP stays refused by
 //!   seccomp (EPERM at `socket(2)`): Landlock cannot limit it, so ports
-//!   grant TCP only.
+//!   grant TCP only. So do other stream protocols that Landlock's TCP
+//!   rights do not cover: MPTCP (which falls back to plain TCP with any
+//!   listener) would connect to any port. Netlink, packet and vsock
+//!   sockets are refused too.
 
 mod common;
 
@@ -144,4 +147,66 @@ fn udp_stays_refused_when_tcp_ports_are_granted() {
         matches!(error.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut),
         "a datagram arrived: {error}"
     );
+}
+
+#[test]
+fn mptcp_cannot_go_around_the_granted_ports() {
+    // Control: MPTCP falls back to TCP, so it reaches a plain TCP listener.
+    let (listener, port) = listener();
+    assert_eq!(unconfined(&["mptcp4", &port.to_string()]), "ok");
+    listener.set_nonblocking(false).unwrap();
+    drop(listener.accept().unwrap());
+    listener.set_nonblocking(true).unwrap();
+
+    // Landlock's TCP rights would not stop it; seccomp does, at socket().
+    let (_other, other_port) = self::listener();
+    let scenario = connecting_to(other_port);
+    assert_eq!(
+        attempt(&scenario, &["mptcp4", &port.to_string()]),
+        "err socket EPERM"
+    );
+    // Not even to the granted port: ports grant TCP only.
+    let scenario = connecting_to(port);
+    assert_eq!(
+        attempt(&scenario, &["mptcp4", &port.to_string()]),
+        "err socket EPERM"
+    );
+    assert_nothing_arrived(&listener);
+}
+
+#[test]
+fn other_socket_families_stay_refused_when_tcp_ports_are_granted() {
+    let families = [
+        // family, type, protocol: a netlink route socket, a raw packet
+        // socket of every protocol, a vsock stream.
+        (
+            "netlink",
+            libc::AF_NETLINK,
+            libc::SOCK_RAW,
+            libc::NETLINK_ROUTE,
+        ),
+        (
+            "packet",
+            libc::AF_PACKET,
+            libc::SOCK_RAW,
+            i32::from((libc::ETH_P_ALL as u16).to_be()),
+        ),
+        ("vsock", libc::AF_VSOCK, libc::SOCK_STREAM, 0),
+    ];
+    let (_listener, port) = listener();
+    let scenario = connecting_to(port);
+    for (name, family, kind, protocol) in families {
+        let args = [
+            "socket".to_owned(),
+            family.to_string(),
+            kind.to_string(),
+            protocol.to_string(),
+        ];
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        // Control: the kernel offers each to this (root) user.
+        if nix::unistd::geteuid().is_root() {
+            assert_eq!(unconfined(&args), "ok", "{name}");
+        }
+        assert_eq!(attempt(&scenario, &args), "err socket EPERM", "{name}");
+    }
 }
