@@ -49,9 +49,10 @@ FILES:
 EXIT STATUS:
     forced-command mode
         (the command's own status once it has been executed)
-        77  denied by the policy (no command, shell syntax, address, key, no matching rule)
+        77  denied by the policy (no command, shell syntax, address, key, no matching
+            rule, a user or kept capability the gate cannot provide)
         78  the policy could not be loaded or is insecure; everything is denied
-        71  the sandbox could not be applied, or the exec failed
+        71  a layer of the sandbox could not be applied, or the exec failed
         74  the audit record could not be written
          2  sshgate's own command line is malformed
     explain: 0 allowed, 1 denied, 78 policy unusable, 2 usage
