@@ -279,7 +279,7 @@ command = ["/usr/bin/id"]
         "  umask: 0027\n",
         "  no_new_privs: set\n",
         "  landlock network: TCP connect only to ports [443], bind only to ports [8080] (ABI 4 and later)\n",
-        "  seccomp: the default deny-list plus uname; sockets: TCP over AF_INET and AF_INET6, and AF_UNIX; x32 syscalls refused\n",
+        "syscalls, `--json` lists them) plus uname; sockets: TCP over AF_INET and AF_INET6, and AF_UNIX; x32 syscalls refused\n",
     ] {
         assert!(text.contains(expected), "missing {expected:?} in:\n{text}");
     }
@@ -291,4 +291,22 @@ command = ["/usr/bin/id"]
     assert_eq!(value["plan"]["deny_syscalls"][0], "uname");
     assert_eq!(value["plan"]["env"]["HOME"], "/nonexistent");
     assert_eq!(value["layers"].as_array().map(Vec::len), Some(8));
+    let always = value["seccomp"]["always_denied"].as_array().unwrap();
+    for name in [
+        "mount",
+        "ptrace",
+        "bpf",
+        "io_uring_setup",
+        "keyctl",
+        "unshare",
+    ] {
+        assert!(
+            always.contains(&serde_json::json!(name)),
+            "{name} not in {always:?}"
+        );
+    }
+    assert_eq!(
+        value["seccomp"]["policy_denied"],
+        serde_json::json!(["uname"])
+    );
 }

@@ -171,6 +171,12 @@ impl Explanation {
                     None => {}
                 }
                 value["layers"] = json!(layers(plan));
+                let (always, by_argument) = sandbox::default_deny_list();
+                value["seccomp"] = json!({
+                    "always_denied": always,
+                    "denied_by_argument": by_argument,
+                    "policy_denied": plan.deny_syscalls,
+                });
             }
         }
         value
@@ -278,11 +284,16 @@ fn layers(plan: &Plan) -> Vec<String> {
         ),
     };
     let extra: Vec<&str> = plan.deny_syscalls.iter().map(|name| name.name()).collect();
+    let (always, _) = sandbox::default_deny_list();
     let seccomp = if extra.is_empty() {
-        format!("seccomp: the default deny-list; sockets: {sockets}; x32 syscalls refused")
+        format!(
+            "seccomp: the default deny-list ({} syscalls, `--json` lists them); sockets: {sockets}; x32 syscalls refused",
+            always.len()
+        )
     } else {
         format!(
-            "seccomp: the default deny-list plus {}; sockets: {sockets}; x32 syscalls refused",
+            "seccomp: the default deny-list ({} syscalls, `--json` lists them) plus {}; sockets: {sockets}; x32 syscalls refused",
+            always.len(),
             extra.join(", ")
         )
     };

@@ -53,7 +53,7 @@ pub use interpreter::InterpreterError;
 pub use limits::LimitError;
 pub use mounts::PlaceError;
 pub use resolve::{Resolved, resolve};
-pub use seccomp::{SeccompError, SeccompStatus};
+pub use seccomp::{SeccompError, SeccompStatus, default_deny_list};
 
 use self::landlock::{restrict_with_landlock, running_abi};
 use crate::decide::plan::{Compat, Plan};

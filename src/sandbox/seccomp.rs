@@ -188,6 +188,21 @@ impl From<BackendError> for SeccompError {
     }
 }
 
+/// The default deny-list in words, for `explain`: every syscall refused
+/// whatever its arguments, then each one refused only for some arguments.
+pub fn default_deny_list() -> (Vec<&'static str>, Vec<&'static str>) {
+    let always = ALWAYS_DENIED.iter().map(|&(name, _)| name).collect();
+    let by_argument = vec![
+        "clone with any CLONE_NEW* flag",
+        "clone3 (ENOSYS, so libc falls back to clone)",
+        "personality other than PER_LINUX or a query",
+        "ioctl TIOCSTI and TIOCLINUX",
+        "socket of a family the network setting does not allow",
+        "any x32 syscall number",
+    ];
+    (always, by_argument)
+}
+
 /// Compiles the filter `plan` calls for: the default deny-list, the socket
 /// families its network setting allows, and its `deny_syscalls`. Pure: it
 /// makes no syscall.
