@@ -37,6 +37,9 @@ attempts (each prints `ok` or `err CALL ERRNO`):
   link OLD NEW             link(OLD, NEW), a hard link
   tcp4 PORT | tcp6 PORT    TCP socket, connect to 127.0.0.1 / ::1 PORT
   mptcp4 PORT              MPTCP stream socket, connect to 127.0.0.1 PORT
+  listen4                  TCP socket, listen without bind (the kernel
+                           binds an ephemeral port), accept one connection;
+                           prints `listening PORT` first
   socket FAMILY TYPE PROTO socket(FAMILY, TYPE, PROTO), numbers, then close
   udp4 PORT                UDP socket, sendto 127.0.0.1 PORT
   unix PATH                AF_UNIX stream socket, connect to PATH
@@ -293,6 +296,41 @@ fn stream4(protocol: c_int, port: u16) -> Outcome {
     let fd = check("socket", fd.into())? as c_int;
     let addr = ipv4_loopback(port);
     connect(fd, &addr, mem::size_of_val(&addr))
+}
+
+/// `listen(2)` on a TCP socket that was never bound: the kernel binds it
+/// to an ephemeral port. Prints `listening PORT` first, then waits up to
+/// ten seconds for one connection, and ends with the usual line.
+fn listen4() -> Outcome {
+    use std::io::Write;
+    let fd = socket(libc::AF_INET, libc::SOCK_STREAM)?;
+    // SAFETY: our descriptor; getsockname writes a sockaddr_in, poll reads
+    // one pollfd.
+    unsafe {
+        check("listen", libc::listen(fd, 1).into())?;
+        let mut addr: libc::sockaddr_in = mem::zeroed();
+        let mut len = mem::size_of_val(&addr) as libc::socklen_t;
+        let ret = libc::getsockname(fd, ptr::from_mut(&mut addr).cast(), &mut len);
+        check("getsockname", ret.into())?;
+        println!("listening {}", u16::from_be(addr.sin_port));
+        let _ = std::io::stdout().flush();
+        let mut ready = libc::pollfd {
+            fd,
+            events: libc::POLLIN,
+            revents: 0,
+        };
+        if check("poll", libc::poll(&mut ready, 1, 10_000).into())? == 0 {
+            return Err(Failure {
+                call: "poll",
+                errno: libc::ETIMEDOUT,
+            });
+        }
+        let peer = libc::accept4(fd, ptr::null_mut(), ptr::null_mut(), libc::SOCK_CLOEXEC);
+        check("accept", peer.into())?;
+        libc::close(peer);
+        libc::close(fd);
+    }
+    Ok(())
 }
 
 fn any_socket(family: c_int, kind: c_int, protocol: c_int) -> Outcome {
@@ -743,6 +781,7 @@ fn attempt(words: &[&str]) -> Option<Outcome> {
         ["link", old, new] => hard_link(old, new),
         ["tcp4", port] => tcp4(port.parse().ok()?),
         ["tcp6", port] => tcp6(port.parse().ok()?),
+        ["listen4"] => listen4(),
         ["mptcp4", port] => stream4(libc::IPPROTO_MPTCP, port.parse().ok()?),
         ["socket", family, kind, protocol] => any_socket(
             family.parse().ok()?,
