@@ -3,6 +3,10 @@
 //! privileges. Landlock grants execute on the rule's program and its ELF
 //! interpreter only, so `execve(2)` of anything else fails with EACCES; a
 //! policy `exec` entry is what makes another program executable.
+//!
+//! A memfd holds no path Landlock could judge, so a program copied into one
+//! could be executed with `fexecve(3)` whatever the grants; seccomp refuses
+//! `memfd_create(2)` unless the memfd is sealed non-executable.
 
 mod common;
 
@@ -96,4 +100,20 @@ fn a_program_run_through_the_elf_interpreter_stays_confined() {
         "/usr/bin/cat: /etc/shadow: Permission denied\n"
     );
     assert_eq!(output.status.code(), Some(1));
+}
+
+#[test]
+fn a_program_copied_into_a_memfd_cannot_be_executed() {
+    // Control: unconfined, the copy runs.
+    assert_eq!(
+        probe::unconfined(&["memfd-exec", "/usr/bin/echo", "memfd-ran"]),
+        "memfd-ran"
+    );
+    let scenario = probe::scenario(POLICY);
+    // Landlock alone let this run (Linux 6.18, ABI 7): the memfd lies on
+    // the kernel's internal mount, beyond every rule.
+    assert_eq!(
+        attempt(&scenario, &["memfd-exec", "/usr/bin/echo", "memfd-ran"]),
+        "err memfd_create EPERM"
+    );
 }

@@ -12,6 +12,10 @@
 //!   rights do not cover: MPTCP (which falls back to plain TCP with any
 //!   listener) would connect to any port. Netlink, packet and vsock
 //!   sockets are refused too.
+//! - Two TCP paths that Landlock's hooks miss are refused by seccomp under
+//!   ports: TCP Fast Open (`sendto` with `MSG_FASTOPEN` connects without
+//!   `connect(2)`), and, when no `bind` port is granted, `listen(2)` (on an
+//!   unbound socket it binds an ephemeral port without `bind(2)`).
 
 mod common;
 
@@ -209,4 +213,36 @@ fn other_socket_families_stay_refused_when_tcp_ports_are_granted() {
         }
         assert_eq!(attempt(&scenario, &args), "err socket EPERM", "{name}");
     }
+}
+
+#[test]
+fn tcp_fast_open_cannot_reach_a_port_not_granted() {
+    let (listener, port) = listener();
+    // Control: unconfined, the fast-open send connects.
+    assert_eq!(unconfined(&["fastopen4", &port.to_string()]), "ok");
+    listener.set_nonblocking(false).unwrap();
+    drop(
+        listener
+            .accept()
+            .expect("the unconfined fast-open connection"),
+    );
+    listener.set_nonblocking(true).unwrap();
+
+    let (_other, other_port) = self::listener();
+    let scenario = connecting_to(other_port);
+    // Landlock alone let this connect (Linux 6.18, ABI 7).
+    assert_eq!(
+        attempt(&scenario, &["fastopen4", &port.to_string()]),
+        "err sendto EPERM"
+    );
+    assert_nothing_arrived(&listener);
+}
+
+#[test]
+fn listening_without_a_bind_port_is_refused() {
+    let (_other, other_port) = self::listener();
+    let scenario = connecting_to(other_port);
+    // Landlock alone let the kernel bind an ephemeral port on every
+    // address and accept a connection from outside the sandbox.
+    assert_eq!(attempt(&scenario, &["listen4"]), "err listen EPERM");
 }

@@ -214,6 +214,7 @@ pub fn compile_filter(plan: &Plan) -> Result<SyscallFilter, SeccompError> {
     deny_namespace_clones(&mut list)?;
     deny_personalities(&mut list)?;
     deny_terminal_injection(&mut list)?;
+    deny_executable_memfds(&mut list)?;
     deny_sockets(&mut list, &plan.network, plan.unix_sockets)?;
     // The policy's own additions win over a rule on arguments: a listed
     // `clone` or `socket` is refused whatever its arguments.
@@ -317,6 +318,12 @@ const X32_SYSCALL_BIT: u32 = 0x4000_0000;
 
 /// `clone3`'s number, as the guard compares it.
 const CLONE3: u32 = libc::SYS_clone3 as u32;
+
+/// `MFD_NOEXEC_SEAL` (Linux 6.3): the memfd can never be made executable.
+const MFD_NOEXEC_SEAL: u64 = libc::MFD_NOEXEC_SEAL as u64;
+
+/// `MSG_FASTOPEN`: send data with the SYN of an implicit connect.
+const MSG_FASTOPEN: u64 = libc::MSG_FASTOPEN as u64;
 
 /// Offsets in `struct seccomp_data { int nr; __u32 arch; ... }`.
 const SECCOMP_DATA_NR: u32 = 0;
@@ -530,6 +537,20 @@ fn deny_terminal_injection(list: &mut DenyList) -> Result<(), SeccompError> {
     list.when(libc::SYS_ioctl, vec![arg_is(1, libc::TIOCLINUX)?])
 }
 
+/// `memfd_create(2)` unless the flags (arg1) carry `MFD_NOEXEC_SEAL`.
+///
+/// Landlock checks the execute right on files reached by path; a memfd
+/// lives on the kernel's internal mount, where no rule applies, so
+/// `execveat(memfd, "", AT_EMPTY_PATH)` would run any program the command
+/// writes into one. A memfd sealed non-executable cannot be executed, and
+/// kernels before 6.3, which lack the flag, refuse it with EINVAL.
+fn deny_executable_memfds(list: &mut DenyList) -> Result<(), SeccompError> {
+    list.when(
+        libc::SYS_memfd_create,
+        vec![arg_lacks_bits(1, MFD_NOEXEC_SEAL)?],
+    )
+}
+
 /// `socket(2)` by family (arg0), type (arg1) and protocol (arg2), as the
 /// plan's network setting allows. Denial rules are the negation of what is
 /// allowed: a socket is refused if any rule matches.
@@ -545,7 +566,7 @@ fn deny_sockets(list: &mut DenyList, network: &Network, unix: bool) -> Result<()
             Ok(())
         }
         Network::None => list.when(nr, vec![arg_is_not(0, unix_family)?]),
-        Network::Ports { .. } => {
+        Network::Ports { bind, .. } => {
             // Any family other than the allowed ones: netlink (kernel
             // configuration), packet (raw frames), vsock, bluetooth, ...
             let mut other_family = vec![
@@ -584,9 +605,31 @@ fn deny_sockets(list: &mut DenyList, network: &Network, unix: bool) -> Result<()
                     ],
                 )?;
             }
-            Ok(())
+            deny_unchecked_tcp(list, bind)
         }
     }
+}
+
+/// Two ways to use TCP that Landlock's port rules do not see (Linux 6.18,
+/// ABI 7; both reproduced):
+///
+/// - TCP Fast Open: `sendto`/`sendmsg`/`sendmmsg` with `MSG_FASTOPEN`
+///   connects an unconnected socket without the `connect(2)` hook, to any
+///   port. No forced command needs it; it is refused whatever the socket.
+/// - `listen(2)` on an unbound socket binds it to an ephemeral port on
+///   every address without the `bind(2)` hook. With no `bind` port granted,
+///   `listen(2)` is refused outright (which also refuses it on unix
+///   sockets: a forced command has nobody to accept from). With ports
+///   granted, a command can still listen on an ephemeral port; README says
+///   so.
+fn deny_unchecked_tcp(list: &mut DenyList, bind: &[u16]) -> Result<(), SeccompError> {
+    list.when(libc::SYS_sendto, vec![arg_has_bits(3, MSG_FASTOPEN)?])?;
+    list.when(libc::SYS_sendmsg, vec![arg_has_bits(2, MSG_FASTOPEN)?])?;
+    list.when(libc::SYS_sendmmsg, vec![arg_has_bits(3, MSG_FASTOPEN)?])?;
+    if bind.is_empty() {
+        list.always(libc::SYS_listen);
+    }
+    Ok(())
 }
 
 /// Argument `index`, as 32 bits, equals `value`.
@@ -616,6 +659,16 @@ fn arg_has_bits(index: u8, bits: u64) -> Result<SeccompCondition, SeccompError> 
         SeccompCmpArgLen::Dword,
         SeccompCmpOp::MaskedEq(bits),
         bits,
+    )?)
+}
+
+/// Argument `index`, as 32 bits, has none of the bits of `bits` set.
+fn arg_lacks_bits(index: u8, bits: u64) -> Result<SeccompCondition, SeccompError> {
+    Ok(SeccompCondition::new(
+        index,
+        SeccompCmpArgLen::Dword,
+        SeccompCmpOp::MaskedEq(bits),
+        0,
     )?)
 }
 
@@ -911,6 +964,51 @@ mod tests {
         assert_eq!(personality(0x040_0000), DENIED);
         // PER_LINUX32.
         assert_eq!(personality(0x0008), DENIED);
+    }
+
+    #[test]
+    fn memfds_must_be_sealed_against_execution() {
+        let filter = default_filter();
+        let memfd = |flags: u64| verdict(&filter, libc::SYS_memfd_create, &[0, flags]);
+        assert_eq!(memfd(0), DENIED);
+        assert_eq!(memfd(libc::MFD_CLOEXEC as u64), DENIED);
+        assert_eq!(memfd(libc::MFD_EXEC as u64), DENIED);
+        assert_eq!(memfd(MFD_NOEXEC_SEAL), ALLOWED);
+        assert_eq!(memfd(MFD_NOEXEC_SEAL | libc::MFD_CLOEXEC as u64), ALLOWED);
+    }
+
+    #[test]
+    fn tcp_that_landlock_does_not_see_is_refused_under_ports() {
+        let filter = compile_filter(&plan(ports(), false, &[])).unwrap();
+        let fast_open = MSG_FASTOPEN | libc::MSG_NOSIGNAL as u64;
+        assert_eq!(
+            verdict(&filter, libc::SYS_sendto, &[3, 0, 1, fast_open]),
+            DENIED
+        );
+        assert_eq!(
+            verdict(&filter, libc::SYS_sendmsg, &[3, 0, fast_open]),
+            DENIED
+        );
+        assert_eq!(
+            verdict(&filter, libc::SYS_sendmmsg, &[3, 0, 1, fast_open]),
+            DENIED
+        );
+        assert_eq!(verdict(&filter, libc::SYS_sendto, &[3, 0, 1, 0]), ALLOWED);
+        assert_eq!(verdict(&filter, libc::SYS_sendmsg, &[3, 0, 0]), ALLOWED);
+        // No bind port: no listen, which would bind an ephemeral port.
+        assert_eq!(verdict(&filter, libc::SYS_listen, &[3, 5]), DENIED);
+        let binding = Network::Ports {
+            connect: Vec::new(),
+            bind: vec![8080],
+        };
+        let filter = compile_filter(&plan(binding, false, &[])).unwrap();
+        assert_eq!(verdict(&filter, libc::SYS_listen, &[3, 5]), ALLOWED);
+        let any = compile_filter(&plan(Network::Any, false, &[])).unwrap();
+        assert_eq!(verdict(&any, libc::SYS_listen, &[3, 5]), ALLOWED);
+        assert_eq!(
+            verdict(&any, libc::SYS_sendto, &[3, 0, 1, fast_open]),
+            ALLOWED
+        );
     }
 
     #[test]

@@ -40,6 +40,8 @@ attempts (each prints `ok` or `err CALL ERRNO`):
   listen4                  TCP socket, listen without bind (the kernel
                            binds an ephemeral port), accept one connection;
                            prints `listening PORT` first
+  fastopen4 PORT           TCP socket, never connected: sendto 127.0.0.1
+                           PORT with MSG_FASTOPEN (TCP Fast Open)
   socket FAMILY TYPE PROTO socket(FAMILY, TYPE, PROTO), numbers, then close
   udp4 PORT                UDP socket, sendto 127.0.0.1 PORT
   unix PATH                AF_UNIX stream socket, connect to PATH
@@ -281,6 +283,28 @@ fn tcp4(port: u16) -> Outcome {
     let fd = socket(libc::AF_INET, libc::SOCK_STREAM)?;
     let addr = ipv4_loopback(port);
     connect(fd, &addr, mem::size_of_val(&addr))
+}
+
+/// A TCP socket that is never `connect`ed: `sendto(2)` with `MSG_FASTOPEN`
+/// connects it implicitly to 127.0.0.1:`port` and sends a few bytes with
+/// the SYN.
+fn fastopen4(port: u16) -> Outcome {
+    let fd = socket(libc::AF_INET, libc::SOCK_STREAM)?;
+    let addr = ipv4_loopback(port);
+    let data = b"fast-open";
+    // SAFETY: a valid buffer and sockaddr_in for our descriptor.
+    let sent = unsafe {
+        libc::sendto(
+            fd,
+            data.as_ptr().cast(),
+            data.len(),
+            libc::MSG_FASTOPEN,
+            ptr::from_ref(&addr).cast(),
+            mem::size_of_val(&addr) as libc::socklen_t,
+        )
+    };
+    check("sendto", sent as i64)?;
+    Ok(())
 }
 
 /// A stream socket of `protocol` (not TCP), connected to 127.0.0.1:`port`.
@@ -782,6 +806,7 @@ fn attempt(words: &[&str]) -> Option<Outcome> {
         ["tcp4", port] => tcp4(port.parse().ok()?),
         ["tcp6", port] => tcp6(port.parse().ok()?),
         ["listen4"] => listen4(),
+        ["fastopen4", port] => fastopen4(port.parse().ok()?),
         ["mptcp4", port] => stream4(libc::IPPROTO_MPTCP, port.parse().ok()?),
         ["socket", family, kind, protocol] => any_socket(
             family.parse().ok()?,
