@@ -46,7 +46,7 @@ trailing_args = true
 /// program (mode 4755, owned by root) and returns its path.
 fn setuid_root_id(scenario: &Scenario, name: &str) -> String {
     let path = scenario.path(name);
-    probe::copy_executable(Path::new("/usr/bin/id"), &path);
+    common::gate::copy_executable(Path::new("/usr/bin/id"), &path);
     fs::set_permissions(&path, fs::Permissions::from_mode(0o4755)).unwrap();
     path.display().to_string()
 }

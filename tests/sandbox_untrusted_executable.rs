@@ -19,7 +19,7 @@ const NOBODY: u32 = 65534;
 /// Copies `source` to `name` in the scenario, mode 0755.
 fn copy(scenario: &Scenario, source: &str, name: &str) -> PathBuf {
     let path = scenario.path(name);
-    fs::copy(source, &path).unwrap();
+    common::gate::copy_executable(Path::new(source), &path);
     fs::set_permissions(&path, fs::Permissions::from_mode(0o755)).unwrap();
     path
 }

@@ -118,3 +118,23 @@ pub fn assert_denied(output: &Output, code: i32, reason: &str) {
         stdout(output)
     );
 }
+
+/// Copies the program `from` to `to` with `cp`, so that this process never
+/// holds `to` open for writing: a child another test thread forks meanwhile
+/// would inherit that descriptor until its exec, and executing `to` in that
+/// window fails with ETXTBSY.
+pub fn copy_executable(from: &Path, to: &Path) {
+    let output = Command::new("/usr/bin/cp")
+        .arg("--")
+        .arg(from)
+        .arg(to)
+        .output()
+        .expect("run cp");
+    assert!(
+        output.status.success(),
+        "cp {} {} failed: {}",
+        from.display(),
+        to.display(),
+        stderr(&output)
+    );
+}

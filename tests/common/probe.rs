@@ -58,7 +58,7 @@ fn build() -> PathBuf {
     // binary running the probe never sees it half written.
     let binary = target_dir.join("sshgate-escape-probe");
     let partial = target_dir.join(format!("sshgate-escape-probe.{}", std::process::id()));
-    copy_executable(&built, &partial);
+    super::gate::copy_executable(&built, &partial);
     fs::rename(&partial, &binary).unwrap_or_else(|e| {
         panic!(
             "cannot rename {} to {}: {e}",
@@ -69,25 +69,6 @@ fn build() -> PathBuf {
     binary
 }
 
-/// Copies the program `from` to `to` with `cp`, so that this process never
-/// holds `to` open for writing: a child another test thread forks meanwhile
-/// would inherit that descriptor until its exec, and executing `to` in that
-/// window fails with ETXTBSY.
-pub fn copy_executable(from: &Path, to: &Path) {
-    let output = Command::new("/usr/bin/cp")
-        .arg("--")
-        .arg(from)
-        .arg(to)
-        .output()
-        .expect("run cp");
-    assert!(
-        output.status.success(),
-        "cp {} {} failed: {}",
-        from.display(),
-        to.display(),
-        stderr(&output)
-    );
-}
 
 /// A [`Scenario`] for `policy`, with `{probe}` replaced by the probe's
 /// path (and `{dir}` and `{log}` as [`Scenario::new`] does).
