@@ -69,7 +69,6 @@ fn build() -> PathBuf {
     binary
 }
 
-
 /// A [`Scenario`] for `policy`, with `{probe}` replaced by the probe's
 /// path (and `{dir}` and `{log}` as [`Scenario::new`] does).
 pub fn scenario(policy: &str) -> Scenario {
