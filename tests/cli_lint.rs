@@ -290,3 +290,20 @@ fn unknown_names_and_syscalls_the_gate_needs_are_errors() {
         assert_eq!(output.status.code(), Some(1), "{key}");
     }
 }
+
+#[test]
+fn settings_landlock_cannot_confine_are_warned_about() {
+    let scenario = Scenario::new(
+        "[sandbox]\nmetadata = true\nnetwork = \"any\"\n[[allow]]\nname = \"id\"\ncommand = [\"/usr/bin/id\"]\n",
+    );
+    let file = scenario.policy.display().to_string();
+    let output = lint(&[scenario.policy.as_os_str()]);
+    assert_eq!(
+        stdout(&output),
+        format!(
+            "{file}:2:12: warning: profile: metadata = true lets the command chmod, chown, touch and set extended attributes by path, which Landlock cannot limit to the grants: run as root, it can change those of every root-owned file on the host; prefer a dedicated `user`\n\
+             {file}:3:11: warning: profile: network = \"any\" allows every socket family, unix sockets included: before Landlock ABI 9 the command can connect to any pathname socket its uid may reach (for root, /var/run/docker.sock)\n"
+        )
+    );
+    assert_eq!(output.status.code(), Some(0), "warnings only");
+}

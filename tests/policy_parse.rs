@@ -94,7 +94,7 @@ fn bad_files_fail_with_located_messages() {
         ),
         (
             "[sandbox]\nraed = [\"/srv\"]",
-            "p.toml:2:1: unknown field `raed`, expected one of `read`, `write`, `exec`, `network`, `unix`, `capabilities`, `user`, `deny_syscalls`, `rlimits`, `umask`, `env`, `chdir`, `compat`",
+            "p.toml:2:1: unknown field `raed`, expected one of `read`, `write`, `exec`, `network`, `unix`, `metadata`, `capabilities`, `user`, `deny_syscalls`, `rlimits`, `umask`, `env`, `chdir`, `compat`",
         ),
         (
             "[sandbox]\nread = [\"srv\"]",

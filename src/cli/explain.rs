@@ -297,6 +297,11 @@ fn layers(plan: &Plan) -> Vec<String> {
             extra.join(", ")
         )
     };
+    let metadata = if plan.metadata {
+        "metadata: changes by path allowed (metadata = true): mode, owner, times and extended attributes of any file DAC allows, which Landlock cannot limit; never setuid or setgid bits"
+    } else {
+        "metadata: changes by path refused (seccomp); by descriptor only on files the grants let the command open; never setuid or setgid bits"
+    };
     vec![
         capabilities,
         identity,
@@ -307,6 +312,7 @@ fn layers(plan: &Plan) -> Vec<String> {
         "landlock scopes: signals and abstract unix sockets cannot leave the sandbox (ABI 6 and later)"
             .to_owned(),
         seccomp,
+        metadata.to_owned(),
     ]
 }
 

@@ -172,6 +172,10 @@ fn allow(loaded: &LoadedPolicy, rule: &Rule, request: &Request, argv: &[String])
             .map(|network| network.get_ref().clone())
             .unwrap_or_default(),
         unix_sockets: sandbox.unix.unwrap_or(false),
+        metadata: sandbox
+            .metadata
+            .as_ref()
+            .is_some_and(|allowed| *allowed.get_ref()),
         capabilities,
         identity,
         rlimits: sandbox

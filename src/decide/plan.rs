@@ -55,6 +55,11 @@ pub struct Plan {
     pub umask: u32,
     /// Syscalls refused in addition to the default deny-list.
     pub deny_syscalls: Vec<SyscallName>,
+    /// Whether the command may change file modes, owners, times, extended
+    /// attributes and inode flags (the sandbox's `metadata = true`).
+    /// Landlock cannot limit these to the grants, so seccomp refuses them
+    /// by default.
+    pub metadata: bool,
 }
 
 /// The account a command runs as, resolved through NSS before deciding.

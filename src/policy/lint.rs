@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 
 use super::error::{Location, PolicyError};
 use super::load::{LoadedPolicy, load_untrusted, untrusted_because};
+use super::network::Network;
 use super::schema::{Rule, Sandbox};
 use crate::request::Account;
 
@@ -481,6 +482,28 @@ impl Linter<'_> {
                     self.host_severity(),
                     Some(chdir.span()),
                     format!("chdir {} is not a directory on this host", chdir.get_ref()),
+                );
+            }
+        }
+        if let Some(metadata) = sandbox.metadata.as_ref().filter(|m| *m.get_ref()) {
+            if sandbox.user.is_none() {
+                self.at(
+                    Severity::Warning,
+                    Some(metadata.span()),
+                    format!(
+                        "{owner}: metadata = true lets the command chmod, chown, touch and set extended attributes by path, which Landlock cannot limit to the grants: run as root, it can change those of every root-owned file on the host; prefer a dedicated `user`"
+                    ),
+                );
+            }
+        }
+        if let Some(network) = &sandbox.network {
+            if *network.get_ref() == Network::Any {
+                self.at(
+                    Severity::Warning,
+                    Some(network.span()),
+                    format!(
+                        "{owner}: network = \"any\" allows every socket family, unix sockets included: before Landlock ABI 9 the command can connect to any pathname socket its uid may reach (for root, /var/run/docker.sock)"
+                    ),
                 );
             }
         }

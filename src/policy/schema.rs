@@ -72,6 +72,8 @@ pub struct Sandbox {
     pub network: Option<Spanned<Network>>,
     /// Allow `AF_UNIX` sockets although `network` refuses sockets.
     pub unix: Option<bool>,
+    /// Allow changes of file modes, owners, times and extended attributes.
+    pub metadata: Option<Spanned<bool>>,
     /// Capabilities kept; every other one is dropped.
     pub capabilities: Option<Spanned<Vec<CapabilityName>>>,
     /// User to become before the exec.
@@ -287,6 +289,7 @@ impl Sandbox {
             exec: over.exec.clone().or_else(|| self.exec.clone()),
             network: over.network.clone().or_else(|| self.network.clone()),
             unix: over.unix.or(self.unix),
+            metadata: over.metadata.clone().or_else(|| self.metadata.clone()),
             capabilities: over
                 .capabilities
                 .clone()

@@ -198,6 +198,12 @@ pub fn default_deny_list() -> (Vec<&'static str>, Vec<&'static str>) {
         "personality other than PER_LINUX or a query",
         "ioctl TIOCSTI and TIOCLINUX",
         "socket of a family the network setting does not allow",
+        "under network ports: sendto, sendmsg and sendmmsg with MSG_FASTOPEN; listen when no bind port is listed",
+        "prlimit64 of any process but the caller",
+        "memfd_create without MFD_NOEXEC_SEAL",
+        "set-user-ID and set-group-ID modes (chmod family, creat, mknod, open with O_CREAT or O_TMPFILE)",
+        "openat2 (ENOSYS, so libc falls back to openat)",
+        "unless metadata = true: chmod, chown, utimensat and extended attributes by path, and FS_IOC_SETFLAGS",
         "any x32 syscall number",
     ];
     (always, by_argument)
@@ -215,6 +221,11 @@ pub fn compile_filter(plan: &Plan) -> Result<SyscallFilter, SeccompError> {
     deny_personalities(&mut list)?;
     deny_terminal_injection(&mut list)?;
     deny_executable_memfds(&mut list)?;
+    deny_limits_of_other_processes(&mut list)?;
+    deny_setuid_modes(&mut list)?;
+    if !plan.metadata {
+        deny_metadata_changes(&mut list)?;
+    }
     deny_sockets(&mut list, &plan.network, plan.unix_sockets)?;
     // The policy's own additions win over a rule on arguments: a listed
     // `clone` or `socket` is refused whatever its arguments.
@@ -319,6 +330,9 @@ const X32_SYSCALL_BIT: u32 = 0x4000_0000;
 /// `clone3`'s number, as the guard compares it.
 const CLONE3: u32 = libc::SYS_clone3 as u32;
 
+/// `openat2(2)`, answered ENOSYS like `clone3`.
+const OPENAT2: u32 = libc::SYS_openat2 as u32;
+
 /// `MFD_NOEXEC_SEAL` (Linux 6.3): the memfd can never be made executable.
 const MFD_NOEXEC_SEAL: u64 = libc::MFD_NOEXEC_SEAL as u64;
 
@@ -350,6 +364,9 @@ fn guard() -> Vec<libc::sock_filter> {
         op(JUMP_IF_AT_LEAST, X32_SYSCALL_BIT, 0, 1),
         op(RETURN, libc::SECCOMP_RET_ERRNO | EPERM, 0, 0),
         op(JUMP_IF_EQUAL, CLONE3, 0, 1),
+        op(RETURN, libc::SECCOMP_RET_ERRNO | libc::ENOSYS as u32, 0, 0),
+        // openat2's mode is in memory too (see deny_setuid_modes).
+        op(JUMP_IF_EQUAL, OPENAT2, 0, 1),
         op(RETURN, libc::SECCOMP_RET_ERRNO | libc::ENOSYS as u32, 0, 0),
     ]
 }
@@ -462,6 +479,22 @@ const ALWAYS_DENIED: &[(&str, i64)] = &[
     // can already reach, some tools use it to identify files and mounts,
     // and the handle is useless without open_by_handle_at.
     ("open_by_handle_at", libc::SYS_open_by_handle_at),
+    // --- System V IPC: Landlock does not scope it, so a command could read
+    // and write another process's shared memory or message queues by key
+    // (DAC alone decides; for root, every segment), and leave segments
+    // behind after it exits. Forced commands use pipes and files. ---
+    ("shmget", libc::SYS_shmget),
+    ("shmat", libc::SYS_shmat),
+    ("shmdt", libc::SYS_shmdt),
+    ("shmctl", libc::SYS_shmctl),
+    ("msgget", libc::SYS_msgget),
+    ("msgsnd", libc::SYS_msgsnd),
+    ("msgrcv", libc::SYS_msgrcv),
+    ("msgctl", libc::SYS_msgctl),
+    ("semget", libc::SYS_semget),
+    ("semop", libc::SYS_semop),
+    ("semtimedop", libc::SYS_semtimedop),
+    ("semctl", libc::SYS_semctl),
     // --- Old interfaces (personality is in deny_personalities). ---
     // Loads a shared library the a.out way, removed from modern kernels.
     ("uselib", libc::SYS_uselib),
@@ -492,6 +525,28 @@ const ALWAYS_DENIED: &[(&str, i64)] = &[
 
 /// `open_tree_attr` (Linux 6.15), missing from libc 0.2.191.
 const SYS_OPEN_TREE_ATTR: i64 = 467;
+
+/// `fchmodat2` (Linux 6.6): `fchmodat` with flags, `AT_EMPTY_PATH`
+/// included.
+const SYS_FCHMODAT2: i64 = 452;
+
+/// `setxattrat` and `removexattrat` (Linux 6.13), missing from libc.
+const SYS_SETXATTRAT: i64 = 463;
+const SYS_REMOVEXATTRAT: i64 = 466;
+
+/// `S_ISUID` and `S_ISGID`.
+const SET_USER_ID: u64 = libc::S_ISUID as u64;
+const SET_GROUP_ID: u64 = libc::S_ISGID as u64;
+
+/// `O_CREAT`, and the bit of `O_TMPFILE` that is not `O_DIRECTORY`: either
+/// makes `open` use its mode.
+const O_CREAT: u64 = libc::O_CREAT as u64;
+const O_TMPFILE_BIT: u64 = (libc::O_TMPFILE & !libc::O_DIRECTORY) as u64;
+
+/// `FS_IOC_SETFLAGS` and `FS_IOC_FSSETXATTR` (`chattr`), as the `ioctl`
+/// requests' low 32 bits.
+const FS_IOC_SETFLAGS: u64 = libc::FS_IOC_SETFLAGS;
+const FS_IOC_FSSETXATTR: u64 = 0x401c_5820;
 
 /// `clone(2)` with any namespace flag: one masked-equality rule per flag,
 /// since a rule's conditions are all required and any one flag is enough
@@ -536,6 +591,101 @@ fn deny_terminal_injection(list: &mut DenyList) -> Result<(), SeccompError> {
     // the same injection on a virtual console.
     list.when(libc::SYS_ioctl, vec![arg_is(1, libc::TIOCLINUX)?])
 }
+
+/// `prlimit64(2)` on any process but the caller (arg0 other than 0).
+///
+/// Unlike `setpriority(2)` and friends, the kernel lets a process change
+/// the limits of any process of its uid even when that one holds more
+/// capabilities: a root command without capabilities could set sshd's
+/// `RLIMIT_NOFILE` to 4 (locking everyone out) or kill a root process
+/// with `RLIMIT_CPU`, past the Landlock signal scope. libc's
+/// `getrlimit`/`setrlimit` pass 0.
+fn deny_limits_of_other_processes(list: &mut DenyList) -> Result<(), SeccompError> {
+    list.when(libc::SYS_prlimit64, vec![arg_is_not(0, 0)?])
+}
+
+/// Set-user-ID and set-group-ID bits, by whatever call sets a mode: a
+/// root command could otherwise leave a setuid-root program in a writable
+/// grant (`rsync -p`, sftp `chmod 4755`, or `open(O_CREAT, 04755)`, which
+/// the umask does not clear), and any local user could run it as root.
+/// `openat2(2)` keeps its mode in memory, where the filter cannot read it;
+/// the guard answers it ENOSYS, so libc falls back to `openat(2)`.
+fn deny_setuid_modes(list: &mut DenyList) -> Result<(), SeccompError> {
+    for bit in [SET_USER_ID, SET_GROUP_ID] {
+        // (syscall, index of the mode argument)
+        for (nr, mode) in [
+            (libc::SYS_chmod, 1),
+            (libc::SYS_fchmod, 1),
+            (libc::SYS_fchmodat, 2),
+            (SYS_FCHMODAT2, 2),
+            (libc::SYS_creat, 1),
+            (libc::SYS_mknod, 1),
+            (libc::SYS_mknodat, 2),
+        ] {
+            list.when(nr, vec![arg_has_bits(mode, bit)?])?;
+        }
+        // open and openat only use the mode when they create a file.
+        for creating in [O_CREAT, O_TMPFILE_BIT] {
+            list.when(
+                libc::SYS_open,
+                vec![arg_has_bits(1, creating)?, arg_has_bits(2, bit)?],
+            )?;
+            list.when(
+                libc::SYS_openat,
+                vec![arg_has_bits(2, creating)?, arg_has_bits(3, bit)?],
+            )?;
+        }
+    }
+    Ok(())
+}
+
+/// Changes of mode, owner, extended attributes (ACLs included), times and
+/// inode flags made by path, unless the plan's `metadata` allows them.
+///
+/// Landlock (up to ABI 7 at least) has no right for any of these, so
+/// nothing limits them to the granted paths: for a root command, DAC lets
+/// the owner of every root-owned file on the host change them, by path or
+/// through an `O_PATH` descriptor (`AT_EMPTY_PATH`), which needs no grant
+/// at all: the policy file, the audit log, `/etc/shadow`,
+/// `authorized_keys`...
+///
+/// The descriptor calls (`fchmod`, `fchown`, `fsetxattr`, `fremovexattr`,
+/// `utimensat` with no path, as `futimens` makes it) stay allowed: the
+/// kernel refuses them on `O_PATH` descriptors, so they reach only files
+/// the command could open, which Landlock limits to its grants. `touch`
+/// and `cp -p` of a new file work that way.
+fn deny_metadata_changes(list: &mut DenyList) -> Result<(), SeccompError> {
+    for nr in METADATA_CHANGES_BY_PATH {
+        list.always(*nr);
+    }
+    // utimensat(dirfd, path, ...) with a path; futimens passes NULL.
+    list.when(libc::SYS_utimensat, vec![arg64_is_not(1, 0)?])?;
+    // chattr (append-only, no-dump, ...) and its project-quota variant: no
+    // forced command needs them.
+    list.when(libc::SYS_ioctl, vec![arg_is(1, FS_IOC_SETFLAGS)?])?;
+    list.when(libc::SYS_ioctl, vec![arg_is(1, FS_IOC_FSSETXATTR)?])
+}
+
+/// The syscalls [`deny_metadata_changes`] refuses whatever their
+/// arguments: each names its file by path (or by `O_PATH` descriptor with
+/// `AT_EMPTY_PATH`).
+const METADATA_CHANGES_BY_PATH: &[i64] = &[
+    libc::SYS_chmod,
+    libc::SYS_fchmodat,
+    SYS_FCHMODAT2,
+    libc::SYS_chown,
+    libc::SYS_lchown,
+    libc::SYS_fchownat,
+    libc::SYS_setxattr,
+    libc::SYS_lsetxattr,
+    SYS_SETXATTRAT,
+    libc::SYS_removexattr,
+    libc::SYS_lremovexattr,
+    SYS_REMOVEXATTRAT,
+    libc::SYS_utime,
+    libc::SYS_utimes,
+    libc::SYS_futimesat,
+];
 
 /// `memfd_create(2)` unless the flags (arg1) carry `MFD_NOEXEC_SEAL`.
 ///
@@ -659,6 +809,16 @@ fn arg_has_bits(index: u8, bits: u64) -> Result<SeccompCondition, SeccompError> 
         SeccompCmpArgLen::Dword,
         SeccompCmpOp::MaskedEq(bits),
         bits,
+    )?)
+}
+
+/// Argument `index`, all 64 bits (a pointer), differs from `value`.
+fn arg64_is_not(index: u8, value: u64) -> Result<SeccompCondition, SeccompError> {
+    Ok(SeccompCondition::new(
+        index,
+        SeccompCmpArgLen::Qword,
+        SeccompCmpOp::Ne,
+        value,
     )?)
 }
 
@@ -964,6 +1124,116 @@ mod tests {
         assert_eq!(personality(0x040_0000), DENIED);
         // PER_LINUX32.
         assert_eq!(personality(0x0008), DENIED);
+    }
+
+    #[test]
+    fn metadata_changes_by_path_are_refused_unless_the_plan_allows_them() {
+        let filter = default_filter();
+        for nr in [
+            libc::SYS_chmod,
+            libc::SYS_fchmodat,
+            SYS_FCHMODAT2,
+            libc::SYS_chown,
+            libc::SYS_lchown,
+            libc::SYS_fchownat,
+            libc::SYS_setxattr,
+            libc::SYS_lsetxattr,
+            SYS_SETXATTRAT,
+            libc::SYS_removexattr,
+            libc::SYS_utimes,
+        ] {
+            assert_eq!(verdict(&filter, nr, &[0, 0o644]), DENIED, "{nr}");
+        }
+        // utimensat with a path (even "" with AT_EMPTY_PATH), not without.
+        assert_eq!(
+            verdict(&filter, libc::SYS_utimensat, &[3, 0x7fff_0000_1000]),
+            DENIED
+        );
+        assert_eq!(verdict(&filter, libc::SYS_utimensat, &[3, 0x1000]), DENIED);
+        assert_eq!(
+            verdict(&filter, libc::SYS_utimensat, &[3, 0, 0, 0]),
+            ALLOWED
+        );
+        // By descriptor: only files the command could open.
+        for nr in [libc::SYS_fchmod, libc::SYS_fchown, libc::SYS_fsetxattr] {
+            assert_eq!(verdict(&filter, nr, &[3, 0o644]), ALLOWED, "{nr}");
+        }
+        let ioctl =
+            |filter: &SyscallFilter, request: u64| verdict(filter, libc::SYS_ioctl, &[3, request]);
+        assert_eq!(ioctl(&filter, FS_IOC_SETFLAGS), DENIED);
+        assert_eq!(ioctl(&filter, FS_IOC_FSSETXATTR), DENIED);
+
+        let mut allowing = plan(Network::None, false, &[]);
+        allowing.metadata = true;
+        let allowing = compile_filter(&allowing).unwrap();
+        assert_eq!(verdict(&allowing, libc::SYS_chmod, &[0, 0o644]), ALLOWED);
+        assert_eq!(
+            verdict(&allowing, libc::SYS_utimensat, &[3, 0x1000]),
+            ALLOWED
+        );
+        assert_eq!(ioctl(&allowing, FS_IOC_SETFLAGS), ALLOWED);
+    }
+
+    #[test]
+    fn setuid_and_setgid_modes_are_refused_even_when_metadata_is_allowed() {
+        let mut allowing = plan(Network::None, false, &[]);
+        allowing.metadata = true;
+        let allowing = compile_filter(&allowing).unwrap();
+        for filter in [default_filter(), allowing] {
+            for bit in [0o4000, 0o2000] {
+                let mode = 0o755 | bit;
+                assert_eq!(verdict(&filter, libc::SYS_chmod, &[0, mode]), DENIED);
+                assert_eq!(verdict(&filter, libc::SYS_fchmod, &[3, mode]), DENIED);
+                assert_eq!(verdict(&filter, libc::SYS_fchmodat, &[3, 0, mode]), DENIED);
+                assert_eq!(verdict(&filter, libc::SYS_creat, &[0, mode]), DENIED);
+                assert_eq!(verdict(&filter, libc::SYS_mknodat, &[3, 0, mode]), DENIED);
+                let create = (libc::O_CREAT | libc::O_WRONLY) as u64;
+                assert_eq!(verdict(&filter, libc::SYS_open, &[0, create, mode]), DENIED);
+                assert_eq!(
+                    verdict(&filter, libc::SYS_openat, &[3, 0, create, mode]),
+                    DENIED
+                );
+                let tmpfile = (libc::O_TMPFILE | libc::O_RDWR) as u64;
+                assert_eq!(
+                    verdict(&filter, libc::SYS_openat, &[3, 0, tmpfile, mode]),
+                    DENIED
+                );
+                // Without O_CREAT the mode argument is garbage, not a mode.
+                let read = libc::O_RDONLY as u64;
+                assert_eq!(
+                    verdict(&filter, libc::SYS_openat, &[3, 0, read, mode]),
+                    ALLOWED
+                );
+            }
+            assert_eq!(verdict(&filter, libc::SYS_fchmod, &[3, 0o755]), ALLOWED);
+            let create = (libc::O_CREAT | libc::O_WRONLY) as u64;
+            assert_eq!(
+                verdict(&filter, libc::SYS_openat, &[3, 0, create, 0o644]),
+                ALLOWED
+            );
+            // openat2 keeps its mode in memory: ENOSYS, so libc falls back.
+            assert_eq!(
+                verdict(&filter, libc::SYS_openat2, &[3, 0, 0, 24]),
+                NO_SUCH_CALL
+            );
+        }
+    }
+
+    #[test]
+    fn limits_and_system_v_ipc_of_other_processes_are_refused() {
+        let filter = default_filter();
+        let prlimit = |pid: u64| verdict(&filter, libc::SYS_prlimit64, &[pid, 7, 0, 0]);
+        assert_eq!(prlimit(0), ALLOWED);
+        assert_eq!(prlimit(1), DENIED);
+        assert_eq!(prlimit(12345), DENIED);
+        for nr in [
+            libc::SYS_shmget,
+            libc::SYS_shmat,
+            libc::SYS_msgget,
+            libc::SYS_semget,
+        ] {
+            assert_eq!(verdict(&filter, nr, &[0, 0, 0]), DENIED, "{nr}");
+        }
     }
 
     #[test]

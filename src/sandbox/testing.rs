@@ -38,6 +38,7 @@ pub(crate) fn plan_for(program: &Path, grants: Vec<PathGrant>) -> Plan {
         rlimits: Vec::new(),
         umask: crate::decide::DEFAULT_UMASK,
         deny_syscalls: Vec::new(),
+        metadata: false,
     }
 }
 

@@ -32,6 +32,15 @@ attempts (each prints `ok` or `err CALL ERRNO`):
   read PATH                open(O_RDONLY) and read one byte
   write PATH               open(O_WRONLY|O_CREAT|O_TRUNC) and write
   exec PATH [ARG...]       execve PATH (prints only if it fails)
+  chmod PATH MODE          chmod(PATH, MODE), MODE in octal
+  chmod-opath PATH MODE    open(PATH, O_PATH), then fchmodat2(fd, \"\",
+                           MODE, AT_EMPTY_PATH): no grant opens an O_PATH
+  fchmod PATH MODE         open(PATH, O_RDONLY), then fchmod(fd, MODE)
+  utime PATH               utimensat(AT_FDCWD, PATH, epoch)
+  setxattr PATH            setxattr(PATH, user.sshgate, x)
+  create PATH MODE         open(PATH, O_CREAT|O_EXCL|O_WRONLY, MODE)
+  prlimit PID              prlimit(PID, RLIMIT_NOFILE, 5 5)
+  shmget                   shmget(IPC_PRIVATE, 4096), removed again
   memfd-exec PATH [ARG...] copy PATH into a memfd and fexecve that
   symlink TARGET LINK      symlink(TARGET, LINK)
   link OLD NEW             link(OLD, NEW), a hard link
@@ -155,6 +164,108 @@ fn errno_name(errno: c_int) -> String {
 /// `text` as a C string; arguments come from argv, so never hold a NUL.
 fn c(text: &str) -> CString {
     CString::new(text).expect("an argument holds no NUL byte")
+}
+
+/// An octal mode from the command line.
+fn mode(text: &str) -> Option<libc::mode_t> {
+    libc::mode_t::from_str_radix(text, 8).ok()
+}
+
+fn chmod(path: &str, mode: libc::mode_t) -> Outcome {
+    let path = c(path);
+    // SAFETY: a valid C string.
+    check("chmod", unsafe { libc::chmod(path.as_ptr(), mode) }.into()).map(drop)
+}
+
+/// `fchmodat2` (Linux 6.6), which libc 0.2 does not name.
+const SYS_FCHMODAT2: c_long = 452;
+
+fn chmod_opath(path: &str, mode: libc::mode_t) -> Outcome {
+    let path = c(path);
+    // SAFETY: a valid C string; the descriptor is ours; "" with
+    // AT_EMPTY_PATH names the descriptor itself.
+    unsafe {
+        let fd = check(
+            "open",
+            libc::open(path.as_ptr(), libc::O_PATH | libc::O_CLOEXEC).into(),
+        )? as c_int;
+        let ret = libc::syscall(SYS_FCHMODAT2, fd, c"".as_ptr(), mode, libc::AT_EMPTY_PATH);
+        libc::close(fd);
+        check("fchmodat2", ret).map(drop)
+    }
+}
+
+fn fchmod(path: &str, mode: libc::mode_t) -> Outcome {
+    let path = c(path);
+    // SAFETY: a valid C string; the descriptor is ours.
+    unsafe {
+        let fd = check(
+            "open",
+            libc::open(path.as_ptr(), libc::O_RDONLY | libc::O_CLOEXEC).into(),
+        )? as c_int;
+        let ret = libc::fchmod(fd, mode);
+        libc::close(fd);
+        check("fchmod", ret.into()).map(drop)
+    }
+}
+
+fn utime(path: &str) -> Outcome {
+    let path = c(path);
+    let epoch = [libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    }; 2];
+    // SAFETY: a valid C string and two timespecs.
+    let ret = unsafe { libc::utimensat(libc::AT_FDCWD, path.as_ptr(), epoch.as_ptr(), 0) };
+    check("utimensat", ret.into()).map(drop)
+}
+
+fn setxattr(path: &str) -> Outcome {
+    let path = c(path);
+    // SAFETY: valid C strings and a one-byte value.
+    let ret = unsafe {
+        libc::setxattr(
+            path.as_ptr(),
+            c"user.sshgate".as_ptr(),
+            c"x".as_ptr().cast(),
+            1,
+            0,
+        )
+    };
+    check("setxattr", ret.into()).map(drop)
+}
+
+fn create(path: &str, mode: libc::mode_t) -> Outcome {
+    let path = c(path);
+    let flags = libc::O_CREAT | libc::O_EXCL | libc::O_WRONLY | libc::O_CLOEXEC;
+    // SAFETY: a valid C string; the descriptor is ours.
+    unsafe {
+        let fd = check("open", libc::open(path.as_ptr(), flags, mode).into())?;
+        libc::close(fd as c_int);
+    }
+    Ok(())
+}
+
+fn prlimit(pid: pid_t) -> Outcome {
+    let limit = libc::rlimit {
+        rlim_cur: 5,
+        rlim_max: 5,
+    };
+    // SAFETY: a valid rlimit to read; no old value asked for.
+    let ret = unsafe { libc::prlimit(pid, libc::RLIMIT_NOFILE, &limit, ptr::null_mut()) };
+    check("prlimit", ret.into()).map(drop)
+}
+
+fn shmget() -> Outcome {
+    // SAFETY: plain syscalls with integer arguments; the segment is ours.
+    unsafe {
+        let id = check(
+            "shmget",
+            libc::shmget(libc::IPC_PRIVATE, 4096, libc::IPC_CREAT | 0o600).into(),
+        )? as c_int;
+        libc::shmctl(id, libc::IPC_RMID, ptr::null_mut());
+    }
+    Ok(())
 }
 
 fn read(path: &str) -> Outcome {
@@ -801,6 +912,14 @@ fn attempt(words: &[&str]) -> Option<Outcome> {
         ["write", path] => write(path),
         ["exec", path, ref args @ ..] => exec(path, args),
         ["memfd-exec", path, ref args @ ..] => memfd_exec(path, args),
+        ["chmod", path, bits] => chmod(path, mode(bits)?),
+        ["chmod-opath", path, bits] => chmod_opath(path, mode(bits)?),
+        ["fchmod", path, bits] => fchmod(path, mode(bits)?),
+        ["utime", path] => utime(path),
+        ["setxattr", path] => setxattr(path),
+        ["create", path, bits] => create(path, mode(bits)?),
+        ["prlimit", pid] => prlimit(pid.parse().ok()?),
+        ["shmget"] => shmget(),
         ["symlink", target, link] => symlink(target, link),
         ["link", old, new] => hard_link(old, new),
         ["tcp4", port] => tcp4(port.parse().ok()?),
