@@ -534,6 +534,9 @@ const SYS_FCHMODAT2: i64 = 452;
 const SYS_SETXATTRAT: i64 = 463;
 const SYS_REMOVEXATTRAT: i64 = 466;
 
+/// `file_setattr` (Linux 6.17), missing from libc.
+const SYS_FILE_SETATTR: i64 = 469;
+
 /// `S_ISUID` and `S_ISGID`.
 const SET_USER_ID: u64 = libc::S_ISUID as u64;
 const SET_GROUP_ID: u64 = libc::S_ISGID as u64;
@@ -685,6 +688,8 @@ const METADATA_CHANGES_BY_PATH: &[i64] = &[
     libc::SYS_utime,
     libc::SYS_utimes,
     libc::SYS_futimesat,
+    // Inode flags and project ids by path, chattr's path form.
+    SYS_FILE_SETATTR,
 ];
 
 /// `memfd_create(2)` unless the flags (arg1) carry `MFD_NOEXEC_SEAL`.
@@ -1141,6 +1146,7 @@ mod tests {
             SYS_SETXATTRAT,
             libc::SYS_removexattr,
             libc::SYS_utimes,
+            SYS_FILE_SETATTR,
         ] {
             assert_eq!(verdict(&filter, nr, &[0, 0o644]), DENIED, "{nr}");
         }
