@@ -15,16 +15,8 @@ use std::path::Path;
 use common::gate::{stderr, stdout};
 use common::probe::{self, attempt};
 
-const POLICY: &str = r#"
-log = "{log}"
-
-[[allow]]
-name = "probe"
-command = ["{probe}"]
-trailing_args = true
-"#;
-
-/// The same rule, with `/usr/bin/echo` made executable by the policy.
+/// The rule of [`probe::POLICY`], with `/usr/bin/echo` made executable by
+/// the policy.
 const POLICY_WITH_ECHO: &str = r#"
 log = "{log}"
 [sandbox]
@@ -38,7 +30,7 @@ trailing_args = true
 
 #[test]
 fn a_shell_cannot_be_executed() {
-    let scenario = probe::scenario(POLICY);
+    let scenario = probe::scenario(probe::POLICY);
     for shell in ["/bin/sh", "/usr/bin/bash", "/usr/bin/dash"] {
         assert_eq!(
             attempt(&scenario, &["exec", shell, "-c", "echo escaped"]),
@@ -50,7 +42,7 @@ fn a_shell_cannot_be_executed() {
 
 #[test]
 fn a_setuid_program_cannot_be_executed() {
-    let scenario = probe::scenario(POLICY);
+    let scenario = probe::scenario(probe::POLICY);
     // su and passwd are in every Debian base system; sudo only if installed.
     for program in ["/usr/bin/su", "/usr/bin/passwd", "/usr/bin/sudo"] {
         if !Path::new(program).exists() {
@@ -92,7 +84,7 @@ fn a_program_run_through_the_elf_interpreter_stays_confined() {
         eprintln!("skipped: {loader} is missing");
         return;
     }
-    let scenario = probe::scenario(POLICY);
+    let scenario = probe::scenario(probe::POLICY);
     let output = probe::run(&scenario, &["exec", loader, "/usr/bin/cat", "/etc/shadow"]);
     assert_eq!(stdout(&output), "");
     assert_eq!(
@@ -109,7 +101,7 @@ fn a_program_copied_into_a_memfd_cannot_be_executed() {
         probe::unconfined(&["memfd-exec", "/usr/bin/echo", "memfd-ran"]),
         "memfd-ran"
     );
-    let scenario = probe::scenario(POLICY);
+    let scenario = probe::scenario(probe::POLICY);
     // Landlock alone let this run (Linux 6.18, ABI 7): the memfd lies on
     // the kernel's internal mount, beyond every rule.
     assert_eq!(

@@ -23,15 +23,6 @@ use common::gate::{stderr, stdout};
 use common::probe::{self, attempt, unconfined};
 use nix::unistd::geteuid;
 
-const POLICY: &str = r#"
-log = "{log}"
-
-[[allow]]
-name = "probe"
-command = ["{probe}"]
-trailing_args = true
-"#;
-
 /// `nobody` on Debian.
 const NOBODY: u32 = 65534;
 
@@ -58,7 +49,7 @@ fn io_uring_is_refused() {
     } else {
         eprintln!("io_uring is disabled on this host; no unconfined control");
     }
-    let scenario = probe::scenario(POLICY);
+    let scenario = probe::scenario(probe::POLICY);
     assert_eq!(
         attempt(&scenario, &["io-uring"]),
         "err io_uring_setup EPERM"
@@ -75,14 +66,14 @@ fn bpf_is_refused_by_seccomp() {
     assert_eq!(without_capabilities(&["bpf", "map"]), "err bpf EPERM");
     assert_eq!(without_capabilities(&["bpf", "bad-attr"]), "err bpf EFAULT");
 
-    let scenario = probe::scenario(POLICY);
+    let scenario = probe::scenario(probe::POLICY);
     assert_eq!(attempt(&scenario, &["bpf", "map"]), "err bpf EPERM");
     assert_eq!(attempt(&scenario, &["bpf", "bad-attr"]), "err bpf EPERM");
 }
 
 #[test]
 fn mount_is_refused_by_seccomp() {
-    let scenario = probe::scenario(POLICY);
+    let scenario = probe::scenario(probe::POLICY);
     let target = scenario.make_dir("mnt", 0o755).display().to_string();
     if geteuid().is_root() {
         // Root passes every permission check and gets as far as looking up
@@ -118,7 +109,7 @@ fn the_keyring_is_refused() {
     // Control: unconfined, the process keyring is there for the asking.
     assert_eq!(unconfined(&["keyctl"]), "ok");
     assert_eq!(unconfined(&["add-key"]), "ok");
-    let scenario = probe::scenario(POLICY);
+    let scenario = probe::scenario(probe::POLICY);
     assert_eq!(attempt(&scenario, &["keyctl"]), "err keyctl EPERM");
     assert_eq!(attempt(&scenario, &["add-key"]), "err add_key EPERM");
 }
@@ -132,14 +123,14 @@ fn x32_syscall_numbers_are_refused() {
         kernel == "ok" || kernel == "err x32-getpid ENOSYS",
         "unconfined: {kernel}"
     );
-    let scenario = probe::scenario(POLICY);
+    let scenario = probe::scenario(probe::POLICY);
     assert_eq!(attempt(&scenario, &["x32-getpid"]), "err x32-getpid EPERM");
 }
 
 #[test]
 fn a_non_default_personality_is_refused() {
     assert_eq!(unconfined(&["personality"]), "ok");
-    let scenario = probe::scenario(POLICY);
+    let scenario = probe::scenario(probe::POLICY);
     assert_eq!(
         attempt(&scenario, &["personality"]),
         "err personality EPERM"
@@ -151,6 +142,6 @@ fn terminal_input_injection_is_refused() {
     // stdin is /dev/null here: the kernel itself would answer ENOTTY, so
     // EPERM is the filter, which judges the request before the descriptor.
     assert_eq!(unconfined(&["tiocsti"]), "err ioctl ENOTTY");
-    let scenario = probe::scenario(POLICY);
+    let scenario = probe::scenario(probe::POLICY);
     assert_eq!(attempt(&scenario, &["tiocsti"]), "err ioctl EPERM");
 }

@@ -26,15 +26,6 @@ use std::time::Duration;
 use common::gate::Scenario;
 use common::probe::{self, attempt, unconfined};
 
-const POLICY: &str = r#"
-log = "{log}"
-
-[[allow]]
-name = "probe"
-command = ["{probe}"]
-trailing_args = true
-"#;
-
 /// The probe rule with TCP connect granted to `port` only.
 fn connecting_to(port: u16) -> Scenario {
     probe::scenario(
@@ -83,7 +74,7 @@ fn udp_receiver() -> (UdpSocket, u16) {
 #[test]
 fn by_default_no_socket_can_be_made() {
     let (listener, port) = listener();
-    let scenario = probe::scenario(POLICY);
+    let scenario = probe::scenario(probe::POLICY);
     let port = port.to_string();
     assert_eq!(attempt(&scenario, &["tcp4", &port]), "err socket EPERM");
     assert_eq!(attempt(&scenario, &["tcp6", &port]), "err socket EPERM");

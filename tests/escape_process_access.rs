@@ -17,15 +17,6 @@ use std::hint::black_box;
 
 use common::probe::{self, attempt, unconfined};
 
-const POLICY: &str = r#"
-log = "{log}"
-
-[[allow]]
-name = "probe"
-command = ["{probe}"]
-trailing_args = true
-"#;
-
 /// Something in the test's memory for the probe to read: the probe's
 /// parent is this test process, confined or not.
 static SECRET: [u8; 8] = *b"secret!\n";
@@ -46,7 +37,7 @@ fn the_unconfined_probe_reads_and_traces() {
 
 #[test]
 fn the_parent_cannot_be_traced() {
-    let scenario = probe::scenario(POLICY);
+    let scenario = probe::scenario(probe::POLICY);
     assert_eq!(
         attempt(&scenario, &["ptrace", "parent"]),
         "err ptrace EPERM"
@@ -55,7 +46,7 @@ fn the_parent_cannot_be_traced() {
 
 #[test]
 fn the_parents_memory_cannot_be_read() {
-    let scenario = probe::scenario(POLICY);
+    let scenario = probe::scenario(probe::POLICY);
     assert_eq!(
         attempt(&scenario, &["vm-read", "parent", &secret_address()]),
         "err process_vm_readv EPERM"
@@ -64,14 +55,14 @@ fn the_parents_memory_cannot_be_read() {
 
 #[test]
 fn seccomp_refuses_ptrace_even_of_its_own_child() {
-    let scenario = probe::scenario(POLICY);
+    let scenario = probe::scenario(probe::POLICY);
     // fork itself works (see escape_namespaces); the attach does not.
     assert_eq!(attempt(&scenario, &["ptrace", "child"]), "err ptrace EPERM");
 }
 
 #[test]
 fn seccomp_refuses_process_vm_readv_even_of_itself() {
-    let scenario = probe::scenario(POLICY);
+    let scenario = probe::scenario(probe::POLICY);
     assert_eq!(
         attempt(&scenario, &["vm-read", "self"]),
         "err process_vm_readv EPERM"

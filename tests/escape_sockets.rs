@@ -23,15 +23,7 @@ use std::os::unix::net::{SocketAddr, UnixListener};
 use common::gate::Scenario;
 use common::probe::{self, attempt, unconfined};
 
-const POLICY: &str = r#"
-log = "{log}"
-
-[[allow]]
-name = "probe"
-command = ["{probe}"]
-trailing_args = true
-"#;
-
+/// The rule of [`probe::POLICY`], with unix sockets allowed.
 const POLICY_WITH_UNIX: &str = r#"
 log = "{log}"
 [sandbox]
@@ -88,7 +80,7 @@ fn landlock_abi() -> i64 {
 #[test]
 fn the_unconfined_probe_reaches_both_sockets() {
     // Control: both listeners accept the probe when nothing confines it.
-    let scenario = probe::scenario(POLICY);
+    let scenario = probe::scenario(probe::POLICY);
     let (pathname, path) = docker_sock(&scenario);
     assert_eq!(unconfined(&["unix", &path]), "ok");
     assert!(arrived(&pathname));
@@ -99,7 +91,7 @@ fn the_unconfined_probe_reaches_both_sockets() {
 
 #[test]
 fn by_default_no_unix_socket_can_be_made() {
-    let scenario = probe::scenario(POLICY);
+    let scenario = probe::scenario(probe::POLICY);
     let (pathname, path) = docker_sock(&scenario);
     let (abstract_socket, name) = abstract_listener("default");
     assert_eq!(attempt(&scenario, &["unix", &path]), "err socket EPERM");

@@ -69,6 +69,19 @@ fn build() -> PathBuf {
     binary
 }
 
+/// The default probe policy, for [`scenario`]: one rule, `probe`, that runs
+/// the probe with any arguments, with no `[sandbox]` table, so the command
+/// gets the gate's defaults only (nothing granted, `network = "none"`, no
+/// capabilities). A scenario that grants anything writes its own policy.
+pub const POLICY: &str = r#"
+log = "{log}"
+
+[[allow]]
+name = "probe"
+command = ["{probe}"]
+trailing_args = true
+"#;
+
 /// A [`Scenario`] for `policy`, with `{probe}` replaced by the probe's
 /// path (and `{dir}` and `{log}` as [`Scenario::new`] does).
 pub fn scenario(policy: &str) -> Scenario {
