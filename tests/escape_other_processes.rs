@@ -12,74 +12,44 @@
 
 mod common;
 
-use std::process::{Child, Command};
-
 use common::probe::{self, attempt, unconfined};
+use common::process::Sleeper;
 
-const POLICY: &str = r#"
-log = "{log}"
-
-[[allow]]
-name = "probe"
-command = ["{probe}"]
-trailing_args = true
-"#;
-
-/// A same-user process outside the sandbox; killed when dropped.
-struct Target(Child);
-
-impl Target {
-    fn start() -> Self {
-        Self(Command::new("/usr/bin/sleep").arg("30").spawn().unwrap())
-    }
-
-    fn pid(&self) -> String {
-        self.0.id().to_string()
-    }
-
-    /// Its `Max open files` line from /proc.
-    fn open_files_limit(&self) -> String {
-        let limits = std::fs::read_to_string(format!("/proc/{}/limits", self.0.id())).unwrap();
-        limits
-            .lines()
-            .find(|line| line.starts_with("Max open files"))
-            .unwrap()
-            .to_owned()
-    }
-}
-
-impl Drop for Target {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
+/// `target`'s `Max open files` line from /proc.
+fn open_files_limit(target: &Sleeper) -> String {
+    let limits = std::fs::read_to_string(target.proc_file("limits")).unwrap();
+    limits
+        .lines()
+        .find(|line| line.starts_with("Max open files"))
+        .unwrap()
+        .to_owned()
 }
 
 #[test]
 fn the_limits_of_a_process_outside_cannot_be_changed() {
     // Control: unconfined, the same user may.
-    let control = Target::start();
+    let control = Sleeper::start();
     assert_eq!(unconfined(&["prlimit", &control.pid()]), "ok");
     assert!(
-        control.open_files_limit().contains(" 5 "),
+        open_files_limit(&control).contains(" 5 "),
         "{}",
-        control.open_files_limit()
+        open_files_limit(&control)
     );
 
-    let target = Target::start();
-    let before = target.open_files_limit();
-    let scenario = probe::scenario(POLICY);
+    let target = Sleeper::start();
+    let before = open_files_limit(&target);
+    let scenario = probe::scenario(probe::POLICY);
     assert_eq!(
         attempt(&scenario, &["prlimit", &target.pid()]),
         "err prlimit EPERM"
     );
-    assert_eq!(target.open_files_limit(), before);
+    assert_eq!(open_files_limit(&target), before);
 }
 
 #[test]
 fn system_v_ipc_is_refused() {
     // Control: unconfined, a segment can be made (and is removed again).
     assert_eq!(unconfined(&["shmget"]), "ok");
-    let scenario = probe::scenario(POLICY);
+    let scenario = probe::scenario(probe::POLICY);
     assert_eq!(attempt(&scenario, &["shmget"]), "err shmget EPERM");
 }

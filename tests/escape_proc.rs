@@ -16,9 +16,10 @@ mod common;
 use std::fs::File;
 use std::os::fd::AsRawFd;
 use std::os::unix::process::CommandExt;
-use std::process::{Child, Command};
+use std::process::Command;
 
 use common::probe::{self, attempt, unconfined};
+use common::process::Sleeper;
 use nix::unistd::geteuid;
 
 const POLICY: &str = r#"
@@ -35,56 +36,41 @@ trailing_args = true
 /// The descriptor on which the victim holds its secret open.
 const SECRET_FD: i32 = 7;
 
-/// A same-user process outside the sandbox, with no capabilities, holding
-/// `/etc/shadow` open on [`SECRET_FD`]; killed when dropped.
-struct Victim(Child);
-
-impl Victim {
-    fn start() -> Self {
-        let secret = File::open("/etc/shadow").unwrap();
-        let fd = secret.as_raw_fd();
-        let mut command = Command::new("/usr/bin/setpriv");
-        command.args([
-            "--bounding-set=-all",
-            "--inh-caps=-all",
-            "--",
-            "/usr/bin/sleep",
-            "30",
-        ]);
-        // SAFETY: dup2 is async-signal-safe; the copy has no O_CLOEXEC, so
-        // setpriv and sleep inherit it.
-        unsafe {
-            command.pre_exec(move || {
-                if libc::dup2(fd, SECRET_FD) < 0 {
-                    return Err(std::io::Error::last_os_error());
-                }
-                Ok(())
-            });
-        }
-        let victim = Self(command.spawn().unwrap());
-        // Wait until setpriv has become sleep, with its empty sets.
-        let status = format!("/proc/{}/status", victim.0.id());
-        for _ in 0..500 {
-            let text = std::fs::read_to_string(&status).unwrap_or_default();
-            if text.starts_with("Name:\tsleep\n") {
-                assert!(text.contains("\nCapPrm:\t0000000000000000\n"), "{text}");
-                return victim;
+/// Starts a same-user process outside the sandbox, with no capabilities,
+/// holding `/etc/shadow` open on [`SECRET_FD`]; killed when dropped.
+fn start_victim() -> Sleeper {
+    let secret = File::open("/etc/shadow").unwrap();
+    let fd = secret.as_raw_fd();
+    let mut command = Command::new("/usr/bin/setpriv");
+    command.args([
+        "--bounding-set=-all",
+        "--inh-caps=-all",
+        "--",
+        "/usr/bin/sleep",
+        "30",
+    ]);
+    // SAFETY: dup2 is async-signal-safe; the copy has no O_CLOEXEC, so
+    // setpriv and sleep inherit it.
+    unsafe {
+        command.pre_exec(move || {
+            if libc::dup2(fd, SECRET_FD) < 0 {
+                return Err(std::io::Error::last_os_error());
             }
-            std::thread::sleep(std::time::Duration::from_millis(10));
+            Ok(())
+        });
+    }
+    let victim = Sleeper::spawn(&mut command);
+    // Wait until setpriv has become sleep, with its empty sets.
+    let status = victim.proc_file("status");
+    for _ in 0..500 {
+        let text = std::fs::read_to_string(&status).unwrap_or_default();
+        if text.starts_with("Name:\tsleep\n") {
+            assert!(text.contains("\nCapPrm:\t0000000000000000\n"), "{text}");
+            return victim;
         }
-        panic!("the victim did not start");
+        std::thread::sleep(std::time::Duration::from_millis(10));
     }
-
-    fn file(&self, name: &str) -> String {
-        format!("/proc/{}/{name}", self.0.id())
-    }
-}
-
-impl Drop for Victim {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
+    panic!("the victim did not start");
 }
 
 /// Runs the attempt `args` unconfined, as root with no capabilities.
@@ -104,11 +90,11 @@ fn another_process_is_out_of_reach_through_proc() {
         eprintln!("skipped: the victim holds /etc/shadow open, which needs root");
         return;
     }
-    let victim = Victim::start();
+    let victim = start_victim();
     let files = [
-        victim.file("environ"),
-        victim.file("maps"),
-        victim.file(&format!("fd/{SECRET_FD}")),
+        victim.proc_file("environ"),
+        victim.proc_file("maps"),
+        victim.proc_file(&format!("fd/{SECRET_FD}")),
     ];
     // Control: unconfined, each is readable, the secret through the fd
     // too; also with every capability dropped, as the confined command has

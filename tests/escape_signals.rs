@@ -8,50 +8,16 @@
 
 mod common;
 
-use std::process::{Child, Command};
-
 use common::probe::{self, attempt, unconfined};
-
-const POLICY: &str = r#"
-log = "{log}"
-
-[[allow]]
-name = "probe"
-command = ["{probe}"]
-trailing_args = true
-"#;
-
-/// A same-user process outside the sandbox; killed when dropped.
-struct Victim(Child);
-
-impl Victim {
-    fn start() -> Self {
-        Self(Command::new("/usr/bin/sleep").arg("30").spawn().unwrap())
-    }
-
-    fn pid(&self) -> String {
-        self.0.id().to_string()
-    }
-
-    fn is_alive(&mut self) -> bool {
-        self.0.try_wait().unwrap().is_none()
-    }
-}
-
-impl Drop for Victim {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
+use common::process::Sleeper;
 
 #[test]
 fn a_process_outside_the_sandbox_cannot_be_signalled() {
-    let mut victim = Victim::start();
+    let mut victim = Sleeper::start();
     // Control: unconfined, the same user may signal it.
     assert_eq!(unconfined(&["kill", &victim.pid(), "0"]), "ok");
 
-    let scenario = probe::scenario(POLICY);
+    let scenario = probe::scenario(probe::POLICY);
     let term = libc::SIGTERM.to_string();
     let kill = libc::SIGKILL.to_string();
     assert_eq!(
@@ -73,7 +39,7 @@ fn a_process_outside_the_sandbox_cannot_be_signalled() {
 fn the_gates_parent_cannot_be_signalled() {
     // For a command behind sshd, the parent is the session's sshd; here it
     // is the test itself. Signal 0 only asks whether it may.
-    let scenario = probe::scenario(POLICY);
+    let scenario = probe::scenario(probe::POLICY);
     let parent = std::process::id().to_string();
     assert_eq!(
         attempt(&scenario, &["kill", &parent, "0"]),
@@ -85,6 +51,6 @@ fn the_gates_parent_cannot_be_signalled() {
 fn its_own_child_can_be_signalled() {
     // Control: the scope is about the sandbox's boundary; inside it,
     // signals work, so the EPERM above is the scope.
-    let scenario = probe::scenario(POLICY);
+    let scenario = probe::scenario(probe::POLICY);
     assert_eq!(attempt(&scenario, &["kill-child"]), "ok");
 }
