@@ -8,7 +8,7 @@
 
 mod common;
 
-use common::gate::{stderr, stdout};
+use common::gate::{status_field, stderr, stdout};
 use common::probe;
 use nix::unistd::geteuid;
 
@@ -22,13 +22,6 @@ name = "probe"
 command = ["{probe}"]
 trailing_args = true
 "#;
-
-/// The value of `field` (e.g. `CapEff`) in a `/proc/<pid>/status` text.
-fn field<'a>(status: &'a str, name: &str) -> Option<&'a str> {
-    status
-        .lines()
-        .find_map(|line| line.strip_prefix(name)?.strip_prefix(":\t"))
-}
 
 /// The probe's `/proc/self/status` when run through the gate.
 fn confined_status() -> String {
@@ -47,14 +40,14 @@ fn confined_status() -> String {
 #[test]
 fn no_new_privs_is_set() {
     let status = confined_status();
-    assert_eq!(field(&status, "NoNewPrivs"), Some("1"), "{status}");
+    assert_eq!(status_field(&status, "NoNewPrivs"), Some("1"), "{status}");
 }
 
 #[test]
 fn a_seccomp_filter_is_in_force() {
     let status = confined_status();
     // 2 is SECCOMP_MODE_FILTER; 0 would mean no filter at all.
-    assert_eq!(field(&status, "Seccomp"), Some("2"), "{status}");
+    assert_eq!(status_field(&status, "Seccomp"), Some("2"), "{status}");
 }
 
 #[test]
@@ -70,7 +63,7 @@ fn every_capability_set_is_empty() {
     }
     for set in sets {
         assert_eq!(
-            field(&status, set),
+            status_field(&status, set),
             Some("0000000000000000"),
             "{set} in {status}"
         );
@@ -86,11 +79,11 @@ fn the_unconfined_probe_reports_the_opposite() {
         .output()
         .unwrap();
     let status = stdout(&output);
-    assert_eq!(field(&status, "NoNewPrivs"), Some("0"), "{status}");
-    assert_eq!(field(&status, "Seccomp"), Some("0"), "{status}");
+    assert_eq!(status_field(&status, "NoNewPrivs"), Some("0"), "{status}");
+    assert_eq!(status_field(&status, "Seccomp"), Some("0"), "{status}");
     if geteuid().is_root() {
         assert_ne!(
-            field(&status, "CapEff"),
+            status_field(&status, "CapEff"),
             Some("0000000000000000"),
             "{status}"
         );

@@ -14,7 +14,7 @@ use std::os::unix::process::CommandExt;
 use std::process::Output;
 
 use caps::{CapSet, Capability};
-use common::gate::{SANDBOX_DENIED, Scenario, assert_denied, forced, stderr, stdout};
+use common::gate::{SANDBOX_DENIED, Scenario, assert_denied, forced, status_field, stderr, stdout};
 
 const POLICY: &str = r#"
 log = "{log}"
@@ -49,13 +49,6 @@ fn scenario() -> Scenario {
     let scenario = Scenario::new(POLICY);
     fs::create_dir(scenario.path("rw")).unwrap();
     scenario
-}
-
-/// The value of `field` (e.g. `CapEff`) in a `/proc/<pid>/status` text.
-fn status_field<'a>(status: &'a str, field: &str) -> Option<&'a str> {
-    status
-        .lines()
-        .find_map(|line| line.strip_prefix(field)?.strip_prefix(":\t"))
 }
 
 #[test]

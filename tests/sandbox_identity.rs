@@ -13,7 +13,7 @@ use std::fs;
 use std::os::unix::fs::PermissionsExt;
 
 use caps::{CapSet, Capability};
-use common::gate::{Scenario, assert_denied, stderr, stdout};
+use common::gate::{Scenario, assert_denied, status_field, stderr, stdout};
 use nix::unistd::{User, getgrouplist};
 
 /// Exit status of a denial by `decide` (documented as 77).
@@ -72,13 +72,6 @@ fn scenario(user: &str, capabilities: &str) -> Scenario {
     fs::write(&secret, "root's data\n").unwrap();
     fs::set_permissions(&secret, fs::Permissions::from_mode(0o600)).unwrap();
     scenario
-}
-
-/// The value of `field` (e.g. `Uid`) in a `/proc/<pid>/status` text.
-fn status_field<'a>(status: &'a str, field: &str) -> Option<&'a str> {
-    status
-        .lines()
-        .find_map(|line| line.strip_prefix(field)?.strip_prefix(":\t"))
 }
 
 /// The command's `/proc/self/status` under `scenario`.

@@ -14,7 +14,7 @@ use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::process::{Output, Stdio};
 use std::time::{Duration, Instant};
 
-use common::gate::{SANDBOX_DENIED, Scenario, assert_denied, forced, stderr, stdout};
+use common::gate::{SANDBOX_DENIED, Scenario, assert_denied, forced, status_field, stderr, stdout};
 
 /// A policy with `sandbox` (TOML lines) added to its `[sandbox]` table.
 fn policy(sandbox: &str) -> String {
@@ -62,13 +62,6 @@ fn limit<'a>(limits: &'a str, name: &str) -> Option<(&'a str, &'a str)> {
     let line = limits.lines().find_map(|line| line.strip_prefix(name))?;
     let mut values = line.split_whitespace();
     Some((values.next()?, values.next()?))
-}
-
-/// The value of `field` (e.g. `Umask`) in a `/proc/<pid>/status` text.
-fn status_field<'a>(status: &'a str, field: &str) -> Option<&'a str> {
-    status
-        .lines()
-        .find_map(|line| line.strip_prefix(field)?.strip_prefix(":\t"))
 }
 
 /// The command's `/proc/self/limits` under `scenario`.

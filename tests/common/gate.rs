@@ -102,6 +102,14 @@ pub fn stderr(output: &Output) -> String {
     String::from_utf8_lossy(&output.stderr).into_owned()
 }
 
+/// The value of `field` (e.g. `CapEff`, `Uid`, `Umask`) in a
+/// `/proc/<pid>/status` text: what follows `field:` and its tab.
+pub fn status_field<'a>(status: &'a str, field: &str) -> Option<&'a str> {
+    status
+        .lines()
+        .find_map(|line| line.strip_prefix(field)?.strip_prefix(":\t"))
+}
+
 /// Asserts that `output` is a denial with exit `code` and exactly the
 /// stderr line `sshgate: denied: <reason>`.
 pub fn assert_denied(output: &Output, code: i32, reason: &str) {
