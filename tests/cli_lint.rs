@@ -307,3 +307,23 @@ fn settings_landlock_cannot_confine_are_warned_about() {
     );
     assert_eq!(output.status.code(), Some(0), "warnings only");
 }
+
+#[test]
+fn a_pattern_too_large_to_compile_is_an_error() {
+    // Valid syntax, but its compiled form exceeds the regex crate's size
+    // limit: the rule could never match, so lint says so.
+    let scenario = Scenario::new(
+        "[[allow]]\nname = \"huge\"\ncommand = [\"/usr/bin/echo\", { regex = \"(?:a{1000}){1000}\" }]\n",
+    );
+    let file = scenario.policy.display().to_string();
+    let output = lint(&[scenario.policy.as_os_str()]);
+    let text = stdout(&output);
+    assert!(
+        text.starts_with(&format!(
+            "{file}:3:11: error: rule \"huge\": invalid regex \"(?:a{{1000}}){{1000}}\": "
+        )),
+        "{text}"
+    );
+    assert!(text.ends_with("; the rule can never match\n"), "{text}");
+    assert_eq!(output.status.code(), Some(1));
+}

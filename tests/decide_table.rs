@@ -451,3 +451,14 @@ fn a_non_root_gate_may_name_its_own_user() {
     assert_eq!(plan.identity, None, "no switch for the gate's own uid");
     assert_eq!(plan.env["HOME"], "/var/lib/postgresql");
 }
+
+#[test]
+fn a_pattern_too_large_to_compile_matches_nothing() {
+    let text = "[[allow]]\nname = \"huge\"\ncommand = [\"/usr/bin/echo\", { regex = \"(?:a{1000}){1000}\" }]\n";
+    let loaded = parse(Path::new("t.toml"), text.to_owned()).unwrap();
+    let Decision::Deny { reason, .. } = decide(&loaded, &request(Some("echo aaa"), None, None))
+    else {
+        panic!("allowed by a pattern that cannot be compiled");
+    };
+    assert_eq!(reason.to_string(), "no rule allows \"echo aaa\"");
+}

@@ -2,6 +2,7 @@
 //! per-argument patterns.
 
 use std::fmt;
+use std::sync::OnceLock;
 
 use regex::Regex;
 use serde::de::{self, MapAccess, SeqAccess, Visitor};
@@ -32,25 +33,30 @@ pub enum ArgPattern {
 /// The policy's source text is kept for display; matching always uses
 /// `^(?:source)$`, so a pattern written without anchors cannot match a
 /// substring of a longer, hostile argument.
+///
+/// Loading a policy only checks the syntax; the matcher is built the first
+/// time a request reaches the rule, since a request reaches one rule and a
+/// profile may have hundreds of patterns.
 #[derive(Debug, Clone)]
 pub struct AnchoredRegex {
     source: String,
-    compiled: Regex,
+    compiled: OnceLock<Result<Regex, String>>,
 }
 
 impl AnchoredRegex {
-    /// Compiles `source` anchored at both ends.
+    /// Checks the syntax of `source` on its own, then keeps it to be
+    /// compiled anchored at both ends when first needed.
     ///
-    /// `source` is first compiled on its own: wrapping an unbalanced
-    /// pattern such as `a)|(.*` would otherwise produce `^(?:a)|(.*)$`, a
-    /// valid regex whose second branch escapes the anchors.
+    /// On its own: wrapping an unbalanced pattern such as `a)|(.*` would
+    /// otherwise produce `^(?:a)|(.*)$`, a valid regex whose second branch
+    /// escapes the anchors.
     pub fn new(source: &str) -> Result<Self, String> {
-        Regex::new(source).map_err(|error| invalid(source, &error))?;
-        let compiled =
-            Regex::new(&format!("^(?:{source})$")).map_err(|error| invalid(source, &error))?;
+        regex_syntax::Parser::new()
+            .parse(source)
+            .map_err(|error| invalid(source, &error.to_string()))?;
         Ok(Self {
             source: source.to_owned(),
-            compiled,
+            compiled: OnceLock::new(),
         })
     }
 
@@ -59,20 +65,35 @@ impl AnchoredRegex {
         &self.source
     }
 
-    /// Whether the whole of `argument` matches.
+    /// Whether the whole of `argument` matches. A pattern the regex crate
+    /// cannot compile (beyond its size limits, say) matches nothing, so the
+    /// rule denies; `lint` reports it with [`AnchoredRegex::compile_error`].
     pub fn is_match(&self, argument: &str) -> bool {
-        self.compiled.is_match(argument)
+        self.compiled()
+            .as_ref()
+            .is_ok_and(|regex| regex.is_match(argument))
+    }
+
+    /// Why the anchored pattern cannot be compiled, if it cannot.
+    pub fn compile_error(&self) -> Option<&str> {
+        self.compiled().as_ref().err().map(String::as_str)
+    }
+
+    fn compiled(&self) -> &Result<Regex, String> {
+        self.compiled.get_or_init(|| {
+            Regex::new(&format!("^(?:{})$", self.source))
+                .map_err(|error| invalid(&self.source, &error.to_string()))
+        })
     }
 }
 
-/// One line naming what is wrong with a regex: the regex crate draws a
+/// One line naming what is wrong with a regex: the regex crates draw a
 /// multi-line caret diagram, of which a lint line wants only the last line.
-fn invalid(source: &str, error: &regex::Error) -> String {
-    let text = error.to_string();
+fn invalid(source: &str, text: &str) -> String {
     let problem = text
         .lines()
         .last()
-        .unwrap_or(&text)
+        .unwrap_or(text)
         .trim_start_matches("error: ");
     format!("invalid regex {source:?}: {problem}")
 }

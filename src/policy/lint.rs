@@ -7,6 +7,7 @@ use std::ops::Range;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
+use super::command::ArgPattern;
 use super::error::{Location, PolicyError};
 use super::load::{LoadedPolicy, load_untrusted, untrusted_because};
 use super::network::Network;
@@ -439,6 +440,23 @@ impl Linter<'_> {
     fn check_program(&mut self, rule: &Rule) {
         let program = rule.command.get_ref().program.as_path();
         let span = Some(rule.command.span());
+        // Patterns are compiled when a request first needs them; a lint run
+        // builds every one, so one too large to compile is found here, not
+        // as a rule that silently never matches.
+        for arg in &rule.command.get_ref().args {
+            if let ArgPattern::Regex(regex) = arg {
+                if let Some(error) = regex.compile_error() {
+                    self.at(
+                        Severity::Error,
+                        span.clone(),
+                        format!(
+                            "rule {:?}: {error}; the rule can never match",
+                            rule.name.as_str()
+                        ),
+                    );
+                }
+            }
+        }
         match fs::metadata(program) {
             Err(_) => self.at(
                 self.host_severity(),
