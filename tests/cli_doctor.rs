@@ -14,6 +14,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use common::gate::{binary, stderr, stdout};
+#[cfg(target_arch = "x86_64")]
+use common::refuse::{Hidden, hide};
 use tempfile::TempDir;
 
 /// An sshd that does not exist, so that the sshd section is skipped and the
@@ -371,55 +373,16 @@ fn real_sshd_configuration() {
 /// probes' children inherit too.
 #[cfg(target_arch = "x86_64")]
 fn doctor_without(nr: libc::c_long) -> Output {
-    use std::os::unix::process::CommandExt;
-
-    const AUDIT_ARCH_X86_64: u32 = 0xc000_003e;
-    let step = |code: u32, jt: u8, jf: u8, k: u32| libc::sock_filter {
-        code: code as u16,
-        jt,
-        jf,
-        k,
+    let hidden = Hidden {
+        nr,
+        arg0: None,
+        errno: libc::ENOSYS,
     };
-    let filter = [
-        // Offset 4 of `struct seccomp_data`: the architecture.
-        step(libc::BPF_LD | libc::BPF_W | libc::BPF_ABS, 0, 0, 4),
-        step(
-            libc::BPF_JMP | libc::BPF_JEQ | libc::BPF_K,
-            1,
-            0,
-            AUDIT_ARCH_X86_64,
-        ),
-        step(libc::BPF_RET | libc::BPF_K, 0, 0, libc::SECCOMP_RET_ALLOW),
-        // Offset 0: the syscall number.
-        step(libc::BPF_LD | libc::BPF_W | libc::BPF_ABS, 0, 0, 0),
-        step(libc::BPF_JMP | libc::BPF_JEQ | libc::BPF_K, 0, 1, nr as u32),
-        step(
-            libc::BPF_RET | libc::BPF_K,
-            0,
-            0,
-            libc::SECCOMP_RET_ERRNO | libc::ENOSYS as u32,
-        ),
-        step(libc::BPF_RET | libc::BPF_K, 0, 0, libc::SECCOMP_RET_ALLOW),
-    ];
     let mut command = Command::new(binary());
     command.args(["doctor", "--sshd", NO_SSHD]);
-    // SAFETY: only async-signal-safe prctl calls between fork and exec; the
-    // filter was built before the fork and outlives the spawn.
-    unsafe {
-        command.pre_exec(move || {
-            let program = libc::sock_fprog {
-                len: filter.len() as u16,
-                filter: filter.as_ptr() as *mut libc::sock_filter,
-            };
-            if libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0
-                || libc::prctl(libc::PR_SET_SECCOMP, libc::SECCOMP_MODE_FILTER, &program) != 0
-            {
-                return Err(std::io::Error::last_os_error());
-            }
-            Ok(())
-        });
-    }
-    command.output().expect("run sshgate doctor")
+    hide(&mut command, &[hidden])
+        .output()
+        .expect("run sshgate doctor")
 }
 
 #[cfg(target_arch = "x86_64")]

@@ -4,6 +4,7 @@
 //! refusing it) would. The gate's own confinement stacks on top.
 
 use std::os::unix::process::CommandExt;
+use std::process::Command;
 
 use super::gate::{Scenario, forced};
 
@@ -65,19 +66,15 @@ pub fn wrapper_filter(hidden: &[Hidden]) -> Vec<libc::sock_filter> {
     filter
 }
 
-/// Runs the gate on `policy_text` with the `hidden` syscalls failing.
-pub fn run_hiding(
-    hidden: &[Hidden],
-    policy_text: &str,
-    command: &str,
-) -> (Scenario, std::process::Output) {
-    let scenario = Scenario::new(policy_text);
-    let mut gate = forced(&scenario.policy, Some(command));
+/// Makes the `hidden` syscalls fail in `command` and everything it starts:
+/// installs the wrapper's filter (and no_new_privs, which an unprivileged
+/// filter needs) between fork and exec.
+pub fn hide<'a>(command: &'a mut Command, hidden: &[Hidden]) -> &'a mut Command {
     let filter = wrapper_filter(hidden);
     // SAFETY: only async-signal-safe prctl calls between fork and exec;
     // the filter was built before the fork.
     unsafe {
-        gate.pre_exec(move || {
+        command.pre_exec(move || {
             let program = libc::sock_fprog {
                 len: filter.len() as u16,
                 filter: filter.as_ptr() as *mut libc::sock_filter,
@@ -88,8 +85,19 @@ pub fn run_hiding(
                 return Err(std::io::Error::last_os_error());
             }
             Ok(())
-        });
+        })
     }
-    let output = gate.output().unwrap();
+}
+
+/// Runs the gate on `policy_text` with the `hidden` syscalls failing.
+pub fn run_hiding(
+    hidden: &[Hidden],
+    policy_text: &str,
+    command: &str,
+) -> (Scenario, std::process::Output) {
+    let scenario = Scenario::new(policy_text);
+    let output = hide(&mut forced(&scenario.policy, Some(command)), hidden)
+        .output()
+        .unwrap();
     (scenario, output)
 }
