@@ -14,7 +14,7 @@ use std::fs;
 use std::os::unix::fs::PermissionsExt;
 use std::process::{Command, Output};
 
-use common::gate::{Scenario, binary};
+use common::gate::{Scenario, stderr, stdout};
 use common::sshd::{Sshd, run_client};
 use nix::unistd::{Gid, Uid, chown, geteuid};
 
@@ -70,23 +70,8 @@ fn setup(capabilities: &str) -> Setup {
         chown(&private.join("secret.txt"), nobody.0, nobody.1).unwrap();
         chown(&private, nobody.0, nobody.1).unwrap();
     }
-    let forced = format!("{} --policy {}", binary(), scenario.policy.display());
-    let sshd = Sshd::start(&forced);
+    let sshd = Sshd::start_gate(&scenario.policy);
     Setup { scenario, sshd }
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
-
-fn explain(setup: &Setup, output: &Output) -> String {
-    format!(
-        "exit {:?}\nstdout: {}\nstderr: {}\nsshd log:\n{}",
-        output.status.code(),
-        text(&output.stdout),
-        text(&output.stderr),
-        setup.sshd.sshd_log()
-    )
 }
 
 fn rsync(setup: &Setup, from: &str, to: &str) -> Output {
@@ -100,16 +85,30 @@ fn rsync(setup: &Setup, from: &str, to: &str) -> Output {
     run_client(&mut rsync, None)
 }
 
+/// The tree `srv/`, as the rsync client names it on the remote side.
+fn remote_srv(setup: &Setup) -> String {
+    format!(
+        "{}:{}/",
+        setup.sshd.host(),
+        setup.scenario.path("srv").display()
+    )
+}
+
 /// The denial a non-root gate gives for a kept capability.
 fn assert_cannot_keep(setup: &Setup, output: &Output) {
-    assert_eq!(output.status.code(), Some(77), "{}", explain(setup, output));
+    assert_eq!(
+        output.status.code(),
+        Some(77),
+        "{}",
+        setup.sshd.explain(output)
+    );
     let uid = geteuid().as_raw();
     assert!(
-        text(&output.stderr).contains(&format!(
+        stderr(output).contains(&format!(
             "keeps CAP_DAC_READ_SEARCH, which sshgate (uid {uid}) does not hold"
         )),
         "{}",
-        explain(setup, output)
+        setup.sshd.explain(output)
     );
 }
 
@@ -117,11 +116,7 @@ fn assert_cannot_keep(setup: &Setup, output: &Output) {
 fn a_root_pull_reads_what_only_the_kept_capability_allows() {
     let setup = setup(r#"["CAP_DAC_READ_SEARCH"]"#);
     let local = setup.sshd.dir().join("pulled");
-    let remote = format!(
-        "{}:{}/",
-        setup.sshd.host(),
-        setup.scenario.path("srv").display()
-    );
+    let remote = remote_srv(&setup);
     let output = rsync(&setup, &remote, &local.display().to_string());
     if !geteuid().is_root() {
         return assert_cannot_keep(&setup, &output);
@@ -130,7 +125,7 @@ fn a_root_pull_reads_what_only_the_kept_capability_allows() {
         output.status.code(),
         Some(0),
         "{}",
-        explain(&setup, &output)
+        setup.sshd.explain(&output)
     );
     assert_eq!(
         fs::read_to_string(local.join("private/secret.txt")).unwrap(),
@@ -147,23 +142,19 @@ fn a_root_pull_reads_what_only_the_kept_capability_allows() {
 fn without_the_capability_root_cannot_read_it() {
     let setup = setup("[]");
     let local = setup.sshd.dir().join("pulled");
-    let remote = format!(
-        "{}:{}/",
-        setup.sshd.host(),
-        setup.scenario.path("srv").display()
-    );
+    let remote = remote_srv(&setup);
     let output = rsync(&setup, &remote, &local.display().to_string());
     // rsync's "some files could not be transferred": the rest came through.
     assert_eq!(
         output.status.code(),
         Some(23),
         "{}",
-        explain(&setup, &output)
+        setup.sshd.explain(&output)
     );
     assert!(
-        text(&output.stderr).contains("private\" failed: Permission denied (13)"),
+        stderr(&output).contains("private\" failed: Permission denied (13)"),
         "{}",
-        explain(&setup, &output)
+        setup.sshd.explain(&output)
     );
     assert!(!local.join("private/secret.txt").exists());
 }
@@ -174,11 +165,7 @@ fn the_kept_capability_does_not_let_a_push_write() {
     let upload = setup.sshd.dir().join("upload");
     fs::create_dir(&upload).unwrap();
     fs::write(upload.join("planted.txt"), "planted\n").unwrap();
-    let remote = format!(
-        "{}:{}/",
-        setup.sshd.host(),
-        setup.scenario.path("srv").display()
-    );
+    let remote = remote_srv(&setup);
     let output = rsync(&setup, &format!("{}/", upload.display()), &remote);
     if !geteuid().is_root() {
         return assert_cannot_keep(&setup, &output);
@@ -188,12 +175,12 @@ fn the_kept_capability_does_not_let_a_push_write() {
         output.status.code(),
         Some(0),
         "{}",
-        explain(&setup, &output)
+        setup.sshd.explain(&output)
     );
     assert!(
-        text(&output.stderr).contains("Permission denied (13)"),
+        stderr(&output).contains("Permission denied (13)"),
         "{}",
-        explain(&setup, &output)
+        setup.sshd.explain(&output)
     );
     assert!(!setup.scenario.path("srv/planted.txt").exists());
     assert_eq!(setup.scenario.records()[0]["rule"], "push");
@@ -210,9 +197,9 @@ fn the_command_holds_exactly_the_kept_capability() {
         output.status.code(),
         Some(0),
         "{}",
-        explain(&setup, &output)
+        setup.sshd.explain(&output)
     );
-    let status = text(&output.stdout);
+    let status = stdout(&output);
     for line in [
         "CapInh:\t0000000000000000",
         "CapPrm:\t0000000000000004",

@@ -11,7 +11,7 @@ use std::fs;
 use std::os::unix::fs::PermissionsExt;
 use std::process::{Command, Output};
 
-use common::gate::{Scenario, binary};
+use common::gate::Scenario;
 use common::sshd::{SFTP_SERVER, Sshd, run_client};
 
 const POLICY: &str = r#"log = "{log}"
@@ -48,11 +48,7 @@ fn sftp_cannot_change_the_mode_of_a_file_outside_its_grant() {
     fs::set_permissions(&outside, fs::Permissions::from_mode(0o755)).unwrap();
     let upload = scenario.path("upload.txt");
     fs::write(&upload, "uploaded\n").unwrap();
-    let sshd = Sshd::start(&format!(
-        "{} --policy {}",
-        binary(),
-        scenario.policy.display()
-    ));
+    let sshd = Sshd::start_gate(&scenario.policy);
 
     let output = sftp(
         &sshd,

@@ -6,7 +6,7 @@ mod common;
 use std::fs;
 use std::process::{Command, Output};
 
-use common::gate::{Scenario, binary};
+use common::gate::{Scenario, stderr, stdout};
 use common::sshd::{Sshd, run_client};
 
 const POLICY: &str = r#"
@@ -35,23 +35,8 @@ fn setup() -> Setup {
     fs::create_dir_all(scenario.path("data/sub")).unwrap();
     fs::write(scenario.path("data/a.txt"), "alpha\n").unwrap();
     fs::write(scenario.path("data/sub/b.txt"), "beta\n").unwrap();
-    let forced = format!("{} --policy {}", binary(), scenario.policy.display());
-    let sshd = Sshd::start(&forced);
+    let sshd = Sshd::start_gate(&scenario.policy);
     Setup { scenario, sshd }
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
-
-fn explain(setup: &Setup, output: &Output) -> String {
-    format!(
-        "exit {:?}\nstdout: {}\nstderr: {}\nsshd log:\n{}",
-        output.status.code(),
-        text(&output.stdout),
-        text(&output.stderr),
-        setup.sshd.sshd_log()
-    )
 }
 
 fn assert_ssh_denied(setup: &Setup, command: Option<&str>, reason: &str) {
@@ -60,15 +45,15 @@ fn assert_ssh_denied(setup: &Setup, command: Option<&str>, reason: &str) {
         output.status.code(),
         Some(77),
         "{}",
-        explain(setup, &output)
+        setup.sshd.explain(&output)
     );
     assert_eq!(
-        text(&output.stderr),
+        stderr(&output),
         format!("sshgate: denied: {reason}\n"),
         "{}",
-        explain(setup, &output)
+        setup.sshd.explain(&output)
     );
-    assert!(output.stdout.is_empty(), "{}", explain(setup, &output));
+    assert!(output.stdout.is_empty(), "{}", setup.sshd.explain(&output));
 }
 
 #[test]
@@ -76,10 +61,10 @@ fn an_allowed_command_runs_over_ssh() {
     let setup = setup();
     let output = setup.sshd.ssh(Some("echo hello"));
     assert_eq!(
-        text(&output.stdout),
+        stdout(&output),
         "hello\n",
         "{}",
-        explain(&setup, &output)
+        setup.sshd.explain(&output)
     );
     assert_eq!(output.status.code(), Some(0));
     let records = setup.scenario.records();
@@ -149,7 +134,7 @@ fn rsync_pulls_the_granted_directory() {
         output.status.code(),
         Some(0),
         "{}",
-        explain(&setup, &output)
+        setup.sshd.explain(&output)
     );
     assert_eq!(fs::read_to_string(local.join("a.txt")).unwrap(), "alpha\n");
     assert_eq!(
@@ -166,7 +151,7 @@ fn rsync_pull_of_etc_is_stopped_by_landlock() {
     let setup = setup();
     let local = setup.sshd.dir().join("etc-copy");
     let output = rsync_pull(&setup, "/etc/", &local);
-    let stderr = text(&output.stderr);
+    let stderr = stderr(&output);
     // The rule allowed the command (trailing_args): the refusal comes from
     // the kernel, inside the confined rsync.
     let records = setup.scenario.records();
@@ -175,13 +160,13 @@ fn rsync_pull_of_etc_is_stopped_by_landlock() {
         records[0]["decision"],
         "allow",
         "{}",
-        explain(&setup, &output)
+        setup.sshd.explain(&output)
     );
     assert_eq!(records[0]["applied"]["landlock"], "fully-enforced");
     assert!(
         stderr.contains("Permission denied (13)"),
         "{}",
-        explain(&setup, &output)
+        setup.sshd.explain(&output)
     );
     assert_ne!(output.status.code(), Some(0));
     let copied: Vec<_> = fs::read_dir(&local)

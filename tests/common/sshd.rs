@@ -23,6 +23,8 @@ use nix::sys::signal::{Signal, killpg};
 use nix::unistd::{Pid, User, geteuid};
 use tempfile::TempDir;
 
+use super::gate::binary;
+
 /// sshd refuses to start unless invoked by absolute path (it re-executes
 /// itself for every connection).
 const SSHD: &str = "/usr/sbin/sshd";
@@ -140,6 +142,12 @@ impl Sshd {
         );
     }
 
+    /// Starts sshd (as [`Sshd::start`]) with the built sshgate on `policy`
+    /// as the forced command.
+    pub fn start_gate(policy: &Path) -> Sshd {
+        Sshd::start(&format!("{} --policy {}", binary(), policy.display()))
+    }
+
     /// The temp dir holding sshd's keys, config and log; tests may put their
     /// own files here too.
     pub fn dir(&self) -> &Path {
@@ -221,6 +229,18 @@ impl Sshd {
     /// sshd's own log (`-E`), for assertion messages.
     pub fn sshd_log(&self) -> String {
         read_lossy(&self.log)
+    }
+
+    /// An assertion message for a client's `output`: its exit status,
+    /// stdout and stderr, and sshd's log.
+    pub fn explain(&self, output: &Output) -> String {
+        format!(
+            "exit {:?}\nstdout: {}\nstderr: {}\nsshd log:\n{}",
+            output.status.code(),
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr),
+            self.sshd_log()
+        )
     }
 }
 
