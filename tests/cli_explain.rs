@@ -278,7 +278,7 @@ command = ["/usr/bin/id"]
         "  rlimits: core 0, nofile 64, cpu unlimited, fsize 1048576\n",
         "  umask: 0027\n",
         "  no_new_privs: set\n",
-        "  metadata: changes by path refused (seccomp); by descriptor only on files the grants let the command open; never setuid or setgid bits\n",
+        "  metadata: changes refused (seccomp), by path and by descriptor, except touching an opened file to now; never setuid or setgid bits\n",
         "  landlock network: TCP connect only to ports [443], bind only to ports [8080] (ABI 4 and later)\n",
         "syscalls, `--json` lists them) plus uname; sockets: TCP over AF_INET and AF_INET6, and AF_UNIX; x32 syscalls refused\n",
     ] {

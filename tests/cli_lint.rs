@@ -301,7 +301,7 @@ fn settings_landlock_cannot_confine_are_warned_about() {
     assert_eq!(
         stdout(&output),
         format!(
-            "{file}:2:12: warning: profile: metadata = true lets the command chmod, chown, touch and set extended attributes by path, which Landlock cannot limit to the grants: run as root, it can change those of every root-owned file on the host; prefer a dedicated `user`\n\
+            "{file}:2:12: warning: profile: metadata = true lets the command chmod, chown, touch and set extended attributes, which Landlock cannot limit to the grants: run as root, it can change those of every root-owned file on the host; prefer a dedicated `user`\n\
              {file}:3:11: warning: profile: network = \"any\" allows every socket family, unix sockets included: before Landlock ABI 9 the command can connect to any pathname socket its uid may reach (for root, /var/run/docker.sock)\n"
         )
     );

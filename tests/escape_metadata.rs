@@ -4,11 +4,13 @@
 //! setuid-root program in its write path for a local user to run.
 //!
 //! Landlock (ABI 7) has no right for metadata, and for uid 0 DAC allows the
-//! owner everything, even through an `O_PATH` descriptor, which no grant is
-//! needed to open. seccomp therefore refuses, by default, every metadata
-//! change that names its file by path (EPERM); by descriptor only files the
-//! command could open remain, which Landlock limits to the grants. Setuid
-//! and setgid modes are refused always, even with `metadata = true`.
+//! owner everything: by path, through an `O_PATH` descriptor (which no
+//! grant is needed to open), or through a descriptor opened read-only on
+//! any read grant, the system base included (`/etc/passwd` made 0666 is
+//! root for every local user). seccomp therefore refuses, by default,
+//! every metadata change (EPERM) except setting a file it opened to "now"
+//! (`touch`). Setuid and setgid modes are refused always, even with
+//! `metadata = true`.
 
 mod common;
 
@@ -88,14 +90,27 @@ fn a_file_outside_the_grants_keeps_its_mode_times_and_attributes() {
 }
 
 #[test]
-fn a_file_in_the_write_grant_can_be_changed_by_descriptor() {
+fn files_it_may_open_keep_their_mode_too() {
     let (scenario, _) = scenario(POLICY);
     let inside = scenario.path("rw/file");
     fs::write(&inside, "granted\n").unwrap();
+    fs::set_permissions(&inside, fs::Permissions::from_mode(0o644)).unwrap();
     let inside = inside.display().to_string();
-    // touch and cp -p work this way (futimens, fchmod).
-    assert_eq!(attempt(&scenario, &["fchmod", &inside, "640"]), "ok");
-    assert_eq!(mode(Path::new(&inside)), 0o640);
+    assert_eq!(
+        attempt(&scenario, &["fchmod", &inside, "666"]),
+        "err fchmod EPERM"
+    );
+    assert_eq!(mode(Path::new(&inside)), 0o644);
+    // The system base is a read grant: the attempt asks for the mode the
+    // file already has, so even a regression changes nothing.
+    let passwd = mode(Path::new("/etc/passwd"));
+    assert_eq!(
+        attempt(
+            &scenario,
+            &["fchmod", "/etc/passwd", &format!("{passwd:o}")]
+        ),
+        "err fchmod EPERM"
+    );
     assert_eq!(
         attempt(&scenario, &["chmod", &inside, "600"]),
         "err chmod EPERM"
@@ -110,7 +125,8 @@ fn metadata_true_allows_changes_by_path() {
     let inside = inside.display().to_string();
     assert_eq!(attempt(&scenario, &["chmod", &inside, "600"]), "ok");
     assert_eq!(attempt(&scenario, &["utime", &inside]), "ok");
-    assert_eq!(mode(Path::new(&inside)), 0o600);
+    assert_eq!(attempt(&scenario, &["fchmod", &inside, "640"]), "ok");
+    assert_eq!(mode(Path::new(&inside)), 0o640);
 }
 
 #[test]

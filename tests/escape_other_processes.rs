@@ -8,7 +8,9 @@
 //!   the capabilities the target holds. seccomp refuses `prlimit64` on any
 //!   pid but 0 (the caller) with EPERM.
 //! - System V shared memory, message queues and semaphores, reached by key
-//!   with DAC alone. seccomp refuses the whole interface with EPERM.
+//!   with DAC alone, and POSIX message queues, which Landlock refuses only
+//!   after `mq_open(O_CREAT)` has created the queue (and `mq_unlink` not at
+//!   all). seccomp refuses both interfaces with EPERM.
 
 mod common;
 
@@ -52,4 +54,17 @@ fn system_v_ipc_is_refused() {
     assert_eq!(unconfined(&["shmget"]), "ok");
     let scenario = probe::scenario(probe::POLICY);
     assert_eq!(attempt(&scenario, &["shmget"]), "err shmget EPERM");
+}
+
+#[test]
+fn posix_message_queues_are_refused_before_any_is_made() {
+    let name = format!("sshgate-test-{}", std::process::id());
+    // Control: unconfined, a queue can be made (and is removed again).
+    assert_eq!(unconfined(&["mq", &name]), "ok");
+    let scenario = probe::scenario(probe::POLICY);
+    assert_eq!(attempt(&scenario, &["mq", &name]), "err mq_open EPERM");
+    assert!(
+        !std::path::Path::new(&format!("/dev/mqueue/{name}")).exists(),
+        "the queue was created"
+    );
 }

@@ -298,9 +298,9 @@ fn layers(plan: &Plan) -> Vec<String> {
         )
     };
     let metadata = if plan.metadata {
-        "metadata: changes by path allowed (metadata = true): mode, owner, times and extended attributes of any file DAC allows, which Landlock cannot limit; never setuid or setgid bits"
+        "metadata: changes allowed (metadata = true): mode, owner, times and extended attributes of any file DAC allows, which Landlock cannot limit; never setuid or setgid bits"
     } else {
-        "metadata: changes by path refused (seccomp); by descriptor only on files the grants let the command open; never setuid or setgid bits"
+        "metadata: changes refused (seccomp), by path and by descriptor, except touching an opened file to now; never setuid or setgid bits"
     };
     vec![
         capabilities,

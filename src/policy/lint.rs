@@ -509,7 +509,7 @@ impl Linter<'_> {
                     Severity::Warning,
                     Some(metadata.span()),
                     format!(
-                        "{owner}: metadata = true lets the command chmod, chown, touch and set extended attributes by path, which Landlock cannot limit to the grants: run as root, it can change those of every root-owned file on the host; prefer a dedicated `user`"
+                        "{owner}: metadata = true lets the command chmod, chown, touch and set extended attributes, which Landlock cannot limit to the grants: run as root, it can change those of every root-owned file on the host; prefer a dedicated `user`"
                     ),
                 );
             }

@@ -203,7 +203,7 @@ pub fn default_deny_list() -> (Vec<&'static str>, Vec<&'static str>) {
         "memfd_create without MFD_NOEXEC_SEAL",
         "set-user-ID and set-group-ID modes (chmod family, creat, mknod, open with O_CREAT or O_TMPFILE)",
         "openat2 (ENOSYS, so libc falls back to openat)",
-        "unless metadata = true: chmod, chown, utimensat and extended attributes by path, and FS_IOC_SETFLAGS",
+        "unless metadata = true: chmod, chown, utimensat with a path or explicit times, extended attributes, and inode-changing ioctls",
         "any x32 syscall number",
     ];
     (always, by_argument)
@@ -495,6 +495,16 @@ const ALWAYS_DENIED: &[(&str, i64)] = &[
     ("semop", libc::SYS_semop),
     ("semtimedop", libc::SYS_semtimedop),
     ("semctl", libc::SYS_semctl),
+    // POSIX message queues, the same reach by name: Landlock refuses
+    // mq_open with EACCES only after the queue is created (filling
+    // fs.mqueue.queues_max for every user), and mq_unlink has no hook at
+    // all (a root command deleted any root daemon's queue).
+    ("mq_open", libc::SYS_mq_open),
+    ("mq_unlink", libc::SYS_mq_unlink),
+    ("mq_timedsend", libc::SYS_mq_timedsend),
+    ("mq_timedreceive", libc::SYS_mq_timedreceive),
+    ("mq_notify", libc::SYS_mq_notify),
+    ("mq_getsetattr", libc::SYS_mq_getsetattr),
     // --- Old interfaces (personality is in deny_personalities). ---
     // Loads a shared library the a.out way, removed from modern kernels.
     ("uselib", libc::SYS_uselib),
@@ -546,10 +556,15 @@ const SET_GROUP_ID: u64 = libc::S_ISGID as u64;
 const O_CREAT: u64 = libc::O_CREAT as u64;
 const O_TMPFILE_BIT: u64 = (libc::O_TMPFILE & !libc::O_DIRECTORY) as u64;
 
-/// `FS_IOC_SETFLAGS` and `FS_IOC_FSSETXATTR` (`chattr`), as the `ioctl`
-/// requests' low 32 bits.
+/// Inode-changing `ioctl` requests, as their low 32 bits:
+/// `_IOW('f', 2, long)`, `_IOW('f', 2, int)`, `_IOW('X', 32, struct
+/// fsxattr)`, `_IOW('v', 2, long)`, `_IOW('f', 133, struct
+/// fsverity_enable_arg)`.
 const FS_IOC_SETFLAGS: u64 = libc::FS_IOC_SETFLAGS;
+const FS_IOC32_SETFLAGS: u64 = 0x4004_6602;
 const FS_IOC_FSSETXATTR: u64 = 0x401c_5820;
+const FS_IOC_SETVERSION: u64 = 0x4008_7602;
+const FS_IOC_ENABLE_VERITY: u64 = 0x4080_6685;
 
 /// `clone(2)` with any namespace flag: one masked-equality rule per flag,
 /// since a rule's conditions are all required and any one flag is enough
@@ -643,53 +658,69 @@ fn deny_setuid_modes(list: &mut DenyList) -> Result<(), SeccompError> {
 }
 
 /// Changes of mode, owner, extended attributes (ACLs included), times and
-/// inode flags made by path, unless the plan's `metadata` allows them.
+/// inode flags, unless the plan's `metadata` allows them.
 ///
-/// Landlock (up to ABI 7 at least) has no right for any of these, so
-/// nothing limits them to the granted paths: for a root command, DAC lets
-/// the owner of every root-owned file on the host change them, by path or
-/// through an `O_PATH` descriptor (`AT_EMPTY_PATH`), which needs no grant
-/// at all: the policy file, the audit log, `/etc/shadow`,
-/// `authorized_keys`...
+/// Landlock (up to ABI 7 at least) has no right for any of these, and for
+/// a root command DAC lets the owner of every root-owned file change them.
+/// By path, or through an `O_PATH` descriptor (`AT_EMPTY_PATH`), that
+/// needs no grant at all: the policy file, the audit log, `/etc/shadow`,
+/// `authorized_keys`. Through a descriptor opened read-only, it reaches
+/// every read grant, the system base included (`chmod 0666 /etc/passwd`
+/// by sftp's FSETSTAT). So both forms are refused.
 ///
-/// The descriptor calls (`fchmod`, `fchown`, `fsetxattr`, `fremovexattr`,
-/// `utimensat` with no path, as `futimens` makes it) stay allowed: the
-/// kernel refuses them on `O_PATH` descriptors, so they reach only files
-/// the command could open, which Landlock limits to its grants. `touch`
-/// and `cp -p` of a new file work that way.
+/// One change stays: `utimensat` with neither a path nor explicit times,
+/// which sets a file the command opened to "now", as `touch` does; it
+/// needs the file open, and says nothing but when it was last touched.
 fn deny_metadata_changes(list: &mut DenyList) -> Result<(), SeccompError> {
-    for nr in METADATA_CHANGES_BY_PATH {
+    for nr in METADATA_CHANGES {
         list.always(*nr);
     }
-    // utimensat(dirfd, path, ...) with a path; futimens passes NULL.
+    // utimensat(dirfd, path, times, flags): refused with a path (by path or
+    // AT_EMPTY_PATH) or with explicit times.
     list.when(libc::SYS_utimensat, vec![arg64_is_not(1, 0)?])?;
-    // chattr (append-only, no-dump, ...) and its project-quota variant: no
-    // forced command needs them.
-    list.when(libc::SYS_ioctl, vec![arg_is(1, FS_IOC_SETFLAGS)?])?;
-    list.when(libc::SYS_ioctl, vec![arg_is(1, FS_IOC_FSSETXATTR)?])
+    list.when(libc::SYS_utimensat, vec![arg64_is_not(2, 0)?])?;
+    for request in INODE_IOCTLS {
+        list.when(libc::SYS_ioctl, vec![arg_is(1, *request)?])?;
+    }
+    Ok(())
 }
 
 /// The syscalls [`deny_metadata_changes`] refuses whatever their
-/// arguments: each names its file by path (or by `O_PATH` descriptor with
-/// `AT_EMPTY_PATH`).
-const METADATA_CHANGES_BY_PATH: &[i64] = &[
+/// arguments.
+const METADATA_CHANGES: &[i64] = &[
     libc::SYS_chmod,
+    libc::SYS_fchmod,
     libc::SYS_fchmodat,
     SYS_FCHMODAT2,
     libc::SYS_chown,
+    libc::SYS_fchown,
     libc::SYS_lchown,
     libc::SYS_fchownat,
     libc::SYS_setxattr,
     libc::SYS_lsetxattr,
+    libc::SYS_fsetxattr,
     SYS_SETXATTRAT,
     libc::SYS_removexattr,
     libc::SYS_lremovexattr,
+    libc::SYS_fremovexattr,
     SYS_REMOVEXATTRAT,
     libc::SYS_utime,
     libc::SYS_utimes,
     libc::SYS_futimesat,
     // Inode flags and project ids by path, chattr's path form.
     SYS_FILE_SETATTR,
+];
+
+/// `ioctl` requests that change an inode through any open descriptor, a
+/// read-only one included: `chattr` flags (both sizes of the request),
+/// project ids and extent sizes, the inode generation, and fs-verity,
+/// which makes a file read-only for good.
+const INODE_IOCTLS: &[u64] = &[
+    FS_IOC_SETFLAGS,
+    FS_IOC32_SETFLAGS,
+    FS_IOC_FSSETXATTR,
+    FS_IOC_SETVERSION,
+    FS_IOC_ENABLE_VERITY,
 ];
 
 /// `memfd_create(2)` unless the flags (arg1) carry `MFD_NOEXEC_SEAL`.
@@ -1132,51 +1163,48 @@ mod tests {
     }
 
     #[test]
-    fn metadata_changes_by_path_are_refused_unless_the_plan_allows_them() {
+    fn metadata_changes_are_refused_unless_the_plan_allows_them() {
         let filter = default_filter();
         for nr in [
             libc::SYS_chmod,
+            libc::SYS_fchmod,
             libc::SYS_fchmodat,
             SYS_FCHMODAT2,
             libc::SYS_chown,
+            libc::SYS_fchown,
             libc::SYS_lchown,
             libc::SYS_fchownat,
             libc::SYS_setxattr,
+            libc::SYS_fsetxattr,
             libc::SYS_lsetxattr,
             SYS_SETXATTRAT,
             libc::SYS_removexattr,
+            libc::SYS_fremovexattr,
             libc::SYS_utimes,
             SYS_FILE_SETATTR,
         ] {
-            assert_eq!(verdict(&filter, nr, &[0, 0o644]), DENIED, "{nr}");
+            assert_eq!(verdict(&filter, nr, &[3, 0o644]), DENIED, "{nr}");
         }
-        // utimensat with a path (even "" with AT_EMPTY_PATH), not without.
-        assert_eq!(
-            verdict(&filter, libc::SYS_utimensat, &[3, 0x7fff_0000_1000]),
-            DENIED
-        );
-        assert_eq!(verdict(&filter, libc::SYS_utimensat, &[3, 0x1000]), DENIED);
-        assert_eq!(
-            verdict(&filter, libc::SYS_utimensat, &[3, 0, 0, 0]),
-            ALLOWED
-        );
-        // By descriptor: only files the command could open.
-        for nr in [libc::SYS_fchmod, libc::SYS_fchown, libc::SYS_fsetxattr] {
-            assert_eq!(verdict(&filter, nr, &[3, 0o644]), ALLOWED, "{nr}");
-        }
+        let utimensat =
+            |filter: &SyscallFilter, args: &[u64]| verdict(filter, libc::SYS_utimensat, args);
+        // A path (even "" with AT_EMPTY_PATH), or explicit times: refused.
+        assert_eq!(utimensat(&filter, &[3, 0x7fff_0000_1000, 0, 0]), DENIED);
+        assert_eq!(utimensat(&filter, &[3, 0x1000, 0, 0]), DENIED);
+        assert_eq!(utimensat(&filter, &[3, 0, 0x7fff_0000_2000, 0]), DENIED);
+        // touch's futimens(fd, NULL): "now", on a file it opened.
+        assert_eq!(utimensat(&filter, &[3, 0, 0, 0]), ALLOWED);
         let ioctl =
             |filter: &SyscallFilter, request: u64| verdict(filter, libc::SYS_ioctl, &[3, request]);
-        assert_eq!(ioctl(&filter, FS_IOC_SETFLAGS), DENIED);
-        assert_eq!(ioctl(&filter, FS_IOC_FSSETXATTR), DENIED);
+        for request in INODE_IOCTLS {
+            assert_eq!(ioctl(&filter, *request), DENIED, "{request:#x}");
+        }
 
         let mut allowing = plan(Network::None, false, &[]);
         allowing.metadata = true;
         let allowing = compile_filter(&allowing).unwrap();
         assert_eq!(verdict(&allowing, libc::SYS_chmod, &[0, 0o644]), ALLOWED);
-        assert_eq!(
-            verdict(&allowing, libc::SYS_utimensat, &[3, 0x1000]),
-            ALLOWED
-        );
+        assert_eq!(verdict(&allowing, libc::SYS_fchmod, &[3, 0o644]), ALLOWED);
+        assert_eq!(utimensat(&allowing, &[3, 0x1000, 0x2000, 0]), ALLOWED);
         assert_eq!(ioctl(&allowing, FS_IOC_SETFLAGS), ALLOWED);
     }
 
@@ -1211,7 +1239,6 @@ mod tests {
                     ALLOWED
                 );
             }
-            assert_eq!(verdict(&filter, libc::SYS_fchmod, &[3, 0o755]), ALLOWED);
             let create = (libc::O_CREAT | libc::O_WRONLY) as u64;
             assert_eq!(
                 verdict(&filter, libc::SYS_openat, &[3, 0, create, 0o644]),

@@ -41,6 +41,7 @@ attempts (each prints `ok` or `err CALL ERRNO`):
   create PATH MODE         open(PATH, O_CREAT|O_EXCL|O_WRONLY, MODE)
   prlimit PID              prlimit(PID, RLIMIT_NOFILE, 5 5)
   shmget                   shmget(IPC_PRIVATE, 4096), removed again
+  mq NAME                  mq_open(/NAME, O_CREAT), then mq_unlink it
   memfd-exec PATH [ARG...] copy PATH into a memfd and fexecve that
   symlink TARGET LINK      symlink(TARGET, LINK)
   link OLD NEW             link(OLD, NEW), a hard link
@@ -264,6 +265,23 @@ fn shmget() -> Outcome {
             libc::shmget(libc::IPC_PRIVATE, 4096, libc::IPC_CREAT | 0o600).into(),
         )? as c_int;
         libc::shmctl(id, libc::IPC_RMID, ptr::null_mut());
+    }
+    Ok(())
+}
+
+fn message_queue(name: &str) -> Outcome {
+    let name = c(&format!("/{name}"));
+    // SAFETY: a valid C string; the queue descriptor is ours to close.
+    unsafe {
+        let queue = libc::mq_open(
+            name.as_ptr(),
+            libc::O_CREAT | libc::O_RDWR | libc::O_CLOEXEC,
+            0o600 as libc::mode_t,
+            ptr::null_mut::<libc::mq_attr>(),
+        );
+        check("mq_open", queue.into())?;
+        libc::mq_close(queue);
+        check("mq_unlink", libc::mq_unlink(name.as_ptr()).into())?;
     }
     Ok(())
 }
@@ -920,6 +938,7 @@ fn attempt(words: &[&str]) -> Option<Outcome> {
         ["create", path, bits] => create(path, mode(bits)?),
         ["prlimit", pid] => prlimit(pid.parse().ok()?),
         ["shmget"] => shmget(),
+        ["mq", name] => message_queue(name),
         ["symlink", target, link] => symlink(target, link),
         ["link", old, new] => hard_link(old, new),
         ["tcp4", port] => tcp4(port.parse().ok()?),
