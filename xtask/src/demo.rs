@@ -4,18 +4,18 @@
 //! two commands it denies, and an rsync pull it allows but Landlock stops
 //! because the path is outside the sandbox.
 
-use std::env;
-use std::fs::{self, DirBuilder, OpenOptions};
-use std::io::{self, Write};
-use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
+use std::fs;
+use std::io;
 use std::path::{Path, PathBuf};
-use std::process::{self as std_process, Command, Output};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::process::{Command, Output};
+use std::time::Duration;
 
 use crate::error::Error;
-use crate::process::{is_executable, quote, run_captured, run_inherited};
+use crate::files::{ScratchDir, toml_string, write_private};
+use crate::process::{quote, run_captured};
 use crate::sshd::Sshd;
-use crate::{cargo, deps, workspace_root};
+use crate::sshgate;
+use crate::{deps, workspace_root};
 
 /// Exit status of sshgate for a denied request.
 const DENIED_EXIT: i32 = 77;
@@ -48,22 +48,11 @@ struct Step {
     expect: Expect,
 }
 
-/// The demo's temp dir and sshd; dropping it stops sshd, then removes the
-/// dir, so cleanup happens on every exit path, panics included.
+/// The demo's temp dir and sshd. Fields drop in declaration order: sshd
+/// first, since it writes its log into the dir being removed.
 struct Scratch {
-    dir: PathBuf,
     sshd: Option<Sshd>,
-}
-
-impl Drop for Scratch {
-    fn drop(&mut self) {
-        // sshd first: it writes its log into the dir being removed.
-        drop(self.sshd.take());
-        match fs::remove_dir_all(&self.dir) {
-            Ok(()) => println!("\ncleaned up {}", self.dir.display()),
-            Err(e) => eprintln!("warning: cannot remove {}: {e}", self.dir.display()),
-        }
-    }
+    dir: ScratchDir,
 }
 
 /// Runs the demo; fails if any step did not turn out as it should.
@@ -71,27 +60,13 @@ pub fn run() -> Result<(), Error> {
     deps::ensure()?;
     let root = workspace_root();
 
-    let build = "cargo build -p sshgate";
-    println!("$ {build}");
-    run_inherited(
-        Command::new(cargo())
-            .args(["build", "-p", "sshgate"])
-            .current_dir(&root),
-        build,
-    )?;
-    let gate = target_dir(&root).join("debug").join("sshgate");
-    if !is_executable(&gate) {
-        return Err(Error::Setup(format!(
-            "{build} succeeded but {} is not there",
-            gate.display()
-        )));
-    }
+    let gate = sshgate::build()?;
 
     let mut scratch = Scratch {
-        dir: private_temp_dir()?,
         sshd: None,
+        dir: ScratchDir::new("sshgate-demo")?,
     };
-    let dir = scratch.dir.clone();
+    let dir = scratch.dir.path().to_path_buf();
     let audit_log = dir.join("audit.log");
     let policy = dir.join("demo.toml");
     write_policy(&root.join(POLICY_TEMPLATE), &policy, &audit_log)?;
@@ -269,56 +244,6 @@ fn narrate(step: &Step, output: &Output, records: &[String]) -> Option<String> {
     failure
 }
 
-/// Where cargo puts build output, honouring the same variables cargo does.
-fn target_dir(root: &Path) -> PathBuf {
-    ["CARGO_TARGET_DIR", "CARGO_BUILD_TARGET_DIR"]
-        .iter()
-        .find_map(env::var_os)
-        .map(PathBuf::from)
-        // cargo resolves a relative target dir against its working directory,
-        // which for our build is the workspace root.
-        .map(|dir| {
-            if dir.is_absolute() {
-                dir
-            } else {
-                root.join(dir)
-            }
-        })
-        .unwrap_or_else(|| root.join("target"))
-}
-
-/// A fresh directory only we can enter: the gate refuses a policy whose
-/// directory others could write to.
-fn private_temp_dir() -> Result<PathBuf, Error> {
-    let base = env::temp_dir();
-    for attempt in 0..100u32 {
-        let nanos = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map_or(0, |d| d.subsec_nanos());
-        let dir = base.join(format!(
-            "sshgate-demo.{}.{nanos:x}{attempt}",
-            std_process::id()
-        ));
-        match DirBuilder::new().mode(0o700).create(&dir) {
-            Ok(()) => {
-                // Exact mode whatever the umask; canonical so that sshd and
-                // the policy get absolute, symlink-free paths.
-                fs::set_permissions(&dir, fs::Permissions::from_mode(0o700))
-                    .map_err(Error::io(format!("chmod {}", dir.display())))?;
-                return dir
-                    .canonicalize()
-                    .map_err(Error::io(format!("resolve {}", dir.display())));
-            }
-            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => continue,
-            Err(e) => return Err(Error::io(format!("create {}", dir.display()))(e)),
-        }
-    }
-    Err(Error::Setup(format!(
-        "cannot find a free name for a temp dir in {}",
-        base.display()
-    )))
-}
-
 /// Copies the template policy to `dest` (mode 0600) with its `log` pointed
 /// at `audit_log`.
 fn write_policy(template: &Path, dest: &Path, audit_log: &Path) -> Result<(), Error> {
@@ -345,19 +270,7 @@ fn write_policy(template: &Path, dest: &Path, audit_log: &Path) -> Result<(), Er
             template.display()
         )));
     }
-    let mut file = OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .open(dest)
-        .map_err(Error::io(format!("create {}", dest.display())))?;
-    file.write_all(policy.as_bytes())
-        .map_err(Error::io(format!("write {}", dest.display())))
-}
-
-/// A TOML basic string.
-fn toml_string(value: &str) -> String {
-    format!("\"{}\"", value.replace('\\', "\\\\").replace('"', "\\\""))
+    write_private(dest, &policy)
 }
 
 fn file_len(path: &Path) -> u64 {

@@ -8,8 +8,10 @@ mod ci;
 mod demo;
 mod deps;
 mod error;
+mod files;
 mod process;
 mod sshd;
+mod sshgate;
 
 use std::env;
 use std::ffi::OsString;
