@@ -14,7 +14,7 @@ use crate::error::Error;
 use crate::files::{ScratchDir, toml_string, write_private};
 use crate::process::{quote, run_captured};
 use crate::sshd::Sshd;
-use crate::sshgate;
+use crate::sshgate::{self, Profile};
 use crate::{deps, workspace_root};
 
 /// Exit status of sshgate for a denied request.
@@ -60,7 +60,7 @@ pub fn run() -> Result<(), Error> {
     deps::ensure()?;
     let root = workspace_root();
 
-    let gate = sshgate::build()?;
+    let gate = sshgate::build(Profile::Debug)?;
 
     let mut scratch = Scratch {
         sshd: None,

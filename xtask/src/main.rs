@@ -1,9 +1,11 @@
 //! `cargo xtask`: the project's automation, in Rust so that CI and
 //! developers run exactly the same steps.
 //!
-//! Std only, by design: it has to build fast on a clean CI machine before
-//! anything else, and needs nothing a crate would add.
+//! Std only, by design (serde_json aside, already in the lockfile): it has
+//! to build fast on a clean CI machine before anything else, and needs
+//! nothing a crate would add.
 
+mod bench;
 mod ci;
 mod demo;
 mod deps;
@@ -20,8 +22,11 @@ use std::process::ExitCode;
 
 use error::Error;
 
-const HELP: &str = "\
-usage: cargo xtask <task>
+/// The task list, with `bench`'s options from [`bench::HELP`].
+fn help() -> String {
+    format!(
+        "\
+usage: cargo xtask <task> [options]
 
 tasks:
   test   install missing system test tools (as root, with apt-get), then run
@@ -29,12 +34,17 @@ tasks:
          whole workspace, stopping at the first failure (this is what CI runs)
   demo   build sshgate and show it behind a throwaway sshd: an allowed rsync
          pull, two denials, and a pull the sandbox stops
-  help   show this help (also -h, --help)";
+{}
+  help   show this help (also -h, --help)",
+        bench::HELP
+    )
+}
 
 /// A task from the command line.
 enum Task {
     Test,
     Demo,
+    Bench(bench::Options),
     Help,
 }
 
@@ -46,6 +56,9 @@ fn parse(args: &[String]) -> Result<Task, Error> {
     let (task, rest) = args
         .split_first()
         .ok_or_else(|| Error::Usage("no task given".into()))?;
+    if task == "bench" {
+        return bench::Options::parse(rest).map(Task::Bench);
+    }
     if let Some(extra) = rest.first() {
         return Err(Error::Usage(format!("unexpected argument {extra:?}")));
     }
@@ -62,15 +75,16 @@ fn main() -> ExitCode {
     let task = match parse(&args) {
         Ok(task) => task,
         Err(e) => {
-            eprintln!("xtask: {e}\n\n{HELP}");
+            eprintln!("xtask: {e}\n\n{}", help());
             return ExitCode::from(2);
         }
     };
     let result = match task {
         Task::Test => ci::run(),
         Task::Demo => demo::run(),
+        Task::Bench(options) => bench::run(&options),
         Task::Help => {
-            println!("{HELP}");
+            println!("{}", help());
             Ok(())
         }
     };
@@ -109,6 +123,11 @@ mod tests {
         assert!(matches!(parse(&args(&["demo"])), Ok(Task::Demo)));
         assert!(matches!(parse(&args(&["--help"])), Ok(Task::Help)));
         assert!(matches!(parse(&args(&["demo", "-h"])), Ok(Task::Help)));
+        assert!(matches!(parse(&args(&["bench"])), Ok(Task::Bench(_))));
+        assert!(matches!(
+            parse(&args(&["bench", "--quick", "--skip-e2e"])),
+            Ok(Task::Bench(_))
+        ));
     }
 
     #[test]
@@ -116,5 +135,6 @@ mod tests {
         assert!(parse(&args(&[])).is_err());
         assert!(parse(&args(&["deploy"])).is_err());
         assert!(parse(&args(&["test", "now"])).is_err());
+        assert!(parse(&args(&["bench", "--runs"])).is_err());
     }
 }

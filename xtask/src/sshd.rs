@@ -1,6 +1,6 @@
-//! A throwaway real sshd for the demo, set up like the integration tests'
-//! harness (`tests/common/sshd.rs`): loopback, a free high port, fresh
-//! ed25519 keys, one authorized key with a forced command.
+//! A throwaway real sshd for the demo and the benchmark, set up like the
+//! integration tests' harness (`tests/common/sshd.rs`): loopback, a free high
+//! port, fresh ed25519 keys, each authorized key with its forced command.
 //!
 //! The two are separate copies on purpose: test helpers cannot be shared with
 //! a binary crate without a library just for this, and the copy is small.
@@ -31,7 +31,7 @@ pub struct Sshd {
     child: Child,
     port: u16,
     host: String,
-    key: PathBuf,
+    keys: Vec<PathBuf>,
     known_hosts: PathBuf,
     log: PathBuf,
 }
@@ -40,27 +40,38 @@ impl Sshd {
     /// Starts sshd on 127.0.0.1 with its keys, config and log in `dir`, and
     /// `forced_command` (a `sh` command line) on the one client key.
     pub fn start(dir: &Path, forced_command: &str) -> Result<Sshd, Error> {
+        Sshd::start_with_keys(dir, &[forced_command])
+    }
+
+    /// Like [`Sshd::start`], with one client key per forced command, in the
+    /// same order in [`Sshd::keys`].
+    pub fn start_with_keys(dir: &Path, forced_commands: &[&str]) -> Result<Sshd, Error> {
         let host_key = dir.join("ssh_host_ed25519_key");
-        let key = dir.join("client_ed25519");
         keygen(&host_key)?;
-        keygen(&key)?;
-        let pubkey_path = dir.join("client_ed25519.pub");
-        let pubkey = fs::read_to_string(&pubkey_path)
-            .map_err(Error::io(format!("read {}", pubkey_path.display())))?;
-        let authorized_keys = dir.join("authorized_keys");
-        // sshd's `command="..."` knows one escape, `\"`; backslashes are kept
-        // as they are, so only quotes need escaping.
-        if forced_command.ends_with('\\') || forced_command.contains('\n') {
-            return Err(Error::Setup(format!(
-                "cannot put {forced_command:?} in authorized_keys"
-            )));
+        let mut keys = Vec::new();
+        let mut authorized = String::new();
+        for (index, forced_command) in forced_commands.iter().enumerate() {
+            let key = dir.join(format!("client{index}_ed25519"));
+            keygen(&key)?;
+            let pubkey_path = dir.join(format!("client{index}_ed25519.pub"));
+            let pubkey = fs::read_to_string(&pubkey_path)
+                .map_err(Error::io(format!("read {}", pubkey_path.display())))?;
+            // sshd's `command="..."` knows one escape, `\"`; backslashes are
+            // kept as they are, so only quotes need escaping.
+            if forced_command.ends_with('\\') || forced_command.contains('\n') {
+                return Err(Error::Setup(format!(
+                    "cannot put {forced_command:?} in authorized_keys"
+                )));
+            }
+            authorized.push_str(&format!(
+                "restrict,command=\"{}\" {}\n",
+                forced_command.replace('"', "\\\""),
+                pubkey.trim()
+            ));
+            keys.push(key);
         }
-        let line = format!(
-            "restrict,command=\"{}\" {}\n",
-            forced_command.replace('"', "\\\""),
-            pubkey.trim()
-        );
-        write(&authorized_keys, &line)?;
+        let authorized_keys = dir.join("authorized_keys");
+        write(&authorized_keys, &authorized)?;
 
         let is_root = effective_uid()? == 0;
         if is_root {
@@ -107,7 +118,7 @@ impl Sshd {
                     child,
                     port,
                     host,
-                    key,
+                    keys,
                     known_hosts: dir.join("known_hosts"),
                     log,
                 });
@@ -124,13 +135,26 @@ impl Sshd {
         &self.host
     }
 
-    /// The client options, port included, for `ssh`.
+    /// The client keys, one per forced command, in the order given.
+    pub fn keys(&self) -> &[PathBuf] {
+        &self.keys
+    }
+
+    /// The client options, port and first key included, for `ssh`.
     pub fn ssh_args(&self) -> Vec<String> {
+        self.keys
+            .first()
+            .map(|key| self.ssh_args_with_key(key))
+            .unwrap_or_default()
+    }
+
+    /// The client options, port included, for `ssh` with `key`.
+    pub fn ssh_args_with_key(&self, key: &Path) -> Vec<String> {
         vec![
             "-F".into(),
             "/dev/null".into(),
             "-i".into(),
-            self.key.display().to_string(),
+            key.display().to_string(),
             "-p".into(),
             self.port.to_string(),
             "-o".into(),
@@ -148,12 +172,14 @@ impl Sshd {
         ]
     }
 
-    /// `ssh ...` as one string, for `rsync -e`.
+    /// `ssh ...` with the first key as one string, for `rsync -e`.
     pub fn ssh_command_line(&self) -> String {
-        std::iter::once("ssh".to_string())
-            .chain(self.ssh_args().iter().map(|a| quote(a)))
-            .collect::<Vec<_>>()
-            .join(" ")
+        command_line(&self.ssh_args())
+    }
+
+    /// `ssh ...` with `key` as one string, for `rsync -e`.
+    pub fn ssh_command_line_with_key(&self, key: &Path) -> String {
+        command_line(&self.ssh_args_with_key(key))
     }
 
     /// sshd's own log, for error messages.
@@ -204,6 +230,14 @@ fn wait_until_listening(mut child: Child, port: u16, log: &Path) -> Result<Optio
     }
 }
 
+/// `ssh` and its arguments, quoted into one string.
+fn command_line(args: &[String]) -> String {
+    std::iter::once("ssh".to_string())
+        .chain(args.iter().map(|a| quote(a)))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 /// A port the kernel just handed out; closed again before sshd binds it.
 fn free_port() -> Result<u16, Error> {
     TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
@@ -214,7 +248,7 @@ fn free_port() -> Result<u16, Error> {
 
 fn keygen(path: &Path) -> Result<(), Error> {
     let output = Command::new("ssh-keygen")
-        .args(["-q", "-t", "ed25519", "-N", "", "-C", "sshgate-demo", "-f"])
+        .args(["-q", "-t", "ed25519", "-N", "", "-C", "sshgate-xtask", "-f"])
         .arg(path)
         .stdin(Stdio::null())
         .output()

@@ -1,4 +1,4 @@
-//! Building the sshgate binary that the demo runs.
+//! Building the sshgate binary that the demo and the benchmark run.
 
 use std::env;
 use std::path::{Path, PathBuf};
@@ -8,19 +8,27 @@ use crate::error::Error;
 use crate::process::{is_executable, run_inherited};
 use crate::{cargo, workspace_root};
 
-/// Builds sshgate (debug) from the workspace root, showing cargo's output,
-/// and returns the path of the binary.
-pub fn build() -> Result<PathBuf, Error> {
+/// Which cargo profile to build sshgate with.
+#[derive(Clone, Copy)]
+pub enum Profile {
+    /// `cargo build`: fast to build, for the demo.
+    Debug,
+    /// `cargo build --release`: what is installed, for the benchmark.
+    Release,
+}
+
+/// Builds sshgate from the workspace root, showing cargo's output, and
+/// returns the path of the binary.
+pub fn build(profile: Profile) -> Result<PathBuf, Error> {
     let root = workspace_root();
-    let shown = "cargo build -p sshgate";
+    let (args, subdir): (&[&str], &str) = match profile {
+        Profile::Debug => (&["build", "-p", "sshgate"], "debug"),
+        Profile::Release => (&["build", "--release", "-p", "sshgate"], "release"),
+    };
+    let shown = format!("cargo {}", args.join(" "));
     println!("$ {shown}");
-    run_inherited(
-        Command::new(cargo())
-            .args(["build", "-p", "sshgate"])
-            .current_dir(&root),
-        shown,
-    )?;
-    let gate = target_dir(&root).join("debug").join("sshgate");
+    run_inherited(Command::new(cargo()).args(args).current_dir(&root), &shown)?;
+    let gate = target_dir(&root).join(subdir).join("sshgate");
     if !is_executable(&gate) {
         return Err(Error::Setup(format!(
             "{shown} succeeded but {} is not there",
