@@ -161,3 +161,51 @@ command = ["{dir}/bin/script"]
     let output = scenario.run(Some(&command));
     assert_denied(&output, SANDBOX_DENIED, &untrusted(&shell, &why));
 }
+
+/// Runs `{dir}/bin/tool` as the rule's program.
+const TOOL: &str = r#"
+log = "{log}"
+[[allow]]
+name = "tool"
+command = ["{dir}/bin/tool"]
+trailing_args = true
+"#;
+
+#[test]
+fn a_program_in_a_directory_someone_else_controls_is_refused() {
+    // A hostile review's repro: with bin/ hers, a local user replaced the
+    // root-owned tool by a link to /usr/bin/id (or the loader), and the
+    // root command ran what she chose. The program itself can be a
+    // trusted copy; its directory is what she controls.
+    let scenario = Scenario::new(TOOL);
+    let bin = scenario.make_dir("bin", 0o755);
+    let tool = copy(&scenario, "/usr/bin/true", "bin/tool");
+    let why = make_untrusted(&bin);
+    let output = scenario.run(Some(&tool.display().to_string()));
+    assert_denied(
+        &output,
+        SANDBOX_DENIED,
+        &untrusted(&tool, &format!("in {}, which is {why}", bin.display())),
+    );
+}
+
+#[test]
+fn a_program_reached_through_a_link_someone_else_controls_is_refused() {
+    let scenario = Scenario::new(TOOL);
+    let bin = scenario.make_dir("bin", 0o755);
+    std::os::unix::fs::symlink("/usr/bin/id", bin.join("tool")).unwrap();
+    let why = make_untrusted(&bin);
+    let tool = bin.join("tool");
+    let output = scenario.run(Some(&format!("{} -u", tool.display())));
+    assert_denied(
+        &output,
+        SANDBOX_DENIED,
+        &format!(
+            "sandbox: grant path {} goes through symlink {}, which is in {}, which is {why}; write the real path",
+            tool.display(),
+            tool.display(),
+            bin.display()
+        ),
+    );
+    assert_eq!(stdout(&output), "", "id ran");
+}

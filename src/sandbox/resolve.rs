@@ -15,9 +15,9 @@
 //! - **Every path is walked by descriptor** (`walk`), from `/` one
 //!   component at a time, never reopened by name, so the descriptor a rule
 //!   is built from is the one that was checked. The policy's `read`,
-//!   `write` and `exec` paths and the working directory (`chdir`) follow a
-//!   symlink only if it is trusted; the system base, the program and the
-//!   interpreters follow every link.
+//!   `write` and `exec` paths, the program, its interpreters and the
+//!   working directory (`chdir`) follow a symlink only if it is trusted;
+//!   the system base follows every link.
 //! - **"At or beneath" is decided on the filesystem** (`placement`, from
 //!   the mount table `mounts` reads), so an alias (a symlink or a bind
 //!   mount) of a directory is recognised however it is written.
@@ -42,8 +42,12 @@
 //! the command runs. A policy `exec` directory passes the same test, with
 //! no exception for a sticky directory such as `/tmp`, since anyone who
 //! may add entries to it could add an executable. The directories above
-//! an executable file need no test: Landlock grants Execute on the inode
-//! the walk ended on, so a file swapped in afterwards is not executable.
+//! an executable pass the policy file's own test too (a root-owned sticky
+//! directory passes, since nobody else may rename entries there), and a
+//! symlink on the way must be trusted: whoever could change either could
+//! choose, before the walk, what the walk ends on. (A file swapped in after
+//! the walk is not executable: Landlock grants Execute on the inode the
+//! walk ended on.)
 //!
 //! **Execute and write never overlap.** No Execute grant (the program, a
 //! policy `exec` entry or an interpreter) may be at or beneath a writable
@@ -260,13 +264,13 @@ fn open_vetted(
     context: &Context<'_>,
 ) -> Result<Option<Located>, SandboxError> {
     let links = match grant.origin {
-        GrantOrigin::Policy => Links::OwnershipAndNotWritable(roots),
-        GrantOrigin::SystemBase | GrantOrigin::Program | GrantOrigin::Interpreter => {
-            Links::FollowAll
+        GrantOrigin::Policy | GrantOrigin::Program | GrantOrigin::Interpreter => {
+            Links::OwnershipAndNotWritable(roots)
         }
+        GrantOrigin::SystemBase => Links::FollowAll,
     };
-    let located = match walk(&grant.path, links, context) {
-        Ok(walked) => walked.located,
+    let walked = match walk(&grant.path, links, context) {
+        Ok(walked) => walked,
         Err(stranded) => {
             let missing = matches!(stranded.error, SandboxError::MissingPath { .. });
             if missing && grant.origin == GrantOrigin::SystemBase {
@@ -275,9 +279,16 @@ fn open_vetted(
             return Err(stranded.error);
         }
     };
+    let located = walked.located;
     if grant.access == Access::Execute {
         refuse_untrusted_executable(&grant.path, &located, context.invoking_uid)?;
         refuse_exec_beneath_write(&grant.path, &located, roots)?;
+        if let Some(why) = walked.untrusted_parent {
+            return Err(SandboxError::UntrustedExecutable {
+                path: grant.path.clone(),
+                why,
+            });
+        }
         let checked_file = matches!(grant.origin, GrantOrigin::Program | GrantOrigin::Policy);
         if checked_file && !located.is_dir() {
             refuse_hard_linked(&grant.path, &located, roots)?;

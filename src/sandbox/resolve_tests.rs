@@ -409,22 +409,27 @@ fn proc_self_in_root_owned_proc_is_followed() {
 }
 
 #[test]
-fn system_base_and_program_paths_follow_every_link() {
-    // /lib64 and /bin are symlinks on usr-merged systems; only policy
-    // paths get the trust checks.
+fn the_system_base_follows_every_link_the_program_only_trusted_ones() {
+    // /lib64 and /bin are symlinks on usr-merged systems, root's; a link in
+    // a directory someone else may write is another matter for the
+    // program: whoever may write there chooses what the command runs.
     let dir = tempfile::tempdir().unwrap();
     let shared = make_dir(dir.path(), "shared", 0o775);
     let bin = shared.join("bin");
     symlink("/usr/bin", &bin).unwrap();
+    let base = PathGrant {
+        path: shared.join("bin"),
+        access: Access::Read,
+        origin: GrantOrigin::SystemBase,
+    };
+    let plan = plan_for(Path::new("/usr/bin/cat"), vec![base.clone()]);
+    assert!(resolve(&plan).is_ok(), "{:?}", resolve(&plan).err());
+
     let program = bin.join("cat");
     let plan = plan_for(
         &program,
         vec![
-            PathGrant {
-                path: shared.join("bin"),
-                access: Access::Read,
-                origin: GrantOrigin::SystemBase,
-            },
+            base,
             PathGrant {
                 path: program.clone(),
                 access: Access::Execute,
@@ -432,7 +437,31 @@ fn system_base_and_program_paths_follow_every_link() {
             },
         ],
     );
-    assert!(resolve(&plan).is_ok());
+    let (link, why) = untrusted_link(resolve(&plan), &program);
+    assert_eq!(link, bin);
+    assert_eq!(
+        why,
+        format!(
+            "is in {}, which is group-writable (mode 0775)",
+            shared.display()
+        )
+    );
+}
+
+#[test]
+fn an_executable_in_a_directory_someone_else_may_write_is_refused() {
+    // No link at all: whoever may write shared could rename another file
+    // over tool before the walk, so tool is not trusted either.
+    let dir = tempfile::tempdir().unwrap();
+    let shared = make_dir(dir.path(), "shared", 0o775);
+    let tool = make_executable(&shared, "tool", "#!/bin/sh\n");
+    let plan = cat_with(vec![policy(&tool, Access::Execute)]);
+    assert!(matches!(
+        resolve(&plan),
+        Err(SandboxError::UntrustedExecutable { path, why })
+            if path == tool
+                && why == format!("in {}, which is group-writable (mode 0775)", shared.display())
+    ));
 }
 
 #[test]

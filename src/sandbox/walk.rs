@@ -18,12 +18,11 @@
 //!
 //! - the policy's `read`, `write` and `exec` paths and the working
 //!   directory (`chdir`) follow a link only if it is trusted (below);
-//! - the system base, the program and the interpreters follow every link:
-//!   they are system paths named by the administrator or by the binaries
-//!   themselves, `execve(2)` follows the same links anyway, and on a
-//!   usr-merged system `/lib64` and `/bin/sh` are symlinks by design (an
-//!   executable must itself belong to root or the invoking user, which
-//!   `resolve` checks on the file the walk ends on);
+//! - the program and its interpreters follow a link only if it is trusted,
+//!   like the policy's paths: a link in a directory another user controls
+//!   would let that user choose what the command runs (on a usr-merged
+//!   system `/lib64` and `/bin/sh` are links too, root's, so trusted);
+//! - the system base follows every link: paths named by sshgate itself;
 //! - the write paths walked to settle the writable roots follow a link
 //!   that passes the first two checks below, wherever it lies (see
 //!   `writable`);
@@ -218,6 +217,11 @@ pub(super) enum Links<'a> {
 pub(super) struct Walked {
     /// The file or directory it ended on.
     pub(super) located: Located,
+    /// Why a directory above the end could be changed by someone other
+    /// than root or the invoking user, who could then swap what the walk
+    /// ended on; `None` if every one passes the policy file's ownership
+    /// check. Worded to follow "X is".
+    pub(super) untrusted_parent: Option<String>,
     /// Where the links it followed lie, in the order followed.
     pub(super) link_dirs: Vec<Lineage>,
     /// How many components its end is below `/`.
@@ -407,7 +411,9 @@ impl<'a> Walk<'a> {
     /// The walk's result: the descriptor held, with its lineage.
     fn finish(self) -> Walked {
         let lineage = self.lineage();
+        let untrusted_parent = self.untrusted_parent();
         Walked {
+            untrusted_parent,
             depth: self.here.path.components().count(),
             located: Located {
                 fd: self.here.fd,
@@ -517,6 +523,17 @@ impl<'a> Walk<'a> {
                 };
                 Some(format!("{place}, which is {why}"))
             })
+    }
+
+    /// Why a directory above the node held (its own directory first) could
+    /// be changed by someone other than root or the invoking user; the
+    /// policy file's check, which lets a root-owned sticky directory such
+    /// as `/tmp` pass, since nobody else may rename entries there.
+    fn untrusted_parent(&self) -> Option<String> {
+        self.above.iter().rev().find_map(|directory| {
+            let why = untrusted_because(&directory.metadata, self.context.invoking_uid, true)?;
+            Some(format!("in {}, which is {why}", directory.path.display()))
+        })
     }
 
     /// Why the link is untrusted although its directory is: a root-owned
