@@ -278,6 +278,29 @@ fn a_policy_in_a_writable_directory_is_refused() {
 }
 
 #[test]
+fn a_link_to_a_trusted_policy_in_a_writable_directory_is_refused() {
+    // A third hostile review's repro: a local user who controls a directory
+    // on the --policy path put a link there to another, trusted policy and
+    // so chose the rules of the key. The policy itself is fine; the
+    // written path's directory is not.
+    let scenario = scenario();
+    let shared = scenario.path("shared");
+    fs::create_dir(&shared).unwrap();
+    fs::set_permissions(&shared, fs::Permissions::from_mode(0o757)).unwrap();
+    let link = shared.join("gate.toml");
+    std::os::unix::fs::symlink(&scenario.policy, &link).unwrap();
+    let output = forced(&link, Some("df -h")).output().unwrap();
+    assert_config_denial(
+        &output,
+        &format!(
+            "policy {}: insecure policy: directory {}: world-writable (mode 0757)",
+            link.display(),
+            shared.display()
+        ),
+    );
+}
+
+#[test]
 fn a_malformed_policy_is_refused_with_its_location() {
     let scenario = scenario();
     write_private(&scenario.policy, "[sandbox]\nread = [\"relative\"]\n");

@@ -52,6 +52,7 @@ pub fn load_trusted(path: &Path, invoking_uid: u32) -> Result<LoadedPolicy, Poli
     let canonical =
         fs::canonicalize(path).map_err(|e| PolicyError::new(path, PolicyErrorKind::Io(e)))?;
     check_parent_directories(path, &canonical, invoking_uid)?;
+    check_written_directories(path, invoking_uid)?;
     // The parents are trusted now, so the file cannot be swapped after the
     // check; O_NOFOLLOW makes sure we open the file that canonicalize saw.
     let (file, metadata) = open_regular_file(path, &canonical, libc::O_NOFOLLOW)?;
@@ -128,6 +129,27 @@ fn check_parent_directories(
     for directory in canonical.ancestors().skip(1) {
         let metadata = fs::symlink_metadata(directory)
             .map_err(|e| PolicyError::new(path, PolicyErrorKind::Io(e)))?;
+        if let Some(why) = untrusted_because(&metadata, invoking_uid, true) {
+            return Err(PolicyError::new(
+                path,
+                PolicyErrorKind::Insecure(format!("directory {}: {why}", directory.display())),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Checks the directories of `path` as written (made absolute), following
+/// links, like those of the path it resolves to: a symlink to a trusted
+/// policy, planted in a directory another user controls, would let that
+/// user choose which policy governs the key (and the record would name the
+/// profile the key asked for).
+fn check_written_directories(path: &Path, invoking_uid: u32) -> Result<(), PolicyError> {
+    let absolute =
+        std::path::absolute(path).map_err(|e| PolicyError::new(path, PolicyErrorKind::Io(e)))?;
+    for directory in absolute.ancestors().skip(1) {
+        let metadata =
+            fs::metadata(directory).map_err(|e| PolicyError::new(path, PolicyErrorKind::Io(e)))?;
         if let Some(why) = untrusted_because(&metadata, invoking_uid, true) {
             return Err(PolicyError::new(
                 path,
