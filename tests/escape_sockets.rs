@@ -11,8 +11,10 @@
 //! - A pathname socket, however, is reachable under `unix = true` on a
 //!   kernel before Landlock ABI 9: Landlock controls connecting to one only
 //!   from ABI 9 (its resolve-unix right), and DAC alone decides before.
-//!   This is why `unix` defaults to off, and the test asserts the gap as it
-//!   is on such kernels; from ABI 9 the connect must be refused (EACCES).
+//!   So `unix = true` under the default `compat = "enforce"` is a denial on
+//!   such kernels, naming the missing control; under `"best-effort"` it
+//!   runs with the gap, recorded in `skipped`. From ABI 9 the connect must
+//!   be refused (EACCES).
 
 mod common;
 
@@ -23,11 +25,13 @@ use std::os::unix::net::{SocketAddr, UnixListener};
 use common::gate::Scenario;
 use common::probe::{self, attempt, unconfined};
 
-/// The rule of [`probe::POLICY`], with unix sockets allowed.
+/// The rule of [`probe::POLICY`], with unix sockets allowed, run even on a
+/// kernel that cannot control pathname sockets.
 const POLICY_WITH_UNIX: &str = r#"
 log = "{log}"
 [sandbox]
 unix = true
+compat = "best-effort"
 
 [[allow]]
 name = "probe"
@@ -116,15 +120,42 @@ fn with_unix_an_abstract_socket_outside_the_sandbox_is_refused_by_landlock() {
 }
 
 #[test]
+fn with_unix_enforce_refuses_a_kernel_that_cannot_control_pathname_sockets() {
+    let abi = landlock_abi();
+    let scenario = probe::scenario(&POLICY_WITH_UNIX.replace("best-effort", "enforce"));
+    let (pathname, path) = docker_sock(&scenario);
+    let output = probe::run(&scenario, &["unix", &path]);
+    if abi < 9 {
+        assert_eq!(output.status.code(), Some(common::gate::SANDBOX_DENIED));
+        let err = common::gate::stderr(&output);
+        assert!(
+            err.contains("without landlock control of pathname unix sockets"),
+            "{err}"
+        );
+    } else {
+        assert_eq!(probe::line(&output), "err connect EACCES", "ABI {abi}");
+    }
+    assert!(!arrived(&pathname), "a confined connection arrived");
+}
+
+#[test]
 fn with_unix_a_pathname_socket_is_reachable_before_landlock_abi_9() {
     let scenario = probe::scenario(POLICY_WITH_UNIX);
     let (pathname, path) = docker_sock(&scenario);
     let abi = landlock_abi();
     if abi < 9 {
-        // The documented gap: nothing but DAC stands between the command
-        // and the socket, although its directory is not granted at all.
+        // The documented gap, accepted by best-effort: nothing but DAC
+        // stands between the command and the socket, although its
+        // directory is not granted at all. The record says so.
         assert_eq!(attempt(&scenario, &["unix", &path]), "ok", "ABI {abi}");
         assert!(arrived(&pathname), "ABI {abi}");
+        let skipped = scenario.records()[0]["applied"]["skipped"].clone();
+        assert!(
+            skipped.as_array().unwrap().contains(&serde_json::json!(
+                "landlock control of pathname unix sockets (kernel too old)"
+            )),
+            "{skipped}"
+        );
     } else {
         assert_eq!(
             attempt(&scenario, &["unix", &path]),

@@ -13,6 +13,7 @@ use super::load::{LoadedPolicy, load_untrusted, untrusted_because};
 use super::network::Network;
 use super::schema::{Rule, Sandbox};
 use crate::request::Account;
+use crate::sandbox::GATE_NEEDS_AFTER_FILTER;
 
 /// Trees whose writability, in whole or in part, would hand the command
 /// the host: configuration, programs, and the homes that hold
@@ -530,7 +531,7 @@ impl Linter<'_> {
                 .get_ref()
                 .iter()
                 .map(|name| name.name())
-                .filter(|name| GATE_NEEDS_AFTER_SECCOMP.contains(name))
+                .filter(|name| GATE_NEEDS_AFTER_FILTER.contains(name))
                 .collect();
             if !needed.is_empty() {
                 self.at(
@@ -554,19 +555,6 @@ impl Linter<'_> {
         }
     }
 }
-
-/// Syscalls the gate makes between installing the seccomp filter and the
-/// exec: denying one of them turns every request of the rule into a
-/// denial (fail closed, but surely not what the policy meant).
-const GATE_NEEDS_AFTER_SECCOMP: &[&str] = &[
-    "brk",
-    "close_range",
-    "execve",
-    "exit_group",
-    "mmap",
-    "munmap",
-    "write",
-];
 
 /// Whether `earlier` matches every command line `later` matches, so that
 /// `later` can never be reached. Conservative: `false` when unsure.

@@ -156,7 +156,7 @@ fn probe_landlock() -> LandlockSupport {
     let mut support = LandlockSupport {
         abi: None,
         required_abi: REQUIRED_LANDLOCK_ABI,
-        missing_for_default_policy: missing_landlock_features(None),
+        missing_for_default_policy: missing_landlock_features(None, false),
         unhandled_rights: None,
         error: None,
     };
@@ -168,7 +168,7 @@ fn probe_landlock() -> LandlockSupport {
         }
     };
     support.abi = abi;
-    support.missing_for_default_policy = missing_landlock_features(abi);
+    support.missing_for_default_policy = missing_landlock_features(abi, false);
     if let Some(version) = abi {
         // Unlike the gate, which only probes kernels newer than the crate
         // (it is on the timed path), doctor always asks: the answer for an
@@ -399,7 +399,7 @@ mod tests {
         support.unhandled_rights = Some("filesystem rights 0x100000".to_owned());
         assert!(!support.enforces_default_policy());
         support.unhandled_rights = None;
-        support.missing_for_default_policy = missing_landlock_features(Some(5));
+        support.missing_for_default_policy = missing_landlock_features(Some(5), false);
         assert!(!support.enforces_default_policy());
     }
 

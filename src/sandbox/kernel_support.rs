@@ -22,12 +22,19 @@ const FEATURES: &[(u32, &str)] = &[
     (6, "landlock scopes for signals and abstract unix sockets"),
 ];
 
+/// What `unix = true` needs: before it, a confined command may connect to
+/// any pathname socket its uid can reach (for root, `docker.sock`).
+const UNIX_SOCKET_CONTROL: (u32, &str) = (9, "landlock control of pathname unix sockets");
+
 /// The features a kernel with Landlock ABI `abi` (`None`: no Landlock)
-/// lacks, oldest first.
-pub fn missing_landlock_features(abi: Option<u32>) -> Vec<&'static str> {
+/// lacks, oldest first; with `unix_sockets` (the sandbox's `unix = true`),
+/// the control of pathname unix sockets too.
+pub fn missing_landlock_features(abi: Option<u32>, unix_sockets: bool) -> Vec<&'static str> {
     let abi = abi.unwrap_or(0);
+    let unix = unix_sockets.then_some(&UNIX_SOCKET_CONTROL);
     FEATURES
         .iter()
+        .chain(unix)
         .filter(|(needed, _)| *needed > abi)
         .map(|(_, feature)| *feature)
         .collect()
@@ -39,9 +46,9 @@ mod tests {
 
     #[test]
     fn features_missing_by_abi() {
-        assert_eq!(missing_landlock_features(None).len(), FEATURES.len());
+        assert_eq!(missing_landlock_features(None, false).len(), FEATURES.len());
         assert_eq!(
-            missing_landlock_features(Some(2)),
+            missing_landlock_features(Some(2), false),
             [
                 "landlock control of truncate",
                 "landlock TCP bind and connect rules",
@@ -50,10 +57,15 @@ mod tests {
             ]
         );
         assert_eq!(
-            missing_landlock_features(Some(5)),
+            missing_landlock_features(Some(5), false),
             ["landlock scopes for signals and abstract unix sockets"]
         );
-        assert!(missing_landlock_features(Some(REQUIRED_LANDLOCK_ABI)).is_empty());
-        assert!(missing_landlock_features(Some(9)).is_empty());
+        assert!(missing_landlock_features(Some(REQUIRED_LANDLOCK_ABI), false).is_empty());
+        assert!(missing_landlock_features(Some(9), false).is_empty());
+        assert_eq!(
+            missing_landlock_features(Some(7), true),
+            ["landlock control of pathname unix sockets"]
+        );
+        assert!(missing_landlock_features(Some(9), true).is_empty());
     }
 }

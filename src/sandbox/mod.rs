@@ -53,7 +53,7 @@ pub use interpreter::InterpreterError;
 pub use limits::LimitError;
 pub use mounts::PlaceError;
 pub use resolve::{Resolved, resolve};
-pub use seccomp::{SeccompError, SeccompStatus, default_deny_list};
+pub use seccomp::{GATE_NEEDS_AFTER_FILTER, SeccompError, SeccompStatus, default_deny_list};
 
 use self::landlock::{restrict_with_landlock, running_abi};
 use crate::decide::plan::{Compat, Plan};
@@ -130,7 +130,7 @@ pub struct Applied {
 /// thread only.
 pub fn confine(resolved: &Resolved, plan: &Plan) -> Result<Applied, SandboxError> {
     let abi = running_abi()?;
-    let missing = require_landlock_features(abi, plan.compat)?;
+    let missing = require_landlock_features(abi, plan)?;
     // Compiled before anything changes, so a filter that cannot be built
     // leaves the process as it was.
     let filter = compile_filter(plan)?;
@@ -199,10 +199,10 @@ pub fn limit_resources(plan: &Plan) -> Result<(), SandboxError> {
 /// `compat = "enforce"`, the list to record under `"best-effort"`.
 fn require_landlock_features(
     abi: Option<u32>,
-    compat: Compat,
+    plan: &Plan,
 ) -> Result<Vec<&'static str>, SandboxError> {
-    let missing = missing_landlock_features(abi);
-    if compat == Compat::Enforce && !missing.is_empty() {
+    let missing = missing_landlock_features(abi, plan.unix_sockets);
+    if plan.compat == Compat::Enforce && !missing.is_empty() {
         return Err(SandboxError::KernelTooOld {
             abi,
             missing: missing

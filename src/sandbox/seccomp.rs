@@ -308,11 +308,31 @@ pub fn install_filter(
 }
 
 /// Whether `errno` from `seccomp(SECCOMP_SET_MODE_FILTER)` means the kernel
-/// has no filter support (rather than a problem with this filter): ENOSYS
-/// without `CONFIG_SECCOMP`, EINVAL without `CONFIG_SECCOMP_FILTER`.
+/// has no filter support: ENOSYS, without `CONFIG_SECCOMP`. EINVAL is not
+/// taken as such (it is what a kernel without `CONFIG_SECCOMP_FILTER`
+/// answers, but also what it answers a program its checker rejects), so a
+/// broken filter is never skipped as "unsupported" under best-effort.
 fn kernel_lacks_filters(errno: Errno) -> bool {
-    matches!(errno, Errno::ENOSYS | Errno::EINVAL)
+    errno == Errno::ENOSYS
 }
+
+/// Syscalls the gate itself makes between installing the filter and the
+/// exec (reading the mode back, writing the record, setting the limits,
+/// closing descriptors, the exec, and exiting on failure); a policy that
+/// adds one to `deny_syscalls` would make every request fail, which lint
+/// reports.
+pub const GATE_NEEDS_AFTER_FILTER: &[&str] = &[
+    "brk",
+    "close",
+    "close_range",
+    "execve",
+    "exit_group",
+    "mmap",
+    "munmap",
+    "prctl",
+    "prlimit64",
+    "write",
+];
 
 /// The kernel's limit on a classic BPF program (`BPF_MAXINSNS`).
 const BPF_MAXINSNS: usize = 4096;
