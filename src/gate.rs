@@ -145,9 +145,10 @@ struct Recorder {
     sink: Sink,
     template: Record,
     silent: bool,
-    /// Whether a failed write is worth retrying in the system log (not when
-    /// the system log is what failed).
-    falls_back: bool,
+    /// Where a failed write to a log file is recorded instead: the system
+    /// log, connected before confinement, since the seccomp filter refuses
+    /// `socket(2)` afterwards. `None` when the system log is the sink.
+    fallback: Option<Result<Sink, String>>,
 }
 
 impl Recorder {
@@ -164,7 +165,8 @@ impl Recorder {
                 sink,
                 template,
                 silent,
-                falls_back: target != Target::Syslog,
+                fallback: (target != Target::Syslog)
+                    .then(|| Sink::open(&Target::Syslog).map_err(|error| error.to_string())),
             }),
             Err(error) if target == Target::Syslog => Err(Denial {
                 code: exit::AUDIT,
@@ -221,9 +223,9 @@ impl Recorder {
             Ok(()) => return Ok(()),
             Err(error) => error.to_string(),
         };
-        if !self.falls_back {
+        let Some(fallback) = &mut self.fallback else {
             return Err(error);
-        }
+        };
         let reason = match &record.reason {
             Some(reason) => format!("{reason}; and {error}"),
             None => error.clone(),
@@ -233,7 +235,11 @@ impl Recorder {
             reason: Some(reason),
             ..record
         };
-        match Sink::open(&Target::Syslog).and_then(|mut sink| sink.write(&denial)) {
+        let recorded = match fallback {
+            Ok(syslog) => syslog.write(&denial).map_err(|e| e.to_string()),
+            Err(unavailable) => Err(unavailable.clone()),
+        };
+        match recorded {
             Ok(()) => Err(error),
             Err(syslog) => Err(format!("{error}; and {syslog}")),
         }

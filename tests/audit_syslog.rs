@@ -93,6 +93,33 @@ fn records_reach_the_system_log() {
         });
     }
     let unwritable = gate.output().unwrap();
+
+    // The same failure after confinement, for an allowed command: the
+    // seccomp filter refuses socket(2) by then, so the fallback must have
+    // been connected before (it once was not, and the denial went nowhere).
+    let mut gate = common::gate::forced(&with_file.policy, Some("echo hello"));
+    // SAFETY: as above.
+    unsafe {
+        std::os::unix::process::CommandExt::pre_exec(&mut gate, || {
+            libc::signal(libc::SIGXFSZ, libc::SIG_IGN);
+            let limit = libc::rlimit {
+                rlim_cur: 0,
+                rlim_max: libc::RLIM_INFINITY,
+            };
+            if libc::setrlimit(libc::RLIMIT_FSIZE, &limit) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+    let confined = gate.output().unwrap();
+    assert_eq!(confined.status.code(), Some(74), "{}", stderr(&confined));
+    assert_eq!(stdout(&confined), "", "the command ran unrecorded");
+    assert!(
+        !stderr(&confined).contains("system log"),
+        "the fallback failed: {}",
+        stderr(&confined)
+    );
     assert_eq!(
         unwritable.status.code(),
         Some(74),
@@ -107,7 +134,7 @@ fn records_reach_the_system_log() {
 
     let mut buffer = vec![0u8; 65536];
     let mut messages = Vec::new();
-    for _ in 0..5 {
+    for _ in 0..6 {
         let length = socket.0.recv(&mut buffer).expect("a syslog datagram");
         messages.push(String::from_utf8_lossy(&buffer[..length]).into_owned());
     }
@@ -143,4 +170,10 @@ fn records_reach_the_system_log() {
         fallback.starts_with("no rule allows \"cat /etc/shadow\"; and cannot write audit log "),
         "{fallback}"
     );
+    // The allowed request whose record failed after confinement.
+    assert_eq!(records[5]["decision"], "deny");
+    assert_eq!(records[5]["rule"], "echo");
+    let after = records[5]["reason"].as_str().unwrap_or_default();
+    assert!(after.starts_with("cannot write audit log "), "{after}");
+    assert_eq!(records[5]["applied"]["seccomp"], "installed");
 }
