@@ -230,8 +230,9 @@ impl Explanation {
     }
 }
 
-/// Every layer besides the filesystem grants, one line each, in the order
-/// `confine` applies them.
+/// Every layer besides the filesystem grants, one line each, roughly in
+/// the order `confine` applies them (the rlimits are set last, just before
+/// the exec).
 fn layers(plan: &Plan) -> Vec<String> {
     let identity = match &plan.identity {
         None => "identity: the gate's own user (no switch)".to_owned(),

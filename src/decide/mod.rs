@@ -164,7 +164,6 @@ fn allow(loaded: &LoadedPolicy, rule: &Rule, request: &Request, argv: &[String])
         ),
         compat: sandbox.compat.unwrap_or_default(),
         profile_writable: profile_writable(policy),
-        // Filled by the caller, who knows which file the policy came from.
         protected: protected_files(loaded),
         network: sandbox
             .network

@@ -33,8 +33,7 @@ pub struct Plan {
     /// Files the command must never be able to change: the policy it was
     /// decided by and its audit log. Nothing is granted by this list: the
     /// sandbox refuses a plan whose writable paths reach one of them.
-    /// `decide` leaves it empty, since it does not know which file the
-    /// policy came from; the caller fills it (see `gate::protect`).
+    /// `decide` takes the policy's real location from the loaded policy.
     pub protected: Vec<PathBuf>,
     /// Socket access: Landlock limits TCP ports, seccomp limits which
     /// socket families may be created.

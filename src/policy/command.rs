@@ -238,6 +238,20 @@ mod tests {
     }
 
     #[test]
+    fn the_syntax_check_refuses_what_would_escape_the_anchors() {
+        // Wrapped as ^(?:a)|(.*)$ this would be valid and match anything;
+        // on its own it is unbalanced, and both crates say so.
+        for source in ["a)|(.*", "(a", "[a-", "a{2,1}"] {
+            assert!(AnchoredRegex::new(source).is_err(), "{source}");
+            assert!(Regex::new(source).is_err(), "regex accepts {source}");
+        }
+        for source in ["a|b", "[[:alpha:]]+", r"\d{1,3}", "(?i)abc"] {
+            assert!(AnchoredRegex::new(source).is_ok(), "{source}");
+            assert!(Regex::new(source).is_ok(), "regex refuses {source}");
+        }
+    }
+
+    #[test]
     fn covers_is_conservative() {
         let literal = ArgPattern::Literal("-h".into());
         let regex = ArgPattern::Regex(AnchoredRegex::new("-[a-z]").unwrap());

@@ -1,7 +1,9 @@
 //! Syscall names, as `deny_syscalls` lists them.
 //!
-//! The table is x86_64's `asm/unistd_64.h` (Linux 6.x UAPI headers): a name
-//! the kernel does not know is a policy error, never silently ignored.
+//! The table is x86_64's `asm/unistd_64.h` as Debian 12 ships it (Linux
+//! 6.1), plus the calls added up to Linux 6.17 (`cachestat` 451 to
+//! `file_setattr` 469): a name the table does not know is a policy error,
+//! never silently ignored.
 
 use std::fmt;
 
@@ -60,7 +62,7 @@ impl<'de> Deserialize<'de> for SyscallName {
     }
 }
 
-/// Every x86_64 syscall, sorted by name for binary search.
+/// Every x86_64 syscall up to Linux 6.17, sorted by name for binary search.
 const X86_64_SYSCALLS: &[(&str, i64)] = &[
     ("_sysctl", 156),
     ("accept", 43),
@@ -75,6 +77,7 @@ const X86_64_SYSCALLS: &[(&str, i64)] = &[
     ("bind", 49),
     ("bpf", 321),
     ("brk", 12),
+    ("cachestat", 451),
     ("capget", 125),
     ("capset", 126),
     ("chdir", 80),
@@ -121,11 +124,14 @@ const X86_64_SYSCALLS: &[(&str, i64)] = &[
     ("fchdir", 81),
     ("fchmod", 91),
     ("fchmodat", 268),
+    ("fchmodat2", 452),
     ("fchown", 93),
     ("fchownat", 260),
     ("fcntl", 72),
     ("fdatasync", 75),
     ("fgetxattr", 193),
+    ("file_getattr", 468),
+    ("file_setattr", 469),
     ("finit_module", 313),
     ("flistxattr", 196),
     ("flock", 73),
@@ -141,7 +147,10 @@ const X86_64_SYSCALLS: &[(&str, i64)] = &[
     ("fsync", 74),
     ("ftruncate", 77),
     ("futex", 202),
+    ("futex_requeue", 456),
+    ("futex_wait", 455),
     ("futex_waitv", 449),
+    ("futex_wake", 454),
     ("futimesat", 261),
     ("get_kernel_syms", 177),
     ("get_mempolicy", 239),
@@ -175,6 +184,7 @@ const X86_64_SYSCALLS: &[(&str, i64)] = &[
     ("gettimeofday", 96),
     ("getuid", 102),
     ("getxattr", 191),
+    ("getxattrat", 464),
     ("init_module", 175),
     ("inotify_add_watch", 254),
     ("inotify_init", 253),
@@ -207,14 +217,20 @@ const X86_64_SYSCALLS: &[(&str, i64)] = &[
     ("link", 86),
     ("linkat", 265),
     ("listen", 50),
+    ("listmount", 458),
     ("listxattr", 194),
+    ("listxattrat", 465),
     ("llistxattr", 195),
     ("lookup_dcookie", 212),
     ("lremovexattr", 198),
     ("lseek", 8),
     ("lsetxattr", 189),
+    ("lsm_get_self_attr", 459),
+    ("lsm_list_modules", 461),
+    ("lsm_set_self_attr", 460),
     ("lstat", 6),
     ("madvise", 28),
+    ("map_shadow_stack", 453),
     ("mbind", 237),
     ("membarrier", 324),
     ("memfd_create", 319),
@@ -242,6 +258,7 @@ const X86_64_SYSCALLS: &[(&str, i64)] = &[
     ("mq_timedsend", 242),
     ("mq_unlink", 241),
     ("mremap", 25),
+    ("mseal", 462),
     ("msgctl", 71),
     ("msgget", 68),
     ("msgrcv", 70),
@@ -257,6 +274,7 @@ const X86_64_SYSCALLS: &[(&str, i64)] = &[
     ("open", 2),
     ("open_by_handle_at", 304),
     ("open_tree", 428),
+    ("open_tree_attr", 467),
     ("openat", 257),
     ("openat2", 437),
     ("pause", 34),
@@ -302,6 +320,7 @@ const X86_64_SYSCALLS: &[(&str, i64)] = &[
     ("recvmsg", 47),
     ("remap_file_pages", 216),
     ("removexattr", 197),
+    ("removexattrat", 466),
     ("rename", 82),
     ("renameat", 264),
     ("renameat2", 316),
@@ -365,6 +384,7 @@ const X86_64_SYSCALLS: &[(&str, i64)] = &[
     ("settimeofday", 164),
     ("setuid", 105),
     ("setxattr", 188),
+    ("setxattrat", 463),
     ("shmat", 30),
     ("shmctl", 31),
     ("shmdt", 67),
@@ -378,6 +398,7 @@ const X86_64_SYSCALLS: &[(&str, i64)] = &[
     ("splice", 275),
     ("stat", 4),
     ("statfs", 137),
+    ("statmount", 457),
     ("statx", 332),
     ("swapoff", 168),
     ("swapon", 167),
@@ -448,6 +469,18 @@ mod tests {
         assert_eq!(
             SyscallName::lookup("read").map(|s| s.number()),
             Some(libc::SYS_read)
+        );
+    }
+
+    #[test]
+    fn calls_newer_than_the_headers_are_known() {
+        assert_eq!(
+            SyscallName::lookup("fchmodat2").map(|s| s.number()),
+            Some(452)
+        );
+        assert_eq!(
+            SyscallName::lookup("file_setattr").map(|s| s.number()),
+            Some(469)
         );
     }
 

@@ -616,7 +616,7 @@ fn sorted_names(indices: impl IntoIterator<Item = u8>) -> Vec<String> {
 
 /// The name of capability `index`, e.g. `CAP_CHOWN`; a capability newer
 /// than the `caps` crate is named by its number.
-pub fn capability_name(index: u8) -> String {
+fn capability_name(index: u8) -> String {
     caps::all()
         .into_iter()
         .find(|capability| capability.index() == index)

@@ -88,14 +88,15 @@ impl Display for Enforcement {
     }
 }
 
-/// What one ruleset handles: every right and scope of one ABI. Whatever a
-/// rule does not grant is denied; no rule ever grants a network right or
-/// lifts a scope in this version.
+/// What one ruleset handles: every right and scope of one ABI (network
+/// rights left out under `network = "any"`). Whatever a rule does not grant
+/// is denied: network rights only for the plan's ports, and no rule ever
+/// lifts a scope.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Handled {
     /// Filesystem rights.
     pub filesystem: BitFlags<AccessFs>,
-    /// Network rights (TCP bind and connect from ABI 4).
+    /// Network rights (TCP bind and connect from ABI 4, UDP from ABI 10).
     pub network: BitFlags<AccessNet>,
     /// Scopes (abstract unix sockets and signals from ABI 6).
     pub scopes: BitFlags<Scope>,
@@ -520,7 +521,7 @@ fn ruleset_accepts(rights: KernelRights) -> Result<bool, LandlockError> {
 }
 
 /// The TCP ports a plan grants, each with the one right it grants.
-pub fn granted_ports(network: &Network) -> Vec<(u16, AccessNet)> {
+fn granted_ports(network: &Network) -> Vec<(u16, AccessNet)> {
     match network {
         Network::Ports { connect, bind } => connect
             .iter()

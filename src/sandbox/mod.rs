@@ -106,7 +106,8 @@ pub struct Applied {
 /// opened by [`resolve()`]. In order:
 ///
 /// 0. under `compat = "enforce"`, refuse a kernel older than
-///    `REQUIRED_LANDLOCK_ABI`, before anything is changed;
+///    `REQUIRED_LANDLOCK_ABI` (or than ABI 9 with `unix = true`), and
+///    compile the seccomp filter, before anything is changed;
 /// 1. every capability not kept dropped from the bounding set (first,
 ///    because that needs CAP_SETPCAP), the ambient and inheritable sets
 ///    cleared, verified by reading back;
@@ -116,13 +117,15 @@ pub struct Applied {
 ///    inheritable and ambient sets set to it for a non-root command), every
 ///    set verified: only now, because the switch needs CAP_SETUID and
 ///    CAP_SETGID;
-/// 4. `RLIMIT_CORE` = 0 (the plan's other rlimits come last, in
-///    [`limit_resources`]);
+/// 4. the plan's rlimits checked (set later, by [`limit_resources`]) and
+///    `RLIMIT_CORE` = 0;
 /// 5. the plan's umask;
 /// 6. `fchdir(2)` to the working directory [`resolve()`] opened;
 /// 7. `PR_SET_NO_NEW_PRIVS`, verified with `PR_GET_NO_NEW_PRIVS`;
 /// 8. Landlock `restrict_self` with every filesystem right, network right
-///    and scope of the running ABI handled.
+///    and scope of the running ABI handled;
+/// 9. the seccomp filter, last, so that it never has to allow the Landlock
+///    calls.
 ///
 /// An error at any step leaves the process partly confined; the caller must
 /// record the denial and exit without executing anything. The gate must be
