@@ -454,4 +454,26 @@ fn an_audit_log_others_could_write_or_that_has_other_links_is_refused() {
         stderr(&output)
     );
     assert_eq!(fs::read_to_string(linked.path("other-file")).unwrap(), "");
+
+    // A directory someone else may write: they could delete or replace the
+    // log, erasing its records (a third hostile review).
+    let shared = Scenario::new(
+        "log = \"{dir}/logs/audit.log\"\n[[allow]]\nname = \"df\"\ncommand = [\"/usr/bin/df\", \"-h\"]\n",
+    );
+    let logs = shared.make_dir("logs", 0o777);
+    let output = shared.run(Some("df -h"));
+    assert_eq!(output.status.code(), Some(74), "{}", stderr(&output));
+    assert!(
+        stderr(&output).starts_with(&format!(
+            "sshgate: denied: cannot use audit log {}/audit.log: its directory {} is group-writable (mode 0777)",
+            logs.display(),
+            logs.display()
+        )),
+        "{}",
+        stderr(&output)
+    );
+    assert!(
+        !logs.join("audit.log").exists(),
+        "the log was created there"
+    );
 }

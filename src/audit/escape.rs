@@ -13,10 +13,13 @@
 ///   client;
 /// - newline, carriage return and tab become `\n`, `\r` and `\t`;
 /// - every other C0 control and DEL becomes `\xNN` (two lowercase hex digits);
-/// - C1 controls (U+0080 to U+009F) become `\u{NN}`, and the bidirectional
-///   formatting characters (U+061C, U+200E, U+200F, U+202A to U+202E,
-///   U+2066 to U+2069), which can make a log line read backwards in a
-///   terminal, become `\u{NNNN}`;
+/// - C1 controls (U+0080 to U+009F) become `\u{NN}`, and so do, as
+///   `\u{NNNN}`, the bidirectional formatting characters (U+061C, U+200E,
+///   U+200F, U+202A to U+202E, U+2066 to U+2069), which can make a log
+///   line read backwards in a terminal, the line and paragraph separators
+///   (U+2028, U+2029), which break a line in some viewers, and the
+///   zero-width characters (U+200B to U+200D, U+2060, U+FEFF), which hide
+///   text;
 /// - each byte that is not part of valid UTF-8 becomes `\xNN`.
 ///
 /// A C1 control is shown as `\u{80}` and the lone byte 0x80 as `\x80`, so the
@@ -72,10 +75,11 @@ impl Unit {
             '\0'..='\x1f' | '\x7f' => Unit::Byte(c as u8),
             '\u{80}'..='\u{9f}'
             | '\u{61c}'
-            | '\u{200e}'
-            | '\u{200f}'
-            | '\u{202a}'..='\u{202e}'
-            | '\u{2066}'..='\u{2069}' => Unit::CodePoint(c),
+            | '\u{200b}'..='\u{200f}'
+            | '\u{2028}'..='\u{202e}'
+            | '\u{2060}'
+            | '\u{2066}'..='\u{2069}'
+            | '\u{feff}' => Unit::CodePoint(c),
             _ => Unit::Plain(c),
         }
     }
@@ -159,6 +163,12 @@ mod tests {
             (
                 "\u{2066}\u{2069}\u{200f}\u{61c}".as_bytes(),
                 "\\u{2066}\\u{2069}\\u{200f}\\u{61c}",
+            ),
+            (
+                // Line and paragraph separators break lines in viewers;
+                // zero-width characters hide text.
+                "a\u{2028}b\u{2029}c\u{200b}d\u{feff}e\u{2060}".as_bytes(),
+                "a\\u{2028}b\\u{2029}c\\u{200b}d\\u{feff}e\\u{2060}",
             ),
             (b"\x80", "\\x80"),
             (b"\xff\xfe", "\\xff\\xfe"),

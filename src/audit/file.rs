@@ -53,6 +53,7 @@ impl FileSink {
             path: path.to_path_buf(),
             source,
         };
+        refuse_untrusted_directories(path)?;
         for _ in 0..OPEN_ATTEMPTS {
             match open_append(path, true) {
                 Ok(file) => {
@@ -146,6 +147,35 @@ impl FileSink {
             }
         }
     }
+}
+
+/// Refuses a log whose directory, or one above it, someone other than root
+/// or the invoking user may change, as for the policy file: they could
+/// delete or replace the log, erasing the records in it. (A symlink on the
+/// way is left to the open, which refuses it.)
+fn refuse_untrusted_directories(path: &Path) -> Result<(), AuditError> {
+    let uid = nix::unistd::getuid().as_raw();
+    for directory in path
+        .ancestors()
+        .skip(1)
+        .filter(|d| !d.as_os_str().is_empty())
+    {
+        let metadata = std::fs::symlink_metadata(directory).map_err(|source| AuditError::Open {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        // A symlink is refused by the open itself, with its own reason.
+        if metadata.file_type().is_symlink() {
+            continue;
+        }
+        if let Some(why) = crate::policy::untrusted_because(&metadata, uid, true) {
+            return Err(AuditError::Untrusted {
+                path: path.to_path_buf(),
+                why: format!("its directory {} is {why}", directory.display()),
+            });
+        }
+    }
+    Ok(())
 }
 
 /// Why an existing log file is not ours to append to, if it is not: a file
