@@ -40,7 +40,7 @@ const QUICK_RUNS: usize = 40;
 const DEFAULT_E2E_SIZE: u64 = 1 << 30;
 const QUICK_E2E_SIZE: u64 = 64 << 20;
 /// Pulls per forced command, by default and with `--quick`.
-const DEFAULT_E2E_RUNS: usize = 5;
+const DEFAULT_E2E_RUNS: usize = 9;
 const QUICK_E2E_RUNS: usize = 3;
 /// Runs per command of the memory section, by default and with `--quick`.
 const MEMORY_RUNS: usize = 21;
@@ -64,7 +64,7 @@ pub const HELP: &str =
            --runs N        runs per command in each comparison (default 500)
            --quick         fewer runs and a 64 MiB end-to-end tree
            --e2e-size SIZE end-to-end tree size, such as 256M or 1G (default 1G)
-           --e2e-runs N    pulls per forced command (default 5)
+           --e2e-runs N    pulls per forced command (default 9)
            --skip-peers    leave out authprogs and rrsync
            --skip-e2e      leave out the end-to-end pulls";
 
@@ -211,7 +211,7 @@ pub fn run(options: &Options) -> Result<(), Error> {
         println!("skipped (--skip-peers)");
     } else {
         authprogs(&gate, &fixtures, dir, options, &mut report)?;
-        rsync_pull(&gate, &fixtures, rrsync, dir, options, &mut report)?;
+        rsync_startup(&gate, &fixtures, rrsync, options, &mut report)?;
     }
 
     section("4. scale: 1,000 rules and 10,000 CIDRs against ten rules");
@@ -597,87 +597,85 @@ fn check_authprogs(command: Command, installed: &peers::Authprogs) -> Result<(),
     }
 }
 
-/// Section 2b: rrsync against sshgate and rsync alone, on the same pull.
+/// Section 2b: rrsync against sshgate and rsync alone, on the same rsync
+/// pull request.
 ///
-/// An rsync server fed nothing sleeps 100 ms before its error exit, which
-/// would swamp the comparison. So each run is a whole pull of a small
-/// directory by a real rsync client, over a pipe to `fake-ssh`, which starts
-/// the forced command as sshd would. After the first pull the destination
-/// is up to date, so every timed run is the same no-op update (handshake and
-/// file list) on top of the forced command's own cost.
-fn rsync_pull(
+/// Each run is timed from the spawn to rsync's first protocol bytes (the
+/// server's version greeting), which is the forced command's whole cost up
+/// to a talking rsync; the server is then killed. Timing to its exit would
+/// not do: an rsync server without a client sleeps 100 ms before its error
+/// exit, and a real client adds a 20 ms polling sleep of its own.
+fn rsync_startup(
     gate: &Path,
     fx: &Fixtures,
     rrsync: Result<&Path, &str>,
-    dir: &Path,
     options: &Options,
     report: &mut Report,
 ) -> Result<(), Error> {
-    let rrsync_name = "the same pull through rrsync -ro";
-    let srv = fx.srv.display().to_string();
-    let fake = fx.fake_ssh.display().to_string();
-    let pull = |rsh: &str, remote: &str, dest: &Path| {
-        let mut cmd = sshd_like("/usr/bin/rsync", "");
-        cmd.args(["-a", "-e", rsh])
-            .arg(format!("bench:{remote}"))
-            .arg(format!("{}/", dest.display()));
+    let rrsync_name = "the same request through rrsync -ro";
+    let request = fx.rsync_request();
+    let direct = || {
+        let mut cmd = sshd_like("/usr/bin/rsync", &request);
+        cmd.args(["--server", "--sender", RSYNC_FLAGS, "."])
+            .arg(fx.srv.join("x").display().to_string() + "/");
         cmd
     };
-    // One pull into an empty destination, which must then hold the files;
-    // returns the command for the timed runs, into the same destination.
-    let expected_files = fs::read_dir(fx.srv.join("x"))
-        .map_err(Error::io(format!("list {srv}/x")))?
-        .count();
-    let first_pull = |name: &str, rsh: &str, remote: &str| -> Result<Command, String> {
-        let dest = dir.join(format!("rsync-dest-{}", name.replace(' ', "-")));
-        fs::create_dir(&dest).map_err(|e| format!("create {}: {e}", dest.display()))?;
-        check_run(pull(rsh, remote, &dest), 0, name).map_err(|e| e.to_string())?;
-        let got = fs::read_dir(&dest).map_or(0, |entries| entries.count());
-        if got != expected_files {
-            return Err(format!("{name}: {got} files arrived, not {expected_files}"));
-        }
-        Ok(pull(rsh, remote, &dest))
+    // rrsync maps absolute paths into its directory: `/x/` is `SRV/x/`.
+    let rrsync_request = format!("rsync --server --sender {RSYNC_FLAGS} . /x/");
+    let rrsync_command = |rrsync: &Path| {
+        let mut cmd = sshd_like(rrsync, &rrsync_request);
+        cmd.arg("-ro").arg(&fx.srv);
+        cmd
     };
 
-    let direct =
-        first_pull("direct", &format!("{fake} --"), &format!("{srv}/x/")).map_err(Error::Setup)?;
-    let through_gate = first_pull(
-        "sshgate",
-        &format!(
-            "{fake} {} --policy {} --key {KEY} --",
-            gate.display(),
-            fx.policy.display()
-        ),
-        &format!("{srv}/x/"),
-    )
-    .map_err(Error::Setup)?;
-    let record =
-        fixtures::check_last_record(&fx.audit_log, PULL_RULE, "sshgate on the rsync pull")?;
-    let command = record.get("command").and_then(|c| c.as_str());
-    if command != Some(fx.rsync_request().as_str()) {
+    // The greeting is a 32-bit protocol version, little-endian.
+    let what = "rsync --server --sender, run directly";
+    let greeting = measure::first_output(direct(), 4, what).map_err(Error::Setup)?;
+    let version = u32::from_le_bytes([greeting[0], greeting[1], greeting[2], greeting[3]]);
+    if !(20..100).contains(&version) {
         return Err(Error::Setup(format!(
-            "sshgate on the rsync pull: the client asked for {command:?}, not {:?}",
-            fx.rsync_request()
+            "{what}: greeted with {greeting:?}, not an rsync protocol version"
         )));
     }
+    let what = "sshgate on the rsync request";
+    let got = measure::first_output(gate_command(gate, &fx.policy, &request), 4, what)
+        .map_err(Error::Setup)?;
+    if got != greeting {
+        return Err(Error::Setup(format!(
+            "{what}: began with {got:?}, not rsync's greeting {greeting:?}"
+        )));
+    }
+    fixtures::check_last_record(&fx.audit_log, PULL_RULE, what)?;
     println!(
-        "checked: the pulls copied {expected_files} files; sshgate allowed `{}` by rule {PULL_RULE:?}",
-        fx.rsync_request()
+        "checked: rsync greets with protocol {version}; sshgate allowed `{request}` by rule \
+         {PULL_RULE:?} and rsync greeted"
     );
-    // rrsync maps absolute paths into its directory: `/x/` is `SRV/x/`.
     let through_rrsync = rrsync.map_err(str::to_string).and_then(|rrsync| {
-        first_pull(
-            "rrsync",
-            &format!("{fake} {} -ro {srv} --", rrsync.display()),
-            "/x/",
-        )
+        let got = measure::first_output(rrsync_command(rrsync), 4, "rrsync -ro")?;
+        if got == greeting {
+            println!("checked: rrsync -ro passed `{rrsync_request}` on and rsync greeted");
+            Ok(rrsync_command(rrsync))
+        } else {
+            Err(format!(
+                "rrsync -ro began with {got:?}, not rsync's greeting {greeting:?}"
+            ))
+        }
     });
+
     let mut variants = vec![
-        Variant::new("rsync pull, server run directly", direct, 0),
-        Variant::new("rsync pull through sshgate", through_gate, 0),
+        Variant::until_output("rsync --server --sender, run directly", direct(), &greeting),
+        Variant::until_output(
+            "sshgate, rsync request",
+            gate_command(gate, &fx.policy, &request),
+            &greeting,
+        ),
     ];
     match through_rrsync {
-        Ok(cmd) => variants.push(Variant::new("rsync pull through rrsync -ro", cmd, 0)),
+        Ok(cmd) => variants.push(Variant::until_output(
+            "rrsync -ro, rsync request",
+            cmd,
+            &greeting,
+        )),
         Err(reason) => {
             println!("rrsync: not measured: {reason}");
             report.row(Row::missing(Section::Peers, rrsync_name, &reason));
@@ -691,16 +689,19 @@ fn rsync_pull(
     let section = Section::Peers;
     report.row(Row::time(
         section,
-        format!("rsync pull (`--server --sender {RSYNC_FLAGS}`), server run directly"),
+        format!(
+            "`rsync --server --sender {RSYNC_FLAGS} . DIR/x/` run directly, \
+             to its first protocol bytes"
+        ),
         direct,
     ));
     report.row(
         Row::time(
             section,
-            "the same pull through sshgate (rsync server rule)",
+            "the same request through sshgate (rsync server rule)",
             sshgate,
         )
-        .against_time("server run directly", sshgate, direct),
+        .against_time("rsync directly", sshgate, direct),
     );
     if let Some(peer) = stats.get(2) {
         report.row(Row::time(section, rrsync_name, peer).against_time(
@@ -708,13 +709,13 @@ fn rsync_pull(
             peer,
             sshgate,
         ));
-        // What each adds to the same pull, without the rsync work both share.
+        // What each adds to the same request, without rsync's own start.
         let gate_added = sshgate.median() - direct.median();
         let peer_added = peer.median() - direct.median();
         report.row(
             Row::new(
                 section,
-                "rrsync's added time over the server run directly",
+                "rrsync's added time over rsync run directly",
                 report::signed_time(peer_added),
             )
             .against(
@@ -943,6 +944,7 @@ fn end_to_end(
             stats.max()
         )
     };
+    let paired = |ratio: f64| format!("paired: {}", report::ratio(ratio));
     let pass = &results.passthrough;
     let against = format!("pass-through ({:.0} MB/s)", pass.median());
     println!(
@@ -955,9 +957,11 @@ fn end_to_end(
     report.row(Row::new(
         section,
         format!(
-            "rsync pull, {:.0} MiB in {} files; pass-through: `sh -c \"$SSH_ORIGINAL_COMMAND\"`",
+            "rsync pull, {:.0} MiB in {} files, {}; pass-through: \
+             `sh -c \"$SSH_ORIGINAL_COMMAND\"`",
             tree.bytes as f64 / 1048576.0,
-            tree.files
+            tree.files,
+            results.landed
         ),
         rate(pass),
     ));
@@ -969,17 +973,19 @@ fn end_to_end(
             rate(&results.gate),
         )
         .against(against.clone(), gate_ratio)
+        .difference(paired(results.gate_paired))
         .target(
             &format!("≥ {TARGET_E2E_RATIO} ×"),
             gate_ratio >= TARGET_E2E_RATIO,
         ),
     );
     match (&results.rrsync, rrsync) {
-        (Ok(stats), _) => {
+        (Ok((stats, ratio)), _) => {
             println!("  {:<13} median {:.0} MB/s", "rrsync", stats.median());
             report.row(
                 Row::new(section, "rrsync -ro on the tree's parent", rate(stats))
-                    .against(against, stats.median() / pass.median()),
+                    .against(against, stats.median() / pass.median())
+                    .difference(paired(*ratio)),
             );
         }
         (Err(_), Err(reason)) => report.row(Row::missing(section, "rrsync -ro", reason)),
@@ -994,8 +1000,9 @@ fn notes(report: &mut Report, options: &Options) {
         "Wall time of each run: from just before the spawn (Rust `std::process::Command`, \
          posix_spawn or fork+exec) to just after `wait`, stdio on /dev/null. The commands of a \
          comparison alternate in one loop, in rotated order (A B C, B C A, ...), after warm-up \
-         runs. Ratio = ratio of the medians; Difference = difference of the medians. Spread: \
-         p10–p90 for wall times, range for pulls, max for memory."
+         runs. Ratio = ratio of the medians; Difference = difference of the medians, or for \
+         the pulls the median of the per-round ratios (\"paired\"), where slow drift cancels. \
+         Spread: p10–p90 for wall times, range for pulls, max for memory."
             .to_string(),
         "Every command gets the environment sshd gives a forced command and nothing else: PATH \
          (sshd's for root), HOME, USER, LOGNAME, SHELL, SSH_CONNECTION and SSH_CLIENT \
@@ -1021,19 +1028,18 @@ fn notes(report: &mut Report, options: &Options) {
         format!(
             "rrsync: the rsync package's script, `rrsync -ro DIR`, run by /usr/bin/python3 \
              through its `#!/usr/bin/env python3` and sshd's PATH; it runs rsync as a child \
-             (`subprocess.run`) even with -ro. The rsync rows are whole pulls of a \
-             three-file directory by a local `rsync -a` client whose `-e` is a tiny C stand-in \
-             for sshd (it sets SSH_ORIGINAL_COMMAND and execs the forced command, or rsync \
-             itself for the direct row), so the server gets `rsync --server --sender \
-             {RSYNC_FLAGS} . DIR/x/` (`/x/` for rrsync) as from ssh; after the first pull each \
-             run is the same no-op update. (An rsync server fed nothing sleeps 100 ms before \
-             its error exit, which would hide the difference.) These rows include both rsyncs' \
-             own work: compare the Difference column."
+             (`subprocess.run`) even with -ro. The rsync rows time the request \
+             `rsync --server --sender {RSYNC_FLAGS} . DIR/x/` (`/x/` for rrsync, which maps it \
+             into DIR) from the spawn to the rsync server's first protocol bytes, its version \
+             greeting (checked in every run); the server is then killed with its process group. \
+             Timing to the exit would measure sleeps: an rsync server without a client sleeps \
+             100 ms before its error exit, and a real client polls its child every 20 ms."
         ),
         format!(
             "End to end: `rsync -a` (no compression) pulls through one sshd on 127.0.0.1 with one \
              client key per forced command, {} pulls each after one warm-up each, alternating, \
-             into a fresh empty directory that is checked (file count and bytes) and removed \
+             into a fresh empty directory (on tmpfs when there is room, so that the client's \
+             disk does not cap the rate) that is checked (file count and bytes) and removed \
              after each pull. The tree has four large files holding 60% of it and small files \
              of up to ~96 KiB, a hundred per directory, generated once into \
              <target>/bench/e2e and reused. MB/s = 10^6 bytes per second of the whole rsync \

@@ -19,8 +19,13 @@ pub struct ScratchDir {
 impl ScratchDir {
     /// Creates `<temp>/<prefix>.<unique>`, mode 0700.
     pub fn new(prefix: &str) -> Result<ScratchDir, Error> {
+        ScratchDir::new_in(&env::temp_dir(), prefix)
+    }
+
+    /// Creates `<base>/<prefix>.<unique>`, mode 0700.
+    pub fn new_in(base: &Path, prefix: &str) -> Result<ScratchDir, Error> {
         Ok(ScratchDir {
-            path: private_temp_dir(prefix)?,
+            path: private_temp_dir(base, prefix)?,
         })
     }
 
@@ -39,10 +44,9 @@ impl Drop for ScratchDir {
     }
 }
 
-/// A fresh directory only we can enter, named `<temp>/<prefix>.<unique>`:
+/// A fresh directory only we can enter, named `<base>/<prefix>.<unique>`:
 /// the gate refuses a policy whose directory others could write to.
-fn private_temp_dir(prefix: &str) -> Result<PathBuf, Error> {
-    let base = env::temp_dir();
+fn private_temp_dir(base: &Path, prefix: &str) -> Result<PathBuf, Error> {
     for attempt in 0..100u32 {
         let nanos = SystemTime::now()
             .duration_since(UNIX_EPOCH)

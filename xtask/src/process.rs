@@ -92,7 +92,7 @@ pub fn run_captured(cmd: &mut Command, shown: &str, timeout: Duration) -> Result
 
 /// Sends SIGKILL to a process group. std has no killpg, and `kill(1)` is
 /// always there, so this avoids a libc dependency for one call.
-fn kill_group(pgid: u32) {
+pub fn kill_group(pgid: u32) {
     let _ = Command::new("kill")
         .args(["-KILL", "--", &format!("-{pgid}")])
         .stdout(Stdio::null())

@@ -35,28 +35,6 @@ const MAXRSS_C: &str = "#include <stdio.h>\n#include <sys/resource.h>\n\
       return 0;\n\
     }\n";
 
-/// What sshd does for rsync's `-e`, minus the network: `fake-ssh [FORCED
-/// ARGV...] -- HOST WORDS...` puts the remote command WORDS in
-/// `SSH_ORIGINAL_COMMAND` and execs the forced command, or with none the
-/// words themselves.
-const FAKE_SSH_C: &str = "#include <stdlib.h>\n#include <string.h>\n#include <unistd.h>\n\
-    int main(int c, char **v) {\n\
-      int sep = 1;\n\
-      while (sep < c && strcmp(v[sep], \"--\") != 0) sep++;\n\
-      int first = sep + 2;\n\
-      if (first >= c) return 255;\n\
-      size_t len = 1;\n\
-      for (int i = first; i < c; i++) len += strlen(v[i]) + 1;\n\
-      char *cmd = malloc(len);\n\
-      if (!cmd) return 255;\n\
-      cmd[0] = 0;\n\
-      for (int i = first; i < c; i++) { if (i > first) strcat(cmd, \" \"); strcat(cmd, v[i]); }\n\
-      setenv(\"SSH_ORIGINAL_COMMAND\", cmd, 1);\n\
-      if (sep > 1) { v[sep] = NULL; execv(v[1], v + 1); }\n\
-      else execvp(v[first], v + first);\n\
-      return 127;\n\
-    }\n";
-
 /// The rsync server flags `rsync -a` sends for a pull.
 pub const RSYNC_FLAGS: &str = "-logDtpre.iLsfxCIvu";
 /// The key name every benchmarked request claims (`--key`).
@@ -81,8 +59,6 @@ pub struct Fixtures {
     pub nop: PathBuf,
     /// `maxrss PROGRAM ARGS...`: prints `KiB exit-code`.
     pub maxrss: PathBuf,
-    /// `fake-ssh [FORCED...] -- HOST WORDS...`, for `rsync -e`.
-    pub fake_ssh: PathBuf,
     /// The small tree rsync requests read.
     pub srv: PathBuf,
     /// The JSON audit log both profiles write.
@@ -102,7 +78,6 @@ impl Fixtures {
         let floor_dynamic = compile(&bin, "floor-dynamic", FLOOR_C, false)?;
         let nop = compile(&bin, "nop", NOP_C, true)?;
         let maxrss = compile(&bin, "maxrss", MAXRSS_C, false)?;
-        let fake_ssh = compile(&bin, "fake-ssh", FAKE_SSH_C, true)?;
 
         let srv = dir.join("srv");
         for sub in ["x", "incoming"] {
@@ -128,7 +103,6 @@ impl Fixtures {
             floor_dynamic,
             nop,
             maxrss,
-            fake_ssh,
             srv,
             audit_log,
             policy,

@@ -4,14 +4,18 @@
 //! (A B C, B C A, C A B, ...), so drift in the machine's load or clock speed
 //! hits all of them alike. Each run is one spawn (std uses `posix_spawn`
 //! where it can, otherwise fork and exec) and one wait, timed from just
-//! before the spawn to just after the wait, with stdio on /dev/null.
+//! before the spawn to just after the wait, with stdio on /dev/null; or, for
+//! servers, from the spawn to their first bytes of output.
 
 use std::ffi::OsStr;
+use std::io::Read;
+use std::os::unix::process::CommandExt;
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::thread;
 use std::time::{Duration, Instant};
 
 use crate::error::Error;
+use crate::process::kill_group;
 
 /// `PATH` as sshd (without PAM) sets it for root on Debian.
 pub const SSHD_PATH: &str = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
@@ -47,18 +51,27 @@ fn home() -> String {
     std::env::var("HOME").unwrap_or_else(|_| "/".into())
 }
 
+/// When a run is over.
+enum Until {
+    /// The command exits with this code; any other fails the comparison (a
+    /// command that fails early would look fast).
+    Exit(i32),
+    /// The command writes these bytes first on stdout (stdin stays open
+    /// until then); it is killed, with its process group, afterwards.
+    Output(Vec<u8>),
+}
+
 /// One command a comparison runs over and over.
 pub struct Variant {
     /// How it is named in the output.
     pub label: String,
     command: Command,
-    /// The exit code every run must end with, or the comparison fails: a
-    /// command that fails early would look fast.
-    expect: i32,
+    until: Until,
 }
 
 impl Variant {
-    /// A variant that must exit with `expect` on every run.
+    /// A variant that must exit with `expect` on every run; timed to its
+    /// exit.
     pub fn new(label: impl Into<String>, mut command: Command, expect: i32) -> Variant {
         command
             .stdin(Stdio::null())
@@ -67,7 +80,22 @@ impl Variant {
         Variant {
             label: label.into(),
             command,
-            expect,
+            until: Until::Exit(expect),
+        }
+    }
+
+    /// A variant timed to the moment `first` has arrived on its stdout,
+    /// which it must be the start of on every run: a server's greeting.
+    pub fn until_output(label: impl Into<String>, mut command: Command, first: &[u8]) -> Variant {
+        command
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .process_group(0);
+        Variant {
+            label: label.into(),
+            command,
+            until: Until::Output(first.to_vec()),
         }
     }
 }
@@ -149,25 +177,81 @@ pub fn alternate(variants: Vec<Variant>, warmup: usize, runs: usize) -> Result<V
         .collect())
 }
 
-/// Spawns and waits for one run, checking its exit code.
+/// Spawns one run and times it to its end (see [`Until`]), checking it.
 fn run_once(variant: &mut Variant, round: usize) -> Result<Duration, Error> {
+    let label = &variant.label;
     let start = Instant::now();
     let mut child = variant
         .command
         .spawn()
-        .map_err(Error::io(format!("run {}", variant.label)))?;
-    let status = child
-        .wait()
-        .map_err(Error::io(format!("wait for {}", variant.label)))?;
-    let elapsed = start.elapsed();
-    if status.code() != Some(variant.expect) {
-        return Err(Error::Setup(format!(
-            "{} (round {round}) ended with {status}, not exit code {}: the comparison \
-             would be meaningless",
-            variant.label, variant.expect
-        )));
+        .map_err(Error::io(format!("run {label}")))?;
+    match &variant.until {
+        Until::Exit(expect) => {
+            let status = child
+                .wait()
+                .map_err(Error::io(format!("wait for {label}")))?;
+            let elapsed = start.elapsed();
+            if status.code() != Some(*expect) {
+                return Err(Error::Setup(format!(
+                    "{label} (round {round}) ended with {status}, not exit code {expect}: \
+                     the comparison would be meaningless"
+                )));
+            }
+            Ok(elapsed)
+        }
+        Until::Output(first) => {
+            let mut got = vec![0u8; first.len()];
+            let read = match child.stdout.as_mut() {
+                Some(stdout) => stdout.read_exact(&mut got),
+                None => Ok(()),
+            };
+            let elapsed = start.elapsed();
+            // Its group: a wrapper's own children (rrsync's rsync) go too.
+            kill_group(child.id());
+            let _ = child.wait();
+            match read {
+                Ok(()) if got == *first => Ok(elapsed),
+                Ok(()) => Err(Error::Setup(format!(
+                    "{label} (round {round}) began its output with {got:?}, not {first:?}"
+                ))),
+                Err(e) => Err(Error::Setup(format!(
+                    "{label} (round {round}) did not write {first:?} first: {e}"
+                ))),
+            }
+        }
     }
-    Ok(elapsed)
+}
+
+/// Runs `command` once as [`Variant::until_output`] would and returns the
+/// first `len` bytes of its stdout, or why there were none (with its
+/// stderr). For the check before a comparison, and to learn a greeting.
+pub fn first_output(mut command: Command, len: usize, what: &str) -> Result<Vec<u8>, String> {
+    let mut child = command
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .process_group(0)
+        .spawn()
+        .map_err(|e| format!("cannot run {what}: {e}"))?;
+    let mut got = vec![0u8; len];
+    let read = match child.stdout.as_mut() {
+        Some(stdout) => stdout.read_exact(&mut got),
+        None => Ok(()),
+    };
+    kill_group(child.id());
+    let status = child.wait();
+    let mut stderr = String::new();
+    if let Some(mut pipe) = child.stderr.take() {
+        let _ = pipe.read_to_string(&mut stderr);
+    }
+    match read {
+        Ok(()) => Ok(got),
+        Err(e) => Err(format!(
+            "{what} wrote no {len} bytes ({e}; {}): {}",
+            status.map_or_else(|e| e.to_string(), |s| s.to_string()),
+            stderr.trim()
+        )),
+    }
 }
 
 /// Waits for `child` up to `timeout`, polling every millisecond (fine for

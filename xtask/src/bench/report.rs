@@ -91,6 +91,12 @@ impl Row {
         self
     }
 
+    /// Says something else in the Difference column.
+    pub fn difference(mut self, text: impl Into<String>) -> Row {
+        self.difference = text.into();
+        self
+    }
+
     /// States the target for this row and whether it was met.
     pub fn target(mut self, goal: &str, met: bool) -> Row {
         self.target = format!("{goal}: {}", if met { "met" } else { "**not met**" });
