@@ -327,3 +327,37 @@ fn a_pattern_too_large_to_compile_is_an_error() {
     assert!(text.ends_with("; the rule can never match\n"), "{text}");
     assert_eq!(output.status.code(), Some(1));
 }
+
+#[test]
+fn a_profile_writing_another_profiles_policy_or_log_is_an_error() {
+    // A third hostile review's repro: profile B's command truncated profile
+    // A's log, and could have rewritten A's policy; each gate sees one
+    // profile, so only lint across the directory can tell.
+    let scenario = Scenario::new(
+        "log = \"{dir}/alog/a.log\"\n[[allow]]\nname = \"df\"\ncommand = [\"/usr/bin/df\"]\n",
+    );
+    scenario.make_dir("alog", 0o755);
+    let dir = scenario.dir.path().display().to_string();
+    let writer = scenario.path("writer.toml");
+    common::gate::write_private(
+        &writer,
+        &format!(
+            "[[allow]]\nname = \"trunc\"\ncommand = [\"/usr/bin/truncate\"]\ntrailing_args = true\n[allow.sandbox]\nwrite = [\"{dir}/alog\", \"{dir}\"]\n"
+        ),
+    );
+    let output = lint(&[scenario.dir.path().as_os_str()]);
+    let text = stdout(&output);
+    let policy = scenario.policy.display();
+    let writer = writer.display();
+    for expected in [
+        format!(
+            "{policy}:1:7: error: this profile's audit log {dir}/alog/a.log is beneath write path {dir}/alog of {writer} (rule \"trunc\"): that profile's commands could rewrite it\n"
+        ),
+        format!(
+            "{policy}: error: this profile's policy file {policy} is beneath write path {dir} of {writer} (rule \"trunc\"): that profile's commands could rewrite it\n"
+        ),
+    ] {
+        assert!(text.contains(&expected), "missing {expected:?} in\n{text}");
+    }
+    assert_eq!(output.status.code(), Some(1));
+}

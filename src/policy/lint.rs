@@ -103,10 +103,42 @@ pub fn lint_files(files: &[PathBuf], options: LintOptions) -> Vec<(PathBuf, Vec<
         .collect()
 }
 
-/// Paths of `reader` strictly beneath a path some rule of `writer` may write.
+/// Paths of `reader` (its executables, grants, policy file and log) at or
+/// beneath a path some rule of `writer` may write.
 fn cross_profile_findings(reader: &LoadedPolicy, writer: &LoadedPolicy) -> Vec<Finding> {
     let writable = writable_with_rule_names(writer);
     let mut findings = Vec::new();
+    let other = writer.path.display();
+    // The reader's own policy file and log: the writer's commands could
+    // rewrite the rules of this profile or erase its records, and the
+    // gate, deciding for one profile at a time, cannot see it.
+    let policy_file = reader
+        .location
+        .clone()
+        .unwrap_or_else(|| resolved(&reader.path));
+    let log = reader
+        .policy
+        .log
+        .as_ref()
+        .map(|log| (resolved(log.get_ref().as_path()), log.span()));
+    let protected = std::iter::once((policy_file, None, "policy file"))
+        .chain(log.map(|(path, span)| (path, Some(span), "audit log")));
+    for (file, span, what) in protected {
+        for (root, writer_rule) in &writable {
+            if file.starts_with(resolved(root)) {
+                findings.push(Finding {
+                    severity: Severity::Error,
+                    location: span.clone().map(|span| Location::of_span(&reader.text, &span)),
+                    message: format!(
+                        "this profile's {what} {} is beneath write path {} of {other} (rule {writer_rule:?}): \
+                         that profile's commands could rewrite it",
+                        file.display(),
+                        root.display()
+                    ),
+                });
+            }
+        }
+    }
     let mut warn_or_err = |severity, span: &std::ops::Range<usize>, message| {
         findings.push(Finding {
             severity,
@@ -114,7 +146,6 @@ fn cross_profile_findings(reader: &LoadedPolicy, writer: &LoadedPolicy) -> Vec<F
             message,
         });
     };
-    let other = writer.path.display();
     for rule in &reader.policy.allow {
         let rule = rule.get_ref();
         let sandbox = reader.policy.sandbox_for(rule);
