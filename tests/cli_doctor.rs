@@ -178,6 +178,142 @@ fn json_has_the_layers() {
     assert_eq!(json["sections"][0]["findings"][0]["level"], "ok");
 }
 
+/// The keys of the JSON object `value`, as serde_json orders them.
+fn keys(value: &serde_json::Value) -> Vec<&str> {
+    value
+        .as_object()
+        .map(|object| object.keys().map(String::as_str).collect())
+        .unwrap_or_default()
+}
+
+/// The whole shape of `--json`: every object's keys, printed sorted, so
+/// that how the report is serialised cannot change it unnoticed.
+#[test]
+fn json_shape_is_stable() {
+    let dir = private_dir();
+    let keys_file = dir.path().join("authorized_keys");
+    write_keys(
+        &keys_file,
+        &format!("restrict,command=\"/usr/local/bin/sshgate --profile p\" {KEY}\n"),
+    );
+    let file = keys_file.display().to_string();
+    let missing = dir.path().join("missing").display().to_string();
+    let (json, output) = doctor_json(&[
+        "--sshd",
+        NO_SSHD,
+        "--authorized-keys",
+        &file,
+        "--authorized-keys",
+        &missing,
+    ]);
+    let printed = stdout(&output);
+    assert!(
+        printed.starts_with("{\"authorized_keys\":[{\"error\":null,\"file\":"),
+        "{printed}"
+    );
+    assert_eq!(
+        keys(&json),
+        [
+            "authorized_keys",
+            "can_enforce_default_policy",
+            "capabilities",
+            "exit_status",
+            "landlock",
+            "seccomp",
+            "sections",
+            "sshd",
+            "warnings",
+            "x32",
+        ]
+    );
+    assert_eq!(
+        keys(&json["landlock"]),
+        [
+            "abi",
+            "error",
+            "features",
+            "missing_for_default_policy",
+            "required_abi",
+            "unhandled_rights",
+        ]
+    );
+    let features = json["landlock"]["features"]
+        .as_array()
+        .expect("a list of features");
+    assert_eq!(
+        keys(&features[0]),
+        ["abi", "available", "feature", "needed_by_default_policy"]
+    );
+    let needed: Vec<(i64, bool)> = features
+        .iter()
+        .map(|feature| {
+            (
+                feature["abi"].as_i64().unwrap_or_default(),
+                feature["needed_by_default_policy"] == true,
+            )
+        })
+        .collect();
+    assert_eq!(
+        needed,
+        [
+            (1, true),
+            (2, true),
+            (3, true),
+            (4, true),
+            (5, true),
+            (6, true),
+            (9, false),
+            (10, false),
+        ]
+    );
+    assert_eq!(keys(&json["seccomp"]), ["error", "filter"]);
+    assert_eq!(keys(&json["x32"]), ["abi", "detail"]);
+    assert_eq!(
+        keys(&json["capabilities"]),
+        [
+            "can_clear_bounding_set",
+            "can_switch_user",
+            "error",
+            "euid",
+            "not_permitted",
+            "permitted",
+        ]
+    );
+    assert_eq!(
+        keys(&json["sshd"]),
+        ["binary", "checked", "settings", "skipped"]
+    );
+    assert_eq!(json["sshd"]["binary"], NO_SSHD);
+    assert_eq!(json["sshd"]["settings"], serde_json::json!({}));
+    let found = &json["authorized_keys"][0];
+    assert_eq!(keys(found), ["error", "file", "keys", "owner"]);
+    assert_eq!(keys(&found["owner"]), ["home", "name", "shell", "uid"]);
+    assert_eq!(
+        keys(&found["keys"][0]),
+        [
+            "command",
+            "invalid",
+            "line",
+            "restrict",
+            "runs_sshgate",
+            "still_allowed",
+        ]
+    );
+    let unread = &json["authorized_keys"][1];
+    assert_eq!(unread["file"], missing);
+    assert_eq!(unread["owner"], serde_json::Value::Null);
+    assert_eq!(
+        unread["error"],
+        "cannot read: No such file or directory (os error 2)"
+    );
+    assert_eq!(unread["keys"], serde_json::json!([]));
+    assert_eq!(keys(&json["sections"][0]), ["findings", "title"]);
+    assert_eq!(
+        keys(&json["sections"][0]["findings"][0]),
+        ["level", "location", "message"]
+    );
+}
+
 /// (a) sshgate with restrict, (b) without, (c) from= and a command with
 /// quoted commas, plus a key that is not sshgate's and one sshd ignores.
 fn fixture() -> String {
