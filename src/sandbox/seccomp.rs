@@ -269,28 +269,8 @@ pub fn install_filter(
     filter: &SyscallFilter,
     compat: Compat,
 ) -> Result<SeccompStatus, SeccompError> {
-    let program = libc::sock_fprog {
-        // compile_filter keeps the length within BPF_MAXINSNS (4096).
-        len: u16::try_from(filter.program.len()).map_err(|_| SeccompError::TooLarge {
-            instructions: filter.program.len(),
-        })?,
-        filter: filter.program.as_ptr().cast_mut(),
-    };
-    // The seccomp(2) syscall rather than prctl(PR_SET_SECCOMP): it takes
-    // flags, and every kernel with Landlock (5.13) has it. Flags 0: this
-    // thread only, no TSYNC.
-    // SAFETY: `program` points at `filter.program`, which outlives the
-    // call; the kernel copies the instructions and keeps no pointer.
-    let rc = unsafe {
-        libc::syscall(
-            libc::SYS_seccomp,
-            libc::SECCOMP_SET_MODE_FILTER,
-            0 as libc::c_uint,
-            &raw const program,
-        )
-    };
-    match Errno::result(rc) {
-        Ok(_) => {}
+    match set_mode_filter(&filter.program) {
+        Ok(()) => {}
         Err(errno) if compat == Compat::BestEffort && kernel_lacks_filters(errno) => {
             return Ok(SeccompStatus::Skipped(errno));
         }
@@ -305,6 +285,36 @@ pub fn install_filter(
     } else {
         Err(SeccompError::NotInForce { mode })
     }
+}
+
+/// Installs `program` on the calling thread only, with
+/// `seccomp(SECCOMP_SET_MODE_FILTER)`; the thread must have no_new_privs
+/// set (or CAP_SYS_ADMIN). Also used by `sshgate doctor`'s probe, in a
+/// forked child, so it makes the syscall and nothing else: no allocation,
+/// no lock.
+///
+/// A program longer than `sock_fprog` can describe (65535 instructions)
+/// is refused with EINVAL, as the kernel refuses one longer than
+/// `BPF_MAXINSNS`; [`compile_filter`] never makes one.
+pub(super) fn set_mode_filter(program: &[libc::sock_filter]) -> Result<(), Errno> {
+    let program = libc::sock_fprog {
+        len: u16::try_from(program.len()).map_err(|_| Errno::EINVAL)?,
+        filter: program.as_ptr().cast_mut(),
+    };
+    // The seccomp(2) syscall rather than prctl(PR_SET_SECCOMP): it takes
+    // flags, and every kernel with Landlock (5.13) has it. Flags 0: this
+    // thread only, no TSYNC.
+    // SAFETY: `program` points at the caller's instructions, which outlive
+    // the call; the kernel copies them and keeps no pointer.
+    let rc = unsafe {
+        libc::syscall(
+            libc::SYS_seccomp,
+            libc::SECCOMP_SET_MODE_FILTER,
+            0 as libc::c_uint,
+            &raw const program,
+        )
+    };
+    Errno::result(rc).map(|_| ())
 }
 
 /// Whether `errno` from `seccomp(SECCOMP_SET_MODE_FILTER)` means the kernel
@@ -345,7 +355,7 @@ const EPERM: u32 = libc::EPERM as u32;
 const AUDIT_ARCH_X86_64: u32 = 62 | 0x8000_0000 | 0x4000_0000;
 
 /// `__X32_SYSCALL_BIT`: set in the number of every x32-ABI syscall.
-const X32_SYSCALL_BIT: u32 = 0x4000_0000;
+pub(super) const X32_SYSCALL_BIT: u32 = 0x4000_0000;
 
 /// `clone3`'s number, as the guard compares it.
 const CLONE3: u32 = libc::SYS_clone3 as u32;
