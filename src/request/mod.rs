@@ -125,6 +125,20 @@ impl User {
             shell: entry.shell,
         })
     }
+
+    /// The account of `uid`, from NSS: for `sshgate doctor`, the owner of
+    /// an authorized_keys file.
+    pub fn from_uid(uid: u32) -> Result<Self, RequestError> {
+        let entry = nix::unistd::User::from_uid(nix::unistd::Uid::from_raw(uid))
+            .map_err(RequestError::UserLookup)?
+            .ok_or(RequestError::UnknownUser(uid))?;
+        Ok(Self {
+            name: entry.name,
+            uid,
+            home: entry.dir,
+            shell: entry.shell,
+        })
+    }
 }
 
 impl Request {
