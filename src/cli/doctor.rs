@@ -5,13 +5,10 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Args;
-use serde_json::{Value, json};
+use serde::Serialize;
 
-use crate::doctor::{
-    DEFAULT_SSHD, DoctorOptions, LANDLOCK_FEATURES, Report, SshdOutcome, Verdict, examine,
-};
+use crate::doctor::{DEFAULT_SSHD, DoctorOptions, Report, Verdict, examine};
 use crate::exit;
-use crate::sandbox::X32Abi;
 
 /// Arguments of `sshgate doctor`.
 #[derive(Debug, Args)]
@@ -39,7 +36,20 @@ pub fn run(args: &DoctorArgs) -> ExitCode {
     });
     let code = exit_code(report.verdict());
     if args.json {
-        println!("{}", to_json(&report, code));
+        // Through a `Value`, whose object keys are sorted: `--json` has
+        // always printed them in that order.
+        match serde_json::to_value(JsonReport {
+            exit_status: code,
+            report: &report,
+        }) {
+            Ok(json) => println!("{json}"),
+            Err(error) => {
+                // A report that cannot be written vouches for nothing, so
+                // the exit status is the one that says so.
+                eprintln!("sshgate doctor: cannot write the report as JSON: {error}");
+                return ExitCode::from(exit::SANDBOX);
+            }
+        }
     } else {
         print!("{}", to_text(&report, code));
     }
@@ -54,21 +64,26 @@ fn exit_code(verdict: Verdict) -> u8 {
     }
 }
 
+/// The `--json` object: the report, with the exit status beside it.
+#[derive(Serialize)]
+struct JsonReport<'a> {
+    exit_status: u8,
+    #[serde(flatten)]
+    report: &'a Report,
+}
+
+/// One block per section, each finding as `  LEVEL  location: message`,
+/// then the result line.
 fn to_text(report: &Report, code: u8) -> String {
     let mut out = String::new();
     for section in &report.sections {
         out.push_str(&section.title);
         out.push('\n');
         for finding in &section.findings {
-            let location = finding
-                .location
-                .as_ref()
-                .map(|location| format!("{location}: "))
-                .unwrap_or_default();
             out.push_str(&format!(
-                "  {:<4}  {location}{}\n",
+                "  {:<4}  {}\n",
                 finding.level.marker(),
-                finding.message
+                finding.text()
             ));
         }
         out.push('\n');
@@ -83,116 +98,4 @@ fn to_text(report: &Report, code: u8) -> String {
         "result: {summary}; {warnings} warning(s); exit status {code}\n"
     ));
     out
-}
-
-fn to_json(report: &Report, code: u8) -> Value {
-    let host = &report.host;
-    let landlock = &host.landlock;
-    let abi = landlock.abi.unwrap_or(0);
-    let features: Vec<Value> = LANDLOCK_FEATURES
-        .iter()
-        .map(|feature| {
-            json!({
-                "abi": feature.abi,
-                "feature": feature.name,
-                "available": abi >= feature.abi,
-                "needed_by_default_policy": feature.fallback.is_none(),
-            })
-        })
-        .collect();
-    let (x32, x32_detail) = match &host.x32 {
-        X32Abi::Enabled => ("enabled", None),
-        X32Abi::Disabled => ("disabled", None),
-        X32Abi::NotApplicable => ("not-applicable", None),
-        X32Abi::Unknown(why) => ("unknown", Some(why.as_str())),
-    };
-    let caps = &host.capabilities;
-    let sshd = match &report.sshd {
-        SshdOutcome::Checked { binary, config } => json!({
-            "binary": binary,
-            "checked": true,
-            "skipped": null,
-            "settings": config
-                .checked_settings()
-                .into_iter()
-                .map(|(keyword, value)| (keyword.to_owned(), Value::String(value)))
-                .collect::<serde_json::Map<String, Value>>(),
-        }),
-        SshdOutcome::Skipped { binary, reason } => json!({
-            "binary": binary,
-            "checked": false,
-            "skipped": reason,
-            "settings": {},
-        }),
-    };
-    let key_files: Vec<Value> = report
-        .key_files
-        .iter()
-        .map(|file| {
-            json!({
-                "file": file.path,
-                "owner": file.owner.as_ref().map(|owner| json!({
-                    "uid": owner.uid,
-                    "name": owner.name,
-                    "home": owner.home,
-                    "shell": owner.shell,
-                })),
-                "error": file.error,
-                "keys": file.keys.iter().map(|key| json!({
-                    "line": key.line,
-                    "runs_sshgate": key.runs_sshgate,
-                    "restrict": key.restrict,
-                    "command": key.command,
-                    "still_allowed": key.still_allowed,
-                    "invalid": key.invalid,
-                })).collect::<Vec<_>>(),
-            })
-        })
-        .collect();
-    let sections: Vec<Value> = report
-        .sections
-        .iter()
-        .map(|section| {
-            json!({
-                "title": section.title,
-                "findings": section.findings.iter().map(|finding| json!({
-                    "level": finding.level.name(),
-                    "location": finding.location,
-                    "message": finding.message,
-                })).collect::<Vec<_>>(),
-            })
-        })
-        .collect();
-    json!({
-        "can_enforce_default_policy": report.can_enforce_default_policy(),
-        "warnings": report.warnings(),
-        "exit_status": code,
-        "landlock": {
-            "abi": landlock.abi,
-            "required_abi": landlock.required_abi,
-            "missing_for_default_policy": landlock.missing_for_default_policy,
-            "unhandled_rights": landlock.unhandled_rights,
-            "error": landlock.error,
-            "features": features,
-        },
-        "seccomp": {
-            "filter": host.seccomp.filter,
-            "error": host.seccomp.error,
-        },
-        "x32": {
-            "abi": x32,
-            "detail": x32_detail,
-        },
-        "capabilities": {
-            "euid": caps.euid,
-            "permitted": caps.permitted.as_ref().ok(),
-            "error": caps.permitted.as_ref().err(),
-            "not_permitted": caps.not_permitted(),
-            "can_clear_bounding_set": caps.can_clear_bounding_set(),
-            "can_switch_user": caps.can_switch_user(),
-        },
-        "sshd": sshd,
-        "authorized_keys": key_files,
-        "sections": sections,
-    })
 }

@@ -12,22 +12,10 @@
 
 use std::fs;
 use std::os::unix::fs::MetadataExt;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-use super::{Finding, Level};
-
-/// The account an authorized_keys file belongs to: its owner.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Owner {
-    /// The owner's uid.
-    pub uid: u32,
-    /// The account name.
-    pub name: String,
-    /// The home directory, from the passwd entry.
-    pub home: PathBuf,
-    /// The login shell, from the passwd entry (empty means `/bin/sh`).
-    pub shell: PathBuf,
-}
+use super::report::{Finding, Level};
+use crate::request::User;
 
 /// What is being judged, for the message.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -58,7 +46,7 @@ pub fn judge(
     kind: Kind,
     path: &Path,
     (uid, mode): (u32, u32),
-    owner: &Owner,
+    owner: &User,
     holder: impl FnOnce(u32) -> String,
     strict_modes: bool,
 ) -> Vec<Finding> {
@@ -105,7 +93,7 @@ pub fn judge(
 
 /// Checks `file`, the directories above it and the owner's home directory;
 /// see the module documentation.
-pub fn check(file: &Path, owner: &Owner) -> Vec<Finding> {
+pub fn check(file: &Path, owner: &User) -> Vec<Finding> {
     let real = match fs::canonicalize(file) {
         Ok(real) => real,
         Err(error) => {
@@ -134,7 +122,7 @@ pub fn check(file: &Path, owner: &Owner) -> Vec<Finding> {
     findings
 }
 
-fn check_path(kind: Kind, path: &Path, owner: &Owner, strict_modes: bool) -> Vec<Finding> {
+fn check_path(kind: Kind, path: &Path, owner: &User, strict_modes: bool) -> Vec<Finding> {
     match fs::metadata(path) {
         Ok(metadata) => judge(
             kind,
@@ -152,20 +140,20 @@ fn check_path(kind: Kind, path: &Path, owner: &Owner, strict_modes: bool) -> Vec
     }
 }
 
-/// The name of `uid`'s account, or `?` when it has none.
+/// The name of `uid`'s account, or `?` when it has none (or the lookup
+/// failed: the finding names the uid either way).
 fn account_name(uid: u32) -> String {
-    nix::unistd::User::from_uid(nix::unistd::Uid::from_raw(uid))
-        .ok()
-        .flatten()
-        .map_or_else(|| "?".to_owned(), |user| user.name)
+    User::from_uid(uid).map_or_else(|_| "?".to_owned(), |user| user.name)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn alice() -> Owner {
-        Owner {
+    use std::path::PathBuf;
+
+    fn alice() -> User {
+        User {
             uid: 1000,
             name: "alice".to_owned(),
             home: PathBuf::from("/home/alice"),

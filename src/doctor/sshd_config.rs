@@ -1,10 +1,11 @@
-//! sshd's effective configuration, as `sshd -T` prints it, and what in it
-//! lets code run beside the gate.
+//! sshd's effective configuration: running `sshd -T`, parsing what it
+//! prints, and what in it lets code run beside the gate.
 //!
 //! `sshd -T` prints one `keyword value` line per setting, keywords in lower
 //! case, with a multi-valued setting (`acceptenv`, `subsystem`, ...) on
 //! several lines. It shows the global configuration: `Match` blocks are not
-//! evaluated without `-C`.
+//! evaluated without `-C`. It runs only as root: sshd reads its host keys
+//! to print its configuration, and refuses without them.
 //!
 //! Settings checked, and why:
 //!
@@ -22,17 +23,212 @@
 //! - forwarding, `PermitUserRC` and `PermitTTY`: each key that runs sshgate
 //!   must turn them off with `restrict`, so they are only reported.
 //! - `ForceCommand`: when it runs sshgate, every key of every user does.
-//! - with `UsePAM yes`, `pam_env.so user_readenv=1` in `/etc/pam.d/sshd`:
-//!   `~/.pam_environment` works like `PermitUserEnvironment yes`.
+//! - with `UsePAM yes`, the PAM configuration ([`super::pam`]).
 //!
 //! Not checked: `ExposeAuthInfo`, which only tells the session which key
 //! authenticated it (in a file named by `SSH_USER_AUTH`, a variable the
 //! gate does not pass on); it opens no way around the gate.
 
-use super::{Finding, Level};
+use std::collections::BTreeMap;
+use std::fmt::{self, Display, Formatter};
+use std::io;
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitStatus, Stdio};
 
-/// The PAM configuration sshd uses, read for `pam_env.so user_readenv=1`.
-pub const PAM_SSHD: &str = "/etc/pam.d/sshd";
+use serde::ser::SerializeStruct;
+use serde::{Serialize, Serializer};
+
+use super::pam::{PAM_SSHD, pam_findings};
+use super::report::{Finding, Level, Section};
+use crate::audit::escape_control;
+
+/// The sshd binary `sshd -T` runs by default.
+pub const DEFAULT_SSHD: &str = "/usr/sbin/sshd";
+
+/// Whether sshd's configuration could be read.
+#[derive(Debug)]
+pub enum SshdOutcome {
+    /// `sshd -T` ran.
+    Checked {
+        /// The binary that ran.
+        binary: PathBuf,
+        /// What it printed.
+        config: SshdConfig,
+    },
+    /// It did not, and why.
+    Skipped {
+        /// The binary that would have run.
+        binary: PathBuf,
+        /// Why it did not, or how it failed.
+        reason: SshdSkip,
+    },
+}
+
+/// Why `sshd -T` was not run, or gave no configuration.
+#[derive(Debug)]
+pub enum SshdSkip {
+    /// Doctor does not run as root, so sshd could not read its host keys.
+    NotRoot {
+        /// Doctor's effective uid.
+        euid: u32,
+    },
+    /// The binary could not be started.
+    CannotRun {
+        /// The binary.
+        binary: PathBuf,
+        /// Why.
+        source: io::Error,
+    },
+    /// sshd exited unsuccessfully.
+    Failed {
+        /// The binary.
+        binary: PathBuf,
+        /// How it exited.
+        status: ExitStatus,
+        /// The last line it wrote to stderr that is not blank, if any.
+        last_error_line: Option<String>,
+    },
+    /// sshd succeeded but printed no configuration (no `port` line).
+    NoConfiguration {
+        /// The binary.
+        binary: PathBuf,
+    },
+}
+
+impl Display for SshdSkip {
+    fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::NotRoot { euid } => write!(
+                f,
+                "not root (uid {euid}); sshd -T must read the host keys, which only root can"
+            ),
+            Self::CannotRun { binary, source } => {
+                write!(f, "cannot run {}: {source}", binary.display())
+            }
+            Self::Failed {
+                binary,
+                status,
+                last_error_line,
+            } => write!(
+                f,
+                "`{} -T` failed ({status}): {}",
+                binary.display(),
+                last_error_line.as_deref().map_or_else(
+                    || "(nothing on stderr)".to_owned(),
+                    |line| escape_control(line.as_bytes())
+                )
+            ),
+            Self::NoConfiguration { binary } => {
+                write!(f, "`{} -T` printed no sshd configuration", binary.display())
+            }
+        }
+    }
+}
+
+impl std::error::Error for SshdSkip {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Self::CannotRun { source, .. } => Some(source),
+            Self::NotRoot { .. } | Self::Failed { .. } | Self::NoConfiguration { .. } => None,
+        }
+    }
+}
+
+/// `{binary, checked, skipped, settings}`: `skipped` is why sshd was not
+/// checked (`null` when it was), `settings` what [`SshdConfig::checked_settings`]
+/// found (`{}` when it was not).
+impl Serialize for SshdOutcome {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let (binary, skipped, settings) = match self {
+            Self::Checked { binary, config } => (
+                binary,
+                None,
+                config.checked_settings().into_iter().collect(),
+            ),
+            Self::Skipped { binary, reason } => (binary, Some(reason), BTreeMap::new()),
+        };
+        let mut json = serializer.serialize_struct("SshdOutcome", 4)?;
+        json.serialize_field("binary", &binary.display().to_string())?;
+        json.serialize_field("checked", &skipped.is_none())?;
+        json.serialize_field("skipped", &skipped.map(ToString::to_string))?;
+        json.serialize_field("settings", &settings)?;
+        json.end()
+    }
+}
+
+/// Runs `binary -T`, only as root (`euid` 0): sshd reads its host keys to
+/// print its configuration, and refuses without them.
+pub fn run_sshd(binary: &Path, euid: u32) -> SshdOutcome {
+    match sshd_configuration(binary, euid) {
+        Ok(config) => SshdOutcome::Checked {
+            binary: binary.to_path_buf(),
+            config,
+        },
+        Err(reason) => SshdOutcome::Skipped {
+            binary: binary.to_path_buf(),
+            reason,
+        },
+    }
+}
+
+/// What `binary -T` prints, parsed; see [`run_sshd`].
+fn sshd_configuration(binary: &Path, euid: u32) -> Result<SshdConfig, SshdSkip> {
+    if euid != 0 {
+        return Err(SshdSkip::NotRoot { euid });
+    }
+    let output = Command::new(binary)
+        .arg("-T")
+        .stdin(Stdio::null())
+        .output()
+        .map_err(|source| SshdSkip::CannotRun {
+            binary: binary.to_path_buf(),
+            source,
+        })?;
+    if !output.status.success() {
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        return Err(SshdSkip::Failed {
+            binary: binary.to_path_buf(),
+            status: output.status,
+            last_error_line: stderr
+                .lines()
+                .rev()
+                .find(|line| !line.trim().is_empty())
+                .map(str::to_owned),
+        });
+    }
+    let config = SshdConfig::parse(&String::from_utf8_lossy(&output.stdout));
+    if config.get("port").is_none() {
+        return Err(SshdSkip::NoConfiguration {
+            binary: binary.to_path_buf(),
+        });
+    }
+    Ok(config)
+}
+
+/// The sshd section; `read_pam` reads [`PAM_SSHD`] when sshd uses PAM.
+pub fn sshd_section(
+    sshd: &SshdOutcome,
+    context: SshdContext,
+    read_pam: impl FnOnce() -> io::Result<String>,
+) -> Section {
+    match sshd {
+        SshdOutcome::Skipped { binary, reason } => Section {
+            title: format!("sshd ({} -T)", binary.display()),
+            findings: vec![Finding::new(Level::Skip, format!("skipped: {reason}"))],
+        },
+        SshdOutcome::Checked { binary, config } => {
+            let mut findings = sshd_findings(config, context);
+            if config.is("usepam", "yes") {
+                let text = read_pam();
+                findings.extend(pam_findings(PAM_SSHD, text.as_deref()));
+            }
+            Section {
+                title: format!("sshd ({} -T; Match blocks not evaluated)", binary.display()),
+                findings,
+            }
+        }
+    }
+}
 
 /// Environment variables that change how the login shell or sshgate start,
 /// with why. A client or user file that can set one of them runs code
@@ -399,58 +595,6 @@ fn shell_words(command: &str) -> Vec<String> {
     words
 }
 
-/// The lines of a PAM service file that load `pam_env.so` with
-/// `user_readenv=1`, by line number (from 1). `@include`d files are not
-/// followed.
-pub fn pam_user_readenv_lines(text: &str) -> Vec<usize> {
-    text.lines()
-        .enumerate()
-        .filter_map(|(index, line)| {
-            let line = line.split('#').next().unwrap_or_default();
-            let words: Vec<&str> = line.split_whitespace().collect();
-            let module = words
-                .iter()
-                .position(|word| word.rsplit('/').next() == Some("pam_env.so"))?;
-            words[module + 1..]
-                .contains(&"user_readenv=1")
-                .then_some(index + 1)
-        })
-        .collect()
-}
-
-/// The finding for `/etc/pam.d/sshd` (`path`, with contents `text`), when
-/// sshd says `UsePAM yes`.
-pub fn pam_findings(path: &str, text: Result<&str, String>) -> Vec<Finding> {
-    let text = match text {
-        Ok(text) => text,
-        Err(error) => {
-            return vec![Finding::new(
-                Level::Info,
-                format!("UsePAM yes, but {path} cannot be read: {error}"),
-            )];
-        }
-    };
-    let lines = pam_user_readenv_lines(text);
-    if lines.is_empty() {
-        return vec![Finding::new(
-            Level::Ok,
-            format!("UsePAM yes: {path} does not read ~/.pam_environment"),
-        )];
-    }
-    lines
-        .into_iter()
-        .map(|line| {
-            Finding::located(
-                Level::Warn,
-                format!("{path}:{line}"),
-                "pam_env.so user_readenv=1 reads ~/.pam_environment, where the user can set \
-                 LD_PRELOAD and the like for the login shell and sshgate (as PermitUserEnvironment \
-                 would); remove user_readenv=1",
-            )
-        })
-        .collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -626,34 +770,5 @@ permituserenvironment no
         assert!(!command_runs_sshgate("/usr/bin/logger sshgate"));
         assert!(!command_runs_sshgate("/usr/local/bin/sshgate-old"));
         assert!(!command_runs_sshgate(""));
-    }
-
-    #[test]
-    fn pam_env() {
-        let debian = "\
-@include common-auth
-session [success=ok ignore=ignore module_unknown=ignore default=bad]        pam_selinux.so close
-session    required     pam_env.so # [1]
-session    required     pam_env.so user_readenv=1 envfile=/etc/default/locale
-# session    required     pam_env.so user_readenv=1
-";
-        assert_eq!(pam_user_readenv_lines(debian), [4]);
-        assert_eq!(
-            messages(&pam_findings(PAM_SSHD, Ok(debian))),
-            [
-                "WARN: /etc/pam.d/sshd:4: pam_env.so user_readenv=1 reads ~/.pam_environment, \
-              where the user can set LD_PRELOAD and the like for the login shell and sshgate \
-              (as PermitUserEnvironment would); remove user_readenv=1"
-            ]
-        );
-        assert_eq!(
-            pam_user_readenv_lines("auth required /lib/security/pam_env.so user_readenv=1\n"),
-            [1]
-        );
-        assert!(pam_user_readenv_lines("session required pam_env.so user_readenv=0\n").is_empty());
-        assert_eq!(
-            pam_findings(PAM_SSHD, Ok("session required pam_env.so\n"))[0].level,
-            Level::Ok
-        );
     }
 }

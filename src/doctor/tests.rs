@@ -1,23 +1,37 @@
 //! Tests of the judging and assembling parts of doctor, on made-up hosts,
 //! sshd configurations and key files.
 
+use std::io;
+use std::path::{Path, PathBuf};
+
+use super::sshd_config::{SshdConfig, SshdContext};
 use super::*;
-use crate::sandbox::{CapabilitySupport, LandlockSupport, SeccompSupport};
+use crate::policy::CapabilityName;
+use crate::sandbox::{
+    CapabilitySupport, HostSupport, LandlockSupport, SeccompProbeError, SeccompSupport, X32Abi,
+};
 
 fn host(abi: Option<u32>) -> HostSupport {
-    let missing: Vec<&'static str> = LANDLOCK_FEATURES
-        .iter()
-        .filter(|feature| feature.fallback.is_none() && feature.abi > abi.unwrap_or(0))
-        .map(|feature| feature.name)
+    let mut landlock = LandlockSupport {
+        abi,
+        required_abi: 6,
+        missing_for_default_policy: Vec::new(),
+        unhandled_rights: None,
+        error: None,
+    };
+    landlock.missing_for_default_policy = landlock
+        .features()
+        .filter(|(feature, available)| feature.needed_by_default_policy() && !available)
+        .map(|(feature, _)| feature.qualified_name)
         .collect();
+    let names = |names: &[&str]| -> Vec<CapabilityName> {
+        names
+            .iter()
+            .map(|name| CapabilityName::parse(name).expect("a capability name"))
+            .collect()
+    };
     HostSupport {
-        landlock: LandlockSupport {
-            abi,
-            required_abi: 6,
-            missing_for_default_policy: missing,
-            unhandled_rights: None,
-            error: None,
-        },
+        landlock,
         seccomp: SeccompSupport {
             filter: true,
             error: None,
@@ -25,17 +39,15 @@ fn host(abi: Option<u32>) -> HostSupport {
         x32: X32Abi::Disabled,
         capabilities: CapabilitySupport {
             euid: 0,
-            permitted: Ok(["CAP_SETGID", "CAP_SETPCAP", "CAP_SETUID"]
-                .map(str::to_owned)
-                .to_vec()),
-            supported: [
+            permitted: Ok(names(&["CAP_SETGID", "CAP_SETPCAP", "CAP_SETUID"])),
+            known: Ok([
                 "CAP_SETGID",
                 "CAP_SETPCAP",
                 "CAP_SETUID",
                 "CAP_SYS_RESOURCE",
             ]
             .map(str::to_owned)
-            .to_vec(),
+            .to_vec()),
         },
     }
 }
@@ -49,7 +61,7 @@ fn report(host: HostSupport, sections: Vec<Section>) -> Report {
         host,
         sshd: SshdOutcome::Skipped {
             binary: PathBuf::from(DEFAULT_SSHD),
-            reason: "test".to_owned(),
+            reason: SshdSkip::NotRoot { euid: 1000 },
         },
         key_files: Vec::new(),
         sections,
@@ -118,13 +130,13 @@ fn no_landlock_or_no_seccomp() {
     none.landlock = host(Some(7)).landlock;
     none.seccomp = SeccompSupport {
         filter: false,
-        error: Some("seccomp(SECCOMP_SET_MODE_FILTER) failed: Invalid argument".to_owned()),
+        error: Some(SeccompProbeError::SetModeFilter(nix::errno::Errno::EINVAL)),
     };
     let sections = host_sections(&none);
     assert_eq!(
         lines(&sections[1])[0],
         "FAIL: seccomp filters cannot be installed (seccomp(SECCOMP_SET_MODE_FILTER) failed: \
-         Invalid argument); the default policy needs them and denies every request"
+         Invalid argument (os error 22)); the default policy needs them and denies every request"
     );
     assert_eq!(report(none, sections).verdict(), Verdict::CannotEnforce);
 }
@@ -146,7 +158,7 @@ fn an_unprivileged_doctor() {
     );
     assert!(matches!(
         run_sshd(Path::new(DEFAULT_SSHD), 1000),
-        SshdOutcome::Skipped { reason, .. } if reason.starts_with("not root (uid 1000)")
+        SshdOutcome::Skipped { reason, .. } if reason.to_string().starts_with("not root (uid 1000)")
     ));
 }
 
@@ -220,7 +232,10 @@ fn force_command_gates_every_key() {
 fn sshd_sections() {
     let skipped = SshdOutcome::Skipped {
         binary: PathBuf::from("/nowhere/sshd"),
-        reason: "cannot run /nowhere/sshd: No such file or directory (os error 2)".to_owned(),
+        reason: SshdSkip::CannotRun {
+            binary: PathBuf::from("/nowhere/sshd"),
+            source: io::Error::from_raw_os_error(libc::ENOENT),
+        },
     };
     let section = sshd_section(&skipped, SshdContext::default(), || {
         unreachable!("PAM is not read when sshd was not")

@@ -349,6 +349,14 @@ fn kernel_capability_count() -> Result<u8, CapabilityError> {
     Ok(MAX_CAPABILITIES)
 }
 
+/// Every capability the running kernel knows, by name in index order
+/// (one newer than the `caps` crate by its number), found the way the
+/// bounding set is dropped: for `sshgate doctor`, so that it counts what
+/// the gate would.
+pub(super) fn kernel_capability_names() -> Result<Vec<String>, CapabilityError> {
+    Ok(sorted_names(0..kernel_capability_count()?))
+}
+
 /// Whether capability `index` is in the calling thread's bounding set.
 fn in_bounding_set(index: u8) -> io::Result<bool> {
     // SAFETY: PR_CAPBSET_READ takes an integer and touches no memory.

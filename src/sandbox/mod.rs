@@ -46,10 +46,12 @@ pub use self::landlock::{Enforcement, LandlockError};
 pub use capabilities::CapabilityError;
 pub use error::SandboxError;
 pub use host::{
-    CapabilitySupport, HostSupport, LandlockSupport, SeccompSupport, X32Abi, probe_host,
+    CapabilitySupport, HostSupport, LandlockSupport, SeccompProbeError, SeccompSupport, X32Abi,
+    X32ProbeError, probe_host,
 };
 pub use identity::IdentityError;
 pub use interpreter::InterpreterError;
+pub use kernel_support::{LandlockFeature, NeededBy};
 pub use limits::LimitError;
 pub use mounts::PlaceError;
 pub use resolve::{Resolved, resolve};

@@ -3,9 +3,7 @@
 use std::panic::AssertUnwindSafe;
 use std::path::{Path, PathBuf};
 
-use nix::sys::wait::{WaitStatus, waitpid};
-use nix::unistd::{ForkResult, fork};
-
+use super::host::{self, ChildEnd};
 use crate::decide::plan::{Access, Compat, GrantOrigin, PathGrant, Plan};
 
 /// Exit code of a forked child whose closure panicked.
@@ -66,20 +64,13 @@ pub(crate) fn system_base() -> Vec<PathGrant> {
 /// Confinement is irreversible, so every test that confines does it in a
 /// child. The test harness is multi-threaded: the child must keep to simple
 /// work (no locks other threads might hold, no printing) and never return
-/// into the harness, hence `_exit`.
+/// into the harness, which [`host::run_in_child`] ensures with `_exit`. A
+/// panic in `child` ends it with [`CHILD_PANICKED`].
 pub(crate) fn run_in_child(child: impl FnOnce() -> i32) -> i32 {
-    // SAFETY: the child runs only `child` and then `_exit`s; see above.
-    match unsafe { fork() }.expect("fork") {
-        ForkResult::Child => {
-            let code = std::panic::catch_unwind(AssertUnwindSafe(child)).unwrap_or(CHILD_PANICKED);
-            // SAFETY: _exit ends the child without running the harness's
-            // atexit handlers or destructors.
-            unsafe { libc::_exit(code) }
-        }
-        ForkResult::Parent { child } => match waitpid(child, None).expect("waitpid") {
-            WaitStatus::Exited(_, code) => code,
-            other => panic!("child ended with {other:?}"),
-        },
+    let caught = || std::panic::catch_unwind(AssertUnwindSafe(child)).unwrap_or(CHILD_PANICKED);
+    match host::run_in_child(caught).expect("fork and wait") {
+        ChildEnd::Exited(code) => code,
+        other => panic!("child ended with {other:?}"),
     }
 }
 
