@@ -5,6 +5,7 @@
 //! [`request`] → [`policy`] → [`decide`] (pure) → [`sandbox`] (the only
 //! kernel-touching code) → [`exec`], with [`audit`] recording every request
 //! and [`cli`] as the thin command-line shell around them.
+//! [`doctor`] is a side tool beside the pipeline: what a host offers the gate.
 
 #![warn(missing_docs)]
 
