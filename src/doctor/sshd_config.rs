@@ -237,6 +237,23 @@ const DANGEROUS_VARIABLES: &[(&str, &str)] = &[
     ("LD_PRELOAD", "the dynamic loader loads the named library"),
     ("LD_LIBRARY_PATH", "the dynamic loader searches it first"),
     ("LD_AUDIT", "the dynamic loader loads the named library"),
+    // The rest of LD_* (LD_DEBUG_OUTPUT writes files as the gate's user,
+    // before any of sshgate's code runs), and glibc's own knobs.
+    (
+        "LD_DEBUG_OUTPUT",
+        "the dynamic loader writes its debug output to the named file",
+    ),
+    ("LD_BIND_NOW", "the dynamic loader changes how it binds"),
+    (
+        "GLIBC_TUNABLES",
+        "glibc changes its allocator and loader settings (CVE-2023-4911)",
+    ),
+    ("MALLOC_CHECK_", "glibc changes its allocator"),
+    ("GCONV_PATH", "iconv loads modules from the named directory"),
+    (
+        "LOCPATH",
+        "glibc reads locale data from the named directory",
+    ),
     ("BASH_ENV", "bash sources the named file"),
     ("ENV", "sh sources the named file"),
     ("SHELLOPTS", "bash turns on the named options"),
@@ -719,6 +736,27 @@ permituserenvironment no
             found
                 .iter()
                 .any(|f| f.starts_with("WARN: StrictModes no: "))
+        );
+    }
+
+    #[test]
+    fn accept_env_of_glibc_and_loader_knobs_is_warned_about() {
+        // A third hostile review: `LD_DEBUG_OUTPUT` made the root gate write
+        // a file before any of sshgate's code ran, and doctor said OK.
+        let config = SshdConfig::parse("acceptenv LANG LC_* GLIBC_TUNABLES LD_DEBUG* MALLOC_*\n");
+        let found = messages(&sshd_findings(&config, SshdContext::default()));
+        let accept_env = found
+            .iter()
+            .find(|f| f.starts_with("WARN: AcceptEnv "))
+            .unwrap_or_else(|| panic!("no AcceptEnv warning in {found:?}"));
+        for name in ["GLIBC_TUNABLES", "LD_DEBUG_OUTPUT", "MALLOC_CHECK_"] {
+            assert!(accept_env.contains(name), "{name} not in {accept_env}");
+        }
+        let harmless = SshdConfig::parse("acceptenv LANG LC_*\n");
+        assert!(
+            messages(&sshd_findings(&harmless, SshdContext::default()))
+                .iter()
+                .any(|f| f.starts_with("OK: AcceptEnv LANG LC_*"))
         );
     }
 
