@@ -47,7 +47,8 @@ use std::ffi::{OsStr, OsString};
 use std::fs::{File, Metadata};
 use std::io;
 use std::iter;
-use std::os::fd::OwnedFd;
+use std::mem::ManuallyDrop;
+use std::os::fd::{AsFd, AsRawFd, FromRawFd, OwnedFd};
 use std::os::unix::fs::MetadataExt;
 use std::path::{Component, Path, PathBuf};
 
@@ -81,10 +82,14 @@ pub(super) struct Context<'a> {
 }
 
 /// `fstat(2)` of a descriptor, which works on `O_PATH` descriptors too, as
-/// the [`Metadata`] that [`untrusted_because`] takes. The descriptor is
-/// duplicated because [`File`] closes what it owns.
-pub(super) fn metadata_of(fd: &OwnedFd) -> io::Result<Metadata> {
-    File::from(fd.try_clone()?).metadata()
+/// the [`Metadata`] that [`untrusted_because`] takes.
+pub(super) fn metadata_of(fd: &impl AsFd) -> io::Result<Metadata> {
+    // SAFETY: the descriptor is open for as long as `fd` is borrowed, which
+    // outlasts `file`, and `ManuallyDrop` never runs the `File`'s drop, so
+    // the descriptor is neither closed here nor owned twice. This spares
+    // the duplicate (`fcntl` and `close`) a `File` of its own would need.
+    let file = ManuallyDrop::new(unsafe { File::from_raw_fd(fd.as_fd().as_raw_fd()) });
+    file.metadata()
 }
 
 /// Whether an `open(2)` error means the path does not exist: no entry at
