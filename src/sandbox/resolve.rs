@@ -215,10 +215,7 @@ fn resolve_for(plan: &Plan, invoking_uid: u32) -> Result<Resolved, SandboxError>
         require_absolute(&grant.path)?;
     }
     let mounts = MountTable::read().map_err(|source| SandboxError::MountTable { source })?;
-    let context = Context {
-        mounts: &mounts,
-        invoking_uid,
-    };
+    let context = Context::new(&mounts, invoking_uid);
     let roots = WritableRoots::of(plan, &context)?;
     refuse_writable_protected(&plan.protected, &roots, &context)?;
     let mut collected = Collected::default();

@@ -41,8 +41,19 @@
 //!
 //! Every directory and file the walk holds is placed in its filesystem, so
 //! that "at or beneath" can be decided on the filesystem (see `placement`).
+//!
+//! The walks of one resolution share the directories they step through
+//! ([`Context`] keeps them by path): a later walk reaching the same path
+//! from `/` by the same names takes the descriptor already opened, checked
+//! and placed rather than opening it again. The path a walk met is free of
+//! symlinks and starts at the same `/`, so it names one chain of `openat`
+//! calls, whose result is the node kept; every check that looks at a
+//! directory reads the same metadata it would have read a moment earlier.
+//! Symlinks are never kept: each is opened, checked and read by the walk
+//! that meets it.
 
-use std::collections::VecDeque;
+use std::cell::RefCell;
+use std::collections::{HashMap, VecDeque};
 use std::ffi::{OsStr, OsString};
 use std::fs::{File, Metadata};
 use std::io;
@@ -51,6 +62,7 @@ use std::mem::ManuallyDrop;
 use std::os::fd::{AsFd, AsRawFd, FromRawFd, OwnedFd};
 use std::os::unix::fs::MetadataExt;
 use std::path::{Component, Path, PathBuf};
+use std::rc::Rc;
 
 use nix::errno::Errno;
 use nix::fcntl::{OFlag, open, openat, readlinkat};
@@ -79,6 +91,33 @@ pub(super) struct Context<'a> {
     pub(super) mounts: &'a MountTable,
     /// Whose links and directories are trusted like root's.
     pub(super) invoking_uid: u32,
+    /// The directories walks have stepped through (and `/`), by the path
+    /// the walk met them at (see the module documentation).
+    directories: RefCell<HashMap<PathBuf, Rc<Node>>>,
+}
+
+impl<'a> Context<'a> {
+    /// The context of one resolution, with no directory walked yet.
+    pub(super) fn new(mounts: &'a MountTable, invoking_uid: u32) -> Self {
+        Self {
+            mounts,
+            invoking_uid,
+            directories: RefCell::default(),
+        }
+    }
+
+    /// The directory an earlier walk stepped through at `path`, if any.
+    fn walked_directory(&self, path: &Path) -> Option<Rc<Node>> {
+        self.directories.borrow().get(path).cloned()
+    }
+
+    /// Keeps `node`, which a walk steps through, for later walks.
+    fn keep_directory(&self, node: &Rc<Node>) {
+        self.directories
+            .borrow_mut()
+            .entry(node.path.clone())
+            .or_insert_with(|| Rc::clone(node));
+    }
 }
 
 /// `fstat(2)` of a descriptor, which works on `O_PATH` descriptors too, as
@@ -192,6 +231,31 @@ impl Node {
     }
 }
 
+/// The node of `/` where every walk of the resolution starts: opened by
+/// the first walk, shared by the rest (see the module documentation).
+/// Errors name `written`, the path being walked.
+fn root(written: &Path, context: &Context<'_>) -> Result<Rc<Node>, SandboxError> {
+    let root = Path::new("/");
+    if let Some(node) = context.walked_directory(root) {
+        return Ok(node);
+    }
+    let open_failed = |source| SandboxError::OpenPath {
+        path: written.to_path_buf(),
+        source,
+    };
+    let flags = OFlag::O_PATH | OFlag::O_DIRECTORY | OFlag::O_CLOEXEC;
+    let fd = open(root, flags, Mode::empty()).map_err(|errno| open_failed(errno.into()))?;
+    let metadata = metadata_of(&fd).map_err(open_failed)?;
+    let node = Rc::new(Node::placed(
+        fd,
+        metadata,
+        root.to_path_buf(),
+        context.mounts,
+    )?);
+    context.keep_directory(&node);
+    Ok(node)
+}
+
 /// A symlink the walk met.
 struct Link {
     /// Its `O_PATH | O_NOFOLLOW` descriptor: the link itself.
@@ -282,13 +346,10 @@ pub(super) fn walk(
         Walk::start(path, links, context).map_err(|error| Stranded { error, trace: None })?;
     while let Some(pending) = walk.pending.pop_front() {
         if let Err(error) = walk.take(pending) {
-            return Err(Stranded {
-                error,
-                trace: Some(Box::new(walk.trace())),
-            });
+            return Err(walk.stranded(error));
         }
     }
-    Ok(walk.finish())
+    walk.finish()
 }
 
 /// The state of one walk.
@@ -300,10 +361,10 @@ struct Walk<'a> {
     /// The mount table and the invoking user.
     context: &'a Context<'a>,
     /// Where the walk is.
-    here: Node,
+    here: Rc<Node>,
     /// The directories above `here` on the way the walk came, `/` first:
     /// where `..` returns to, and what the trust checks look at.
-    above: Vec<Node>,
+    above: Vec<Rc<Node>>,
     /// The steps still to take.
     pending: VecDeque<Pending>,
     /// Symlinks followed so far.
@@ -319,18 +380,11 @@ impl<'a> Walk<'a> {
         links: Links<'a>,
         context: &'a Context<'a>,
     ) -> Result<Self, SandboxError> {
-        let open_failed = |source| SandboxError::OpenPath {
-            path: written.to_path_buf(),
-            source,
-        };
-        let flags = OFlag::O_PATH | OFlag::O_DIRECTORY | OFlag::O_CLOEXEC;
-        let fd = open("/", flags, Mode::empty()).map_err(|errno| open_failed(errno.into()))?;
-        let metadata = metadata_of(&fd).map_err(open_failed)?;
         Ok(Self {
             written,
             links,
             context,
-            here: Node::placed(fd, metadata, PathBuf::from("/"), context.mounts)?,
+            here: root(written, context)?,
             above: Vec::new(),
             pending: written_steps(written),
             followed: 0,
@@ -371,8 +425,14 @@ impl<'a> Walk<'a> {
     }
 
     /// Opens `name` in the directory held, without following it; steps
-    /// into it, or follows it if it is a symlink.
+    /// into it, or follows it if it is a symlink. A directory an earlier
+    /// walk stepped through at the same path is stepped into as it was.
     fn enter(&mut self, name: &OsStr, written: Option<PathBuf>) -> Result<(), SandboxError> {
+        let path = self.here.path.join(name);
+        if let Some(node) = self.context.walked_directory(&path) {
+            self.step_into(node);
+            return Ok(());
+        }
         let flags = OFlag::O_PATH | OFlag::O_NOFOLLOW | OFlag::O_CLOEXEC;
         let fd = match openat(&self.here.fd, name, flags, Mode::empty()) {
             Ok(fd) => fd,
@@ -380,13 +440,19 @@ impl<'a> Walk<'a> {
             Err(errno) => return Err(self.open_failed(errno.into())),
         };
         let metadata = metadata_of(&fd).map_err(|source| self.open_failed(source))?;
-        let path = self.here.path.join(name);
         if metadata.file_type().is_symlink() {
             return self.follow(Link { fd, metadata, path }, written);
         }
         let node = Node::placed(fd, metadata, path, self.context.mounts)?;
-        self.above.push(std::mem::replace(&mut self.here, node));
+        self.step_into(Rc::new(node));
         Ok(())
+    }
+
+    /// Steps from the directory held into `node`, keeping that directory
+    /// for later walks: it is one a walk stepped through.
+    fn step_into(&mut self, node: Rc<Node>) {
+        self.context.keep_directory(&self.here);
+        self.above.push(std::mem::replace(&mut self.here, node));
     }
 
     /// Follows `link`, met in the directory held, if it is trusted: its
@@ -413,20 +479,48 @@ impl<'a> Walk<'a> {
         Ok(())
     }
 
-    /// The walk's result: the descriptor held, with its lineage.
-    fn finish(self) -> Walked {
+    /// The walk's result: the descriptor held, with its lineage. The
+    /// descriptor is the walk's own; if other walks share the node (a
+    /// directory one of them stepped through), it is duplicated, so that
+    /// the caller owns what it holds as before.
+    fn finish(mut self) -> Result<Walked, Stranded> {
         let lineage = self.lineage();
         let untrusted_parent = self.untrusted_parent();
-        Walked {
+        let depth = self.here.path.components().count();
+        let node = match Rc::try_unwrap(self.here) {
+            Ok(node) => node,
+            Err(shared) => match shared.fd.try_clone() {
+                Ok(fd) => Node {
+                    fd,
+                    metadata: shared.metadata.clone(),
+                    path: shared.path.clone(),
+                    position: shared.position.clone(),
+                },
+                Err(source) => {
+                    self.here = shared;
+                    let error = self.open_failed(source);
+                    return Err(self.stranded(error));
+                }
+            },
+        };
+        Ok(Walked {
             untrusted_parent,
-            depth: self.here.path.components().count(),
+            depth,
             located: Located {
-                fd: self.here.fd,
-                metadata: self.here.metadata,
-                path: self.here.path,
+                fd: node.fd,
+                metadata: node.metadata,
+                path: node.path,
                 lineage,
             },
             link_dirs: self.link_dirs,
+        })
+    }
+
+    /// `error`, with where the walk stood when it happened.
+    fn stranded(&self, error: SandboxError) -> Stranded {
+        Stranded {
+            error,
+            trace: Some(Box::new(self.trace())),
         }
     }
 
@@ -482,7 +576,7 @@ impl<'a> Walk<'a> {
 
     /// The node held, then every directory above it, nearest first.
     fn directories(&self) -> impl Iterator<Item = &Node> {
-        iter::once(&self.here).chain(self.above.iter().rev())
+        iter::once(&*self.here).chain(self.above.iter().rev().map(|node| &**node))
     }
 
     /// Why `link`, met in the directory held, may not be followed, worded
@@ -601,10 +695,7 @@ pub(super) mod tests {
     pub(in crate::sandbox) fn walked_id(path: &Path) -> Result<FileId, SandboxError> {
         let roots = WritableRoots::default();
         let mounts = MountTable::read().unwrap();
-        let context = Context {
-            mounts: &mounts,
-            invoking_uid: getuid().as_raw(),
-        };
+        let context = Context::new(&mounts, getuid().as_raw());
         let walked =
             walk(path, Links::OwnershipAndNotWritable(&roots), &context).map_err(|s| s.error)?;
         Ok(FileId::of(&metadata_of(&walked.located.fd).unwrap()))
@@ -639,6 +730,38 @@ pub(super) mod tests {
                 "{}",
                 path.display()
             );
+        }
+    }
+
+    #[test]
+    fn walks_sharing_directories_end_on_what_stat_names_with_their_own_descriptors() {
+        let dir = tempfile::tempdir().unwrap();
+        let data = make_dir(dir.path(), "data", 0o755);
+        let sub = make_dir(&data, "sub", 0o755);
+        symlink("sub", data.join("link")).unwrap();
+        let roots = WritableRoots::default();
+        let mounts = MountTable::read().unwrap();
+        let context = Context::new(&mounts, getuid().as_raw());
+        // Deeper first, so that the later walks end on directories kept.
+        let paths = [
+            sub.clone(),
+            data.clone(),
+            data.join("link"),
+            sub.join(".."),
+            PathBuf::from("/"),
+        ];
+        let mut ends = Vec::new();
+        for path in &paths {
+            let walked = walk(path, Links::OwnershipAndNotWritable(&roots), &context)
+                .map_err(|s| s.error)
+                .unwrap();
+            ends.push((path, walked.located.fd));
+        }
+        drop(context);
+        // Each descriptor is the caller's: it outlives the shared ones.
+        for (path, fd) in &ends {
+            let id = FileId::of(&metadata_of(fd).unwrap());
+            assert_eq!(id, stat_id(path), "{}", path.display());
         }
     }
 
