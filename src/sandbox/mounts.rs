@@ -22,14 +22,18 @@
 
 use std::ffi::OsString;
 use std::fmt::{self, Display, Formatter};
-use std::fs;
-use std::io;
+use std::fs::File;
+use std::io::{self, Read};
 use std::os::fd::{AsFd, AsRawFd};
 use std::os::unix::ffi::OsStringExt;
 use std::path::{Component, Path, PathBuf};
 
 /// Where the kernel lists the mounts this process sees.
 pub(crate) const MOUNTINFO: &str = "/proc/self/mountinfo";
+
+/// The buffer [`MountTable::read`] starts with: room for a mount table of
+/// a hundred-odd lines, grown by `read_to_end` if it is longer.
+const MOUNTINFO_CAPACITY: usize = 16 * 1024;
 
 /// One mount: the fields of a `mountinfo` line the sandbox needs.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -152,7 +156,16 @@ impl MountTable {
     /// Reads [`MOUNTINFO`]. This must happen before Landlock applies: the
     /// sandbox grants nothing under `/proc`.
     pub(crate) fn read() -> io::Result<Self> {
-        Self::parse(&fs::read(MOUNTINFO)?)
+        // `fs::read` sizes its buffer by `fstat(2)`, which reports 0 for a
+        // `/proc` file, and then grows it from 32 bytes, one `read(2)` per
+        // doubling; a buffer that fits a usual table takes one read and
+        // the one that finds the end. `take` hides the `File`, whose own
+        // `read_to_end` would `fstat(2)` and `lseek(2)` for the size again.
+        let mut text = Vec::with_capacity(MOUNTINFO_CAPACITY);
+        File::open(MOUNTINFO)?
+            .take(u64::MAX)
+            .read_to_end(&mut text)?;
+        Self::parse(&text)
     }
 
     /// Parses `mountinfo` text (see `proc_pid_mountinfo(5)`).
@@ -459,7 +472,7 @@ mod tests {
     #[test]
     fn the_running_system_places_root() {
         let table = MountTable::read().unwrap();
-        let root = fs::File::open("/").unwrap();
+        let root = File::open("/").unwrap();
         let place = table.place_of(&root, Path::new("/")).unwrap();
         assert!(place.path.is_absolute(), "{place:?}");
     }
