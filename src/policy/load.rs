@@ -94,14 +94,44 @@ fn open_regular_file(
     Ok((file, metadata))
 }
 
+/// What the ownership check reads of a file: its owner and mode, which
+/// std's `stat(2)` ([`fs::Metadata`]) and a raw `statx(2)` (the sandbox's
+/// walk, which needs the mount ID from the same call) both report.
+pub trait Ownership {
+    /// The owner's uid.
+    fn owner_uid(&self) -> u32;
+    /// The mode bits (`st_mode`).
+    fn mode_bits(&self) -> u32;
+}
+
+impl Ownership for fs::Metadata {
+    fn owner_uid(&self) -> u32 {
+        self.uid()
+    }
+
+    fn mode_bits(&self) -> u32 {
+        self.mode()
+    }
+}
+
+impl Ownership for libc::statx {
+    fn owner_uid(&self) -> u32 {
+        self.stx_uid
+    }
+
+    fn mode_bits(&self) -> u32 {
+        u32::from(self.stx_mode)
+    }
+}
+
 /// The reason the file or directory described by `metadata` is not trusted, if any.
 pub fn untrusted_because(
-    metadata: &fs::Metadata,
+    metadata: &impl Ownership,
     invoking_uid: u32,
     is_dir: bool,
 ) -> Option<String> {
-    let owner = metadata.uid();
-    let mode = metadata.mode();
+    let owner = metadata.owner_uid();
+    let mode = metadata.mode_bits();
     if owner != 0 && owner != invoking_uid {
         return Some(format!(
             "owned by uid {owner}, not by root or the invoking user (uid {invoking_uid})"

@@ -24,7 +24,6 @@ use std::ffi::OsString;
 use std::fmt::{self, Display, Formatter};
 use std::fs::File;
 use std::io::{self, Read};
-use std::os::fd::{AsFd, AsRawFd};
 use std::os::unix::ffi::OsStringExt;
 use std::path::{Component, Path, PathBuf};
 
@@ -105,8 +104,6 @@ impl Region {
 /// Why a file could not be placed in its filesystem.
 #[derive(Debug)]
 pub enum PlaceError {
-    /// `statx(2)` failed.
-    Statx(io::Error),
     /// The kernel did not report the mount ID (before Linux 5.8).
     NoMountId,
     /// The mount ID is not in the table read at the start.
@@ -122,19 +119,11 @@ pub enum PlaceError {
     },
 }
 
-impl std::error::Error for PlaceError {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        match self {
-            Self::Statx(e) => Some(e),
-            Self::NoMountId | Self::UnknownMount { .. } | Self::OutsideMount { .. } => None,
-        }
-    }
-}
+impl std::error::Error for PlaceError {}
 
 impl Display for PlaceError {
     fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
         match self {
-            Self::Statx(e) => write!(f, "statx failed: {e}"),
             Self::NoMountId => f.write_str("the kernel does not report mount IDs (Linux 5.8)"),
             Self::UnknownMount { mount_id } => {
                 write!(f, "mount {mount_id} is not in {MOUNTINFO}")
@@ -190,10 +179,10 @@ impl MountTable {
         self.0.iter().find(|mount| mount.id == id)
     }
 
-    /// The place of the file `fd` holds, which a walk met at `physical`
-    /// (its path from this process's root, free of symlinks).
-    pub(crate) fn place_of(&self, fd: &impl AsFd, physical: &Path) -> Result<Place, PlaceError> {
-        let mount_id = mount_id_of(fd)?;
+    /// The place of a file on the mount `mount_id` (as `statx(2)`
+    /// reports it), which a walk met at `physical` (its path from this
+    /// process's root, free of symlinks).
+    pub(crate) fn place_of(&self, mount_id: u64, physical: &Path) -> Result<Place, PlaceError> {
         let mount = self
             .get(mount_id)
             .ok_or(PlaceError::UnknownMount { mount_id })?;
@@ -242,31 +231,6 @@ impl MountTable {
         }
         self.get(mount.parent)?.place_of(&mount.mount_point)
     }
-}
-
-/// The mount ID of the file `fd` holds (which may be an `O_PATH`
-/// descriptor of a symlink, hence `AT_SYMLINK_NOFOLLOW`).
-fn mount_id_of(fd: &impl AsFd) -> Result<u64, PlaceError> {
-    // SAFETY: `statx` is plain integers, for which all zeroes is valid.
-    let mut buffer: libc::statx = unsafe { std::mem::zeroed() };
-    // SAFETY: the descriptor is open for the call, the path is a valid C
-    // string and `buffer` is a `struct statx` the kernel may write.
-    let result = unsafe {
-        libc::statx(
-            fd.as_fd().as_raw_fd(),
-            c"".as_ptr(),
-            libc::AT_EMPTY_PATH | libc::AT_SYMLINK_NOFOLLOW,
-            libc::STATX_MNT_ID,
-            &mut buffer,
-        )
-    };
-    if result != 0 {
-        return Err(PlaceError::Statx(io::Error::last_os_error()));
-    }
-    if buffer.stx_mask & libc::STATX_MNT_ID == 0 {
-        return Err(PlaceError::NoMountId);
-    }
-    Ok(buffer.stx_mnt_id)
 }
 
 /// Parses one `mountinfo` line: `ID PARENT MAJOR:MINOR ROOT MOUNT_POINT
@@ -356,6 +320,7 @@ fn octal_escape(bytes: &[u8]) -> Option<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::sandbox::placement::Stat;
     use std::os::unix::ffi::OsStrExt;
 
     /// `/proc/self/mountinfo` of a small system: `/` on 254:0, `/proc`,
@@ -473,7 +438,8 @@ mod tests {
     fn the_running_system_places_root() {
         let table = MountTable::read().unwrap();
         let root = File::open("/").unwrap();
-        let place = table.place_of(&root, Path::new("/")).unwrap();
+        let mount_id = Stat::of(&root).unwrap().mount_id().unwrap();
+        let place = table.place_of(mount_id, Path::new("/")).unwrap();
         assert!(place.path.is_absolute(), "{place:?}");
     }
 }

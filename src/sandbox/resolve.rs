@@ -308,7 +308,7 @@ fn refuse_untrusted_executable(
     located: &Located,
     invoking_uid: u32,
 ) -> Result<(), SandboxError> {
-    match untrusted_because(&located.metadata, invoking_uid, false) {
+    match untrusted_because(located.stat.as_statx(), invoking_uid, false) {
         Some(why) => Err(SandboxError::UntrustedExecutable {
             path: path.to_path_buf(),
             why,

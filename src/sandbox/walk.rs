@@ -55,12 +55,9 @@
 use std::cell::RefCell;
 use std::collections::{HashMap, VecDeque};
 use std::ffi::{OsStr, OsString};
-use std::fs::{File, Metadata};
 use std::io;
 use std::iter;
-use std::mem::ManuallyDrop;
-use std::os::fd::{AsFd, AsRawFd, FromRawFd, OwnedFd};
-use std::os::unix::fs::MetadataExt;
+use std::os::fd::OwnedFd;
 use std::path::{Component, Path, PathBuf};
 use std::rc::Rc;
 
@@ -70,7 +67,7 @@ use nix::sys::stat::Mode;
 
 use super::SandboxError;
 use super::mounts::MountTable;
-use super::placement::{FileId, Lineage, Located, Position};
+use super::placement::{Lineage, Located, Position, Stat};
 use super::writable::WritableRoots;
 use crate::policy::untrusted_because;
 
@@ -121,8 +118,12 @@ impl<'a> Context<'a> {
 }
 
 /// `fstat(2)` of a descriptor, which works on `O_PATH` descriptors too, as
-/// the [`Metadata`] that [`untrusted_because`] takes.
-pub(super) fn metadata_of(fd: &impl AsFd) -> io::Result<Metadata> {
+/// std's `Metadata`; for tests, which compare identities with `stat(2)`'s.
+#[cfg(test)]
+pub(super) fn metadata_of(fd: &impl std::os::fd::AsFd) -> io::Result<std::fs::Metadata> {
+    use std::fs::File;
+    use std::mem::ManuallyDrop;
+    use std::os::fd::{AsRawFd, FromRawFd};
     // SAFETY: the descriptor is open for as long as `fd` is borrowed, which
     // outlasts `file`, and `ManuallyDrop` never runs the `File`'s drop, so
     // the descriptor is neither closed here nor owned twice. This spares
@@ -196,8 +197,8 @@ fn step_of(component: Component<'_>) -> Option<Step> {
 struct Node {
     /// Its `O_PATH` descriptor, opened without following it.
     fd: OwnedFd,
-    /// Its `fstat(2)`.
-    metadata: Metadata,
+    /// Its `statx(2)`.
+    stat: Stat,
     /// Where the walk met it, free of symlinks.
     path: PathBuf,
     /// Where it is in its filesystem.
@@ -209,23 +210,24 @@ impl Node {
     /// filesystem.
     fn placed(
         fd: OwnedFd,
-        metadata: Metadata,
+        stat: Stat,
         path: PathBuf,
         mounts: &MountTable,
     ) -> Result<Self, SandboxError> {
-        let place = mounts
-            .place_of(&fd, &path)
+        let place = stat
+            .mount_id()
+            .and_then(|mount_id| mounts.place_of(mount_id, &path))
             .map_err(|reason| SandboxError::UnknownMount {
                 path: path.clone(),
                 reason,
             })?;
         Ok(Self {
             position: Position {
-                id: FileId::of(&metadata),
+                id: stat.id(),
                 place,
             },
             fd,
-            metadata,
+            stat,
             path,
         })
     }
@@ -245,13 +247,8 @@ fn root(written: &Path, context: &Context<'_>) -> Result<Rc<Node>, SandboxError>
     };
     let flags = OFlag::O_PATH | OFlag::O_DIRECTORY | OFlag::O_CLOEXEC;
     let fd = open(root, flags, Mode::empty()).map_err(|errno| open_failed(errno.into()))?;
-    let metadata = metadata_of(&fd).map_err(open_failed)?;
-    let node = Rc::new(Node::placed(
-        fd,
-        metadata,
-        root.to_path_buf(),
-        context.mounts,
-    )?);
+    let stat = Stat::of(&fd).map_err(open_failed)?;
+    let node = Rc::new(Node::placed(fd, stat, root.to_path_buf(), context.mounts)?);
     context.keep_directory(&node);
     Ok(node)
 }
@@ -260,8 +257,8 @@ fn root(written: &Path, context: &Context<'_>) -> Result<Rc<Node>, SandboxError>
 struct Link {
     /// Its `O_PATH | O_NOFOLLOW` descriptor: the link itself.
     fd: OwnedFd,
-    /// Its `lstat(2)`.
-    metadata: Metadata,
+    /// Its `statx(2)`, the link's own.
+    stat: Stat,
     /// Where the walk met it, free of symlinks.
     path: PathBuf,
 }
@@ -415,7 +412,7 @@ impl<'a> Walk<'a> {
     /// `..`: back to the directory the walk came from; `/..` is `/`. Like
     /// the kernel, refuses `..` after something that is not a directory.
     fn go_up(&mut self) -> Result<(), SandboxError> {
-        if !self.here.metadata.is_dir() {
+        if !self.here.stat.is_dir() {
             return Err(self.missing());
         }
         if let Some(parent) = self.above.pop() {
@@ -439,11 +436,11 @@ impl<'a> Walk<'a> {
             Err(errno) if is_missing(errno) => return Err(self.missing()),
             Err(errno) => return Err(self.open_failed(errno.into())),
         };
-        let metadata = metadata_of(&fd).map_err(|source| self.open_failed(source))?;
-        if metadata.file_type().is_symlink() {
-            return self.follow(Link { fd, metadata, path }, written);
+        let stat = Stat::of(&fd).map_err(|source| self.open_failed(source))?;
+        if stat.is_symlink() {
+            return self.follow(Link { fd, stat, path }, written);
         }
-        let node = Node::placed(fd, metadata, path, self.context.mounts)?;
+        let node = Node::placed(fd, stat, path, self.context.mounts)?;
         self.step_into(Rc::new(node));
         Ok(())
     }
@@ -492,7 +489,7 @@ impl<'a> Walk<'a> {
             Err(shared) => match shared.fd.try_clone() {
                 Ok(fd) => Node {
                     fd,
-                    metadata: shared.metadata.clone(),
+                    stat: shared.stat,
                     path: shared.path.clone(),
                     position: shared.position.clone(),
                 },
@@ -508,7 +505,7 @@ impl<'a> Walk<'a> {
             depth,
             located: Located {
                 fd: node.fd,
-                metadata: node.metadata,
+                stat: node.stat,
                 path: node.path,
                 lineage,
             },
@@ -557,7 +554,7 @@ impl<'a> Walk<'a> {
                     .collect(),
             },
             path: nodes[level].path.clone(),
-            is_dir: nodes[level].metadata.is_dir(),
+            is_dir: nodes[level].stat.is_dir(),
         }
     }
 
@@ -610,7 +607,8 @@ impl<'a> Walk<'a> {
         self.directories()
             .enumerate()
             .find_map(|(height, directory)| {
-                let why = untrusted_because(&directory.metadata, self.context.invoking_uid, true)?;
+                let why =
+                    untrusted_because(directory.stat.as_statx(), self.context.invoking_uid, true)?;
                 let place = if height == 0 {
                     format!("is in {}", self.here.path.display())
                 } else {
@@ -630,7 +628,8 @@ impl<'a> Walk<'a> {
     /// as `/tmp` pass, since nobody else may rename entries there.
     fn untrusted_parent(&self) -> Option<String> {
         self.above.iter().rev().find_map(|directory| {
-            let why = untrusted_because(&directory.metadata, self.context.invoking_uid, true)?;
+            let why =
+                untrusted_because(directory.stat.as_statx(), self.context.invoking_uid, true)?;
             Some(format!("in {}, which is {why}", directory.path.display()))
         })
     }
@@ -639,8 +638,8 @@ impl<'a> Walk<'a> {
     /// sticky directory such as `/tmp` lets anyone add entries, so the link
     /// must belong to root or the invoking user.
     fn stranger_in_sticky_directory(&self, link: &Link) -> Option<String> {
-        let mode = self.here.metadata.mode();
-        let owner = link.metadata.uid();
+        let mode = self.here.stat.mode();
+        let owner = link.stat.uid();
         let invoking_uid = self.context.invoking_uid;
         let shared = mode & STICKY != 0 && mode & WRITABLE_BY_OTHERS != 0;
         if !shared || owner == 0 || owner == invoking_uid {
@@ -672,6 +671,7 @@ impl<'a> Walk<'a> {
 #[cfg(test)]
 pub(super) mod tests {
     use super::*;
+    use crate::sandbox::placement::FileId;
     use nix::unistd::getuid;
     use std::fs;
     use std::os::unix::fs::{PermissionsExt, symlink};

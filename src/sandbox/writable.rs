@@ -58,7 +58,6 @@
 //! [`refuse_writable_protected`], which keeps the policy file and the audit
 //! log ([`Plan::protected`]) out of every writable root.
 
-use std::os::unix::fs::MetadataExt;
 use std::path::{Component, Path, PathBuf};
 
 use super::SandboxError;
@@ -402,7 +401,7 @@ pub(super) fn refuse_hard_linked(
     located: &Located,
     roots: &WritableRoots,
 ) -> Result<(), SandboxError> {
-    let links = located.metadata.nlink();
+    let links = located.stat.nlink();
     if links <= 1 || is_package_binary_with_protected_links(located) {
         return Ok(());
     }
@@ -435,7 +434,7 @@ pub(super) fn refuse_hard_linked(
 /// root can bind-mount another tree into a system tree.)
 fn is_package_binary_with_protected_links(located: &Located) -> bool {
     const SYSTEM_TREES: [&str; 5] = ["/usr", "/bin", "/sbin", "/lib", "/lib64"];
-    located.metadata.uid() == 0
+    located.stat.uid() == 0
         && SYSTEM_TREES
             .iter()
             .any(|tree| located.path.starts_with(tree))
@@ -495,7 +494,7 @@ fn refuse_hard_linked_protected(
     located: &Located,
     roots: &WritableRoots,
 ) -> Result<(), SandboxError> {
-    let links = located.metadata.nlink();
+    let links = located.stat.nlink();
     if links <= 1 {
         return Ok(());
     }
