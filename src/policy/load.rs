@@ -52,7 +52,7 @@ pub fn load_trusted(path: &Path, invoking_uid: u32) -> Result<LoadedPolicy, Poli
     let canonical =
         fs::canonicalize(path).map_err(|e| PolicyError::new(path, PolicyErrorKind::Io(e)))?;
     check_parent_directories(path, &canonical, invoking_uid)?;
-    check_written_directories(path, invoking_uid)?;
+    check_written_directories(path, &canonical, invoking_uid)?;
     // The parents are trusted now, so the file cannot be swapped after the
     // check; O_NOFOLLOW makes sure we open the file that canonicalize saw.
     let (file, metadata) = open_regular_file(path, &canonical, libc::O_NOFOLLOW)?;
@@ -174,9 +174,20 @@ fn check_parent_directories(
 /// policy, planted in a directory another user controls, would let that
 /// user choose which policy governs the key (and the record would name the
 /// profile the key asked for).
-fn check_written_directories(path: &Path, invoking_uid: u32) -> Result<(), PolicyError> {
+///
+/// When the path as written is already the resolved one (`canonical`), its
+/// directories are those [`check_parent_directories`] just checked, and
+/// are not looked at twice.
+fn check_written_directories(
+    path: &Path,
+    canonical: &Path,
+    invoking_uid: u32,
+) -> Result<(), PolicyError> {
     let absolute =
         std::path::absolute(path).map_err(|e| PolicyError::new(path, PolicyErrorKind::Io(e)))?;
+    if absolute == canonical {
+        return Ok(());
+    }
     for directory in absolute.ancestors().skip(1) {
         let metadata =
             fs::metadata(directory).map_err(|e| PolicyError::new(path, PolicyErrorKind::Io(e)))?;
