@@ -201,6 +201,7 @@ pub fn default_deny_list() -> (Vec<&'static str>, Vec<&'static str>) {
         "under network ports: sendto, sendmsg and sendmmsg with MSG_FASTOPEN; listen when no bind port is listed",
         "prlimit64 of any process but the caller",
         "memfd_create without MFD_NOEXEC_SEAL",
+        "btrfs subvolume, snapshot, setflags, received-subvol and defrag ioctls",
         "set-user-ID and set-group-ID modes (chmod family, creat, mknod, open with O_CREAT or O_TMPFILE)",
         "openat2 (ENOSYS, so libc falls back to openat)",
         "unless metadata = true: chmod, chown, utimensat with a path or explicit times, extended attributes, and inode-changing ioctls",
@@ -223,6 +224,7 @@ pub fn compile_filter(plan: &Plan) -> Result<SyscallFilter, SeccompError> {
     deny_executable_memfds(&mut list)?;
     deny_limits_of_other_processes(&mut list)?;
     deny_setuid_modes(&mut list)?;
+    deny_btrfs_tree_changes(&mut list)?;
     if !plan.metadata {
         deny_metadata_changes(&mut list)?;
     }
@@ -751,6 +753,37 @@ const INODE_IOCTLS: &[u64] = &[
     FS_IOC_FSSETXATTR,
     FS_IOC_SETVERSION,
     FS_IOC_ENABLE_VERITY,
+];
+
+/// btrfs `ioctl`s that change the tree through a descriptor opened
+/// read-only, which Landlock (checking paths, and ioctls only on devices)
+/// does not see: a root command with a read grant on a btrfs directory
+/// created subvolumes and snapshots inside it, made a read-only backup
+/// snapshot writable and then deleted it, forged a received UUID, and
+/// rewrote extents (a fourth hostile review, on Linux 6.18). Refused
+/// whatever `metadata` says: they write where the grant is read-only.
+/// Exact requests, not the whole 0x94 type, which `FICLONE`, `btrfs send`
+/// and friends share.
+fn deny_btrfs_tree_changes(list: &mut DenyList) -> Result<(), SeccompError> {
+    for request in BTRFS_TREE_IOCTLS {
+        list.when(libc::SYS_ioctl, vec![arg_is(1, *request)?])?;
+    }
+    Ok(())
+}
+
+/// The btrfs requests [`deny_btrfs_tree_changes`] refuses, from
+/// `linux/btrfs.h` (checked against the header with a C program).
+const BTRFS_TREE_IOCTLS: &[u64] = &[
+    0x5000_9401, // BTRFS_IOC_SNAP_CREATE
+    0x5000_9402, // BTRFS_IOC_DEFRAG
+    0x5000_940e, // BTRFS_IOC_SUBVOL_CREATE
+    0x5000_940f, // BTRFS_IOC_SNAP_DESTROY
+    0x4030_9410, // BTRFS_IOC_DEFRAG_RANGE
+    0x5000_9417, // BTRFS_IOC_SNAP_CREATE_V2
+    0x5000_9418, // BTRFS_IOC_SUBVOL_CREATE_V2
+    0x4008_941a, // BTRFS_IOC_SUBVOL_SETFLAGS
+    0xc0c8_9425, // BTRFS_IOC_SET_RECEIVED_SUBVOL
+    0x5000_943f, // BTRFS_IOC_SNAP_DESTROY_V2
 ];
 
 /// `memfd_create(2)` unless the flags (arg1) carry `MFD_NOEXEC_SEAL`.
@@ -1296,6 +1329,27 @@ mod tests {
             libc::SYS_semget,
         ] {
             assert_eq!(verdict(&filter, nr, &[0, 0, 0]), DENIED, "{nr}");
+        }
+    }
+
+    #[test]
+    fn btrfs_tree_changes_are_refused_even_when_metadata_is_allowed() {
+        let mut allowing = plan(Network::None, false, &[]);
+        allowing.metadata = true;
+        let allowing = compile_filter(&allowing).unwrap();
+        for filter in [default_filter(), allowing] {
+            for request in BTRFS_TREE_IOCTLS {
+                assert_eq!(
+                    verdict(&filter, libc::SYS_ioctl, &[3, *request]),
+                    DENIED,
+                    "{request:#x}"
+                );
+            }
+            // FICLONE (0x40049409) and BTRFS_IOC_SEND (0x40489426) share
+            // the type: not refused.
+            for request in [0x4004_9409, 0x4048_9426] {
+                assert_eq!(verdict(&filter, libc::SYS_ioctl, &[3, request]), ALLOWED);
+            }
         }
     }
 

@@ -31,10 +31,19 @@ const DEPENDENCIES: &[Lookup] = &[
     Lookup::InPath("git"),
     // The seccomp tests compile tiny C probes that make one raw syscall.
     Lookup::InPath("cc"),
+    // The btrfs escape test makes a real btrfs on a loop device.
+    Lookup::InPath("mkfs.btrfs"),
 ];
 
 /// The Debian packages that provide [`DEPENDENCIES`].
-const APT_PACKAGES: &[&str] = &["openssh-server", "openssh-client", "rsync", "git", "gcc"];
+const APT_PACKAGES: &[&str] = &[
+    "openssh-server",
+    "openssh-client",
+    "rsync",
+    "git",
+    "gcc",
+    "btrfs-progs",
+];
 
 /// The tools that are not present, by name.
 fn missing() -> Vec<String> {

@@ -42,6 +42,9 @@ attempts (each prints `ok` or `err CALL ERRNO`):
   prlimit PID              prlimit(PID, RLIMIT_NOFILE, 5 5)
   shmget                   shmget(IPC_PRIVATE, 4096), removed again
   mq NAME                  mq_open(/NAME, O_CREAT), then mq_unlink it
+  btrfs-subvol DIR NAME    open(DIR, O_RDONLY), BTRFS_IOC_SUBVOL_CREATE NAME
+  btrfs-writable PATH      open(PATH, O_RDONLY), BTRFS_IOC_SUBVOL_SETFLAGS 0
+                           (makes a read-only snapshot writable)
   memfd-exec PATH [ARG...] copy PATH into a memfd and fexecve that
   symlink TARGET LINK      symlink(TARGET, LINK)
   link OLD NEW             link(OLD, NEW), a hard link
@@ -284,6 +287,46 @@ fn message_queue(name: &str) -> Outcome {
         check("mq_unlink", libc::mq_unlink(name.as_ptr()).into())?;
     }
     Ok(())
+}
+
+/// `BTRFS_IOC_SUBVOL_CREATE` and `BTRFS_IOC_SUBVOL_SETFLAGS` from
+/// `linux/btrfs.h`.
+const BTRFS_IOC_SUBVOL_CREATE: libc::c_ulong = 0x5000_940e;
+const BTRFS_IOC_SUBVOL_SETFLAGS: libc::c_ulong = 0x4008_941a;
+
+/// `struct btrfs_ioctl_vol_args`: a descriptor and a name.
+#[repr(C)]
+struct BtrfsVolArgs {
+    fd: i64,
+    name: [u8; 4088],
+}
+
+/// Opens `path` read-only, as a read grant allows.
+fn open_read_only(path: &str) -> Result<c_int, Failure> {
+    let path = c(path);
+    // SAFETY: a valid C string.
+    let fd = unsafe { libc::open(path.as_ptr(), libc::O_RDONLY | libc::O_CLOEXEC) };
+    check("open", fd.into()).map(|fd| fd as c_int)
+}
+
+fn btrfs_subvolume(dir: &str, name: &str) -> Outcome {
+    let fd = open_read_only(dir)?;
+    let mut args = BtrfsVolArgs {
+        fd: 0,
+        name: [0; 4088],
+    };
+    args.name[..name.len()].copy_from_slice(name.as_bytes());
+    // SAFETY: the request takes a pointer to a btrfs_ioctl_vol_args.
+    let ret = unsafe { libc::ioctl(fd, BTRFS_IOC_SUBVOL_CREATE, ptr::from_mut(&mut args)) };
+    check("ioctl", ret.into()).map(drop)
+}
+
+fn btrfs_writable(path: &str) -> Outcome {
+    let fd = open_read_only(path)?;
+    let flags: u64 = 0;
+    // SAFETY: the request takes a pointer to a u64 of flags.
+    let ret = unsafe { libc::ioctl(fd, BTRFS_IOC_SUBVOL_SETFLAGS, ptr::from_ref(&flags)) };
+    check("ioctl", ret.into()).map(drop)
 }
 
 fn read(path: &str) -> Outcome {
@@ -939,6 +982,8 @@ fn attempt(words: &[&str]) -> Option<Outcome> {
         ["prlimit", pid] => prlimit(pid.parse().ok()?),
         ["shmget"] => shmget(),
         ["mq", name] => message_queue(name),
+        ["btrfs-subvol", dir, name] => btrfs_subvolume(dir, name),
+        ["btrfs-writable", path] => btrfs_writable(path),
         ["symlink", target, link] => symlink(target, link),
         ["link", old, new] => hard_link(old, new),
         ["tcp4", port] => tcp4(port.parse().ok()?),
