@@ -53,7 +53,10 @@ impl FileSink {
             path: path.to_path_buf(),
             source,
         };
-        refuse_untrusted_directories(path)?;
+        // Asked once: the directories and the file are judged against the
+        // same invoking user.
+        let uid = nix::unistd::getuid().as_raw();
+        refuse_untrusted_directories(path, uid)?;
         for _ in 0..OPEN_ATTEMPTS {
             match open_append(path, true) {
                 Ok(file) => {
@@ -62,14 +65,14 @@ impl FileSink {
                             path: path.to_path_buf(),
                             source,
                         })?;
-                    return FileSink::checked(path, file);
+                    return FileSink::checked(path, file, uid);
                 }
                 // Also the answer for a symlink: O_EXCL never follows one.
                 Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {}
                 Err(e) => return Err(open_error(e)),
             }
             match open_append(path, false) {
-                Ok(file) => return FileSink::checked(path, file),
+                Ok(file) => return FileSink::checked(path, file, uid),
                 // Removed since the create attempt: try creating again.
                 Err(e) if e.kind() == io::ErrorKind::NotFound => {}
                 Err(e) => return Err(open_error(e)),
@@ -78,8 +81,9 @@ impl FileSink {
         Err(open_error(io::Error::from_raw_os_error(libc::ENOENT)))
     }
 
-    /// Keeps `file` only if fstat says it is a regular file.
-    fn checked(path: &Path, file: File) -> Result<FileSink, AuditError> {
+    /// Keeps `file` only if fstat says it is a regular file that root or
+    /// `uid`, the invoking user, may trust.
+    fn checked(path: &Path, file: File, uid: u32) -> Result<FileSink, AuditError> {
         let metadata = file.metadata().map_err(|source| AuditError::Stat {
             path: path.to_path_buf(),
             source,
@@ -104,7 +108,7 @@ impl FileSink {
                 kind,
             });
         }
-        if let Some(why) = untrusted_because(&metadata) {
+        if let Some(why) = untrusted_because(&metadata, uid) {
             return Err(AuditError::Untrusted {
                 path: path.to_path_buf(),
                 why,
@@ -153,8 +157,7 @@ impl FileSink {
 /// or the invoking user may change, as for the policy file: they could
 /// delete or replace the log, erasing the records in it. (A symlink on the
 /// way is left to the open, which refuses it.)
-fn refuse_untrusted_directories(path: &Path) -> Result<(), AuditError> {
-    let uid = nix::unistd::getuid().as_raw();
+fn refuse_untrusted_directories(path: &Path, uid: u32) -> Result<(), AuditError> {
     for directory in path
         .ancestors()
         .skip(1)
@@ -182,8 +185,7 @@ fn refuse_untrusted_directories(path: &Path) -> Result<(), AuditError> {
 /// someone else owns or may write could be read by them or filled with
 /// forged lines, and a second hard link could be a file the gate must not
 /// grow (another log, another user's file).
-fn untrusted_because(metadata: &std::fs::Metadata) -> Option<String> {
-    let uid = nix::unistd::getuid().as_raw();
+fn untrusted_because(metadata: &std::fs::Metadata, uid: u32) -> Option<String> {
     if metadata.uid() != 0 && metadata.uid() != uid {
         return Some(format!(
             "it is owned by uid {}, not by root or the invoking user (uid {uid})",
