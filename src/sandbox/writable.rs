@@ -58,6 +58,7 @@
 //! [`refuse_writable_protected`], which keeps the policy file and the audit
 //! log ([`Plan::protected`]) out of every writable root.
 
+use std::io::Read;
 use std::path::{Component, Path, PathBuf};
 
 use super::SandboxError;
@@ -438,8 +439,17 @@ fn is_package_binary_with_protected_links(located: &Located) -> bool {
         && SYSTEM_TREES
             .iter()
             .any(|tree| located.path.starts_with(tree))
-        && std::fs::read_to_string("/proc/sys/fs/protected_hardlinks")
-            .is_ok_and(|value| value.trim() == "1")
+        && hard_links_are_protected()
+}
+
+/// Whether `fs.protected_hardlinks` is 1; unreadable counts as no.
+fn hard_links_are_protected() -> bool {
+    // `take` hides the `File`, whose own `read_to_string` would `fstat(2)`
+    // it for a size hint, which a `/proc` file reports as 0 anyway.
+    let mut value = String::new();
+    std::fs::File::open("/proc/sys/fs/protected_hardlinks")
+        .and_then(|file| file.take(u64::MAX).read_to_string(&mut value))
+        .is_ok_and(|_| value.trim() == "1")
 }
 
 /// Refuses a plan whose writable roots reach one of the `protected` files
