@@ -15,6 +15,7 @@ use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 
 use nix::errno::Errno;
+use nix::sys::signal::{SigHandler, Signal, signal};
 use nix::unistd::execve;
 
 use crate::decide::plan::Plan;
@@ -61,6 +62,13 @@ pub enum ExecError {
         /// What the kernel reported.
         source: io::Error,
     },
+    /// Restoring the default action of `SIGPIPE` failed.
+    RestoreSigpipe {
+        /// The program.
+        program: PathBuf,
+        /// What the kernel reported.
+        source: Errno,
+    },
     /// `execve(2)` itself failed.
     Execve {
         /// The program.
@@ -97,6 +105,11 @@ impl Display for ExecError {
                 "cannot execute {}: invalid environment variable name {name:?}",
                 program.display()
             ),
+            Self::RestoreSigpipe { program, source } => write!(
+                f,
+                "cannot execute {}: restoring the default action of SIGPIPE failed: {source}",
+                program.display()
+            ),
             Self::CloseFds { program, source } => write!(
                 f,
                 "cannot execute {}: marking inherited file descriptors close-on-exec failed: {source}",
@@ -113,7 +126,7 @@ impl std::error::Error for ExecError {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
             Self::CloseFds { source, .. } => Some(source),
-            Self::Execve { source, .. } => Some(source),
+            Self::RestoreSigpipe { source, .. } | Self::Execve { source, .. } => Some(source),
             _ => None,
         }
     }
@@ -196,11 +209,26 @@ impl PreparedCommand {
             program: self.program_path.clone(),
             source,
         })?;
+        restore_default_sigpipe().map_err(|source| ExecError::RestoreSigpipe {
+            program: self.program_path.clone(),
+            source,
+        })?;
         execve(&self.program, &self.argv, &self.env).map_err(|source| ExecError::Execve {
             program: self.program_path,
             source,
         })
     }
+}
+
+/// Gives `SIGPIPE` back its default action (terminate). Rust's runtime
+/// ignores it at start-up, and an ignored signal stays ignored across
+/// `execve(2)`: `yes | head` run through the gate would get EPIPE write
+/// errors instead of ending quietly, as it does under plain sshd.
+fn restore_default_sigpipe() -> Result<(), Errno> {
+    // SAFETY: SIG_DFL installs no handler, so no Rust code can run in a
+    // signal context; nothing else of the gate relies on SIGPIPE being
+    // ignored past this point (the record is written).
+    unsafe { signal(Signal::SIGPIPE, SigHandler::SigDfl) }.map(drop)
 }
 
 /// Marks every file descriptor from 3 up close-on-exec, so the command

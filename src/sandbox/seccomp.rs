@@ -343,6 +343,7 @@ pub const GATE_NEEDS_AFTER_FILTER: &[&str] = &[
     "munmap",
     "prctl",
     "prlimit64",
+    "rt_sigaction",
     "write",
 ];
 
