@@ -113,3 +113,34 @@ fn an_allowed_request_is_recorded_before_the_exec() {
     );
     assert_eq!(record["profile"], scenario.policy.display().to_string());
 }
+
+#[test]
+fn a_record_after_a_torn_line_starts_on_a_line_of_its_own() {
+    // A record cut short (full disk, file size limit) leaves no newline; a
+    // fourth hostile review saw the next record glued to the fragment, lost
+    // to any JSON-lines reader.
+    let scenario = Scenario::new(POLICY);
+    fs::create_dir(scenario.path("out")).unwrap();
+    fs::write(&scenario.log, "{\"time\":\"2026-11-26T00:00:00Z\",\"prof").unwrap();
+    fs::set_permissions(
+        &scenario.log,
+        <fs::Permissions as std::os::unix::fs::PermissionsExt>::from_mode(0o600),
+    )
+    .unwrap();
+    let marker = scenario.path("out/marker");
+    let output = scenario.run(Some(&format!("touch {}", marker.display())));
+    assert_eq!(output.status.code(), Some(0), "stderr: {}", stderr(&output));
+    let text = fs::read_to_string(&scenario.log).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 2, "{text}");
+    assert_eq!(lines[0], "{\"time\":\"2026-11-26T00:00:00Z\",\"prof");
+    let record: serde_json::Value = serde_json::from_str(lines[1]).expect("a whole record");
+    assert_eq!(record["decision"], "allow");
+    // And only once: the next record follows directly.
+    let again = scenario.run(Some(&format!("touch {}", marker.display())));
+    assert_eq!(again.status.code(), Some(0), "stderr: {}", stderr(&again));
+    assert_eq!(
+        fs::read_to_string(&scenario.log).unwrap().lines().count(),
+        3
+    );
+}

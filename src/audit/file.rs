@@ -38,6 +38,10 @@ const OPEN_ATTEMPTS: usize = 3;
 pub(crate) struct FileSink {
     path: PathBuf,
     file: File,
+    /// Whether the log ends without a newline (a record cut short by a
+    /// full disk or a file size limit): the next record then starts with
+    /// one, so the fragment does not swallow it.
+    ends_mid_line: bool,
 }
 
 impl FileSink {
@@ -114,9 +118,15 @@ impl FileSink {
                 why,
             });
         }
+        let ends_mid_line =
+            ends_mid_line(&file, metadata.len()).map_err(|source| AuditError::Stat {
+                path: path.to_path_buf(),
+                source,
+            })?;
         Ok(FileSink {
             path: path.to_path_buf(),
             file,
+            ends_mid_line,
         })
     }
 
@@ -129,9 +139,19 @@ impl FileSink {
     /// `write(2)`. A short write is an error: retrying would append the rest
     /// as a separate write that another gate's line could land before.
     pub(crate) fn write_line(&mut self, line: &[u8]) -> Result<(), AuditError> {
+        let separated;
+        let line = if self.ends_mid_line {
+            separated = [b"\n", line].concat();
+            &separated[..]
+        } else {
+            line
+        };
         loop {
             match self.file.write(line) {
-                Ok(n) if n == line.len() => return Ok(()),
+                Ok(n) if n == line.len() => {
+                    self.ends_mid_line = false;
+                    return Ok(());
+                }
                 Ok(written) => {
                     return Err(AuditError::ShortWrite {
                         path: self.path.clone(),
@@ -204,18 +224,26 @@ fn untrusted_because(metadata: &std::fs::Metadata, uid: u32) -> Option<String> {
     None
 }
 
-/// Opens `path` with `O_WRONLY | O_APPEND | O_NOFOLLOW | O_NONBLOCK |
+/// Whether a log of `len` bytes ends without a newline: its last byte is
+/// read back (hence `O_RDWR`).
+fn ends_mid_line(file: &File, len: u64) -> io::Result<bool> {
+    let Some(last) = len.checked_sub(1) else {
+        return Ok(false);
+    };
+    let mut byte = [0u8; 1];
+    std::os::unix::fs::FileExt::read_exact_at(file, &mut byte, last)?;
+    Ok(byte[0] != b'\n')
+}
+
+/// Opens `path` with `O_RDWR | O_APPEND | O_NOFOLLOW | O_NONBLOCK |
 /// O_CLOEXEC`, plus `O_CREAT | O_EXCL` with mode 0600 when `create` is set.
 ///
 /// `openat2(RESOLVE_NO_SYMLINKS)` refuses a symlink in *any* component, not
 /// just the last one that `O_NOFOLLOW` covers: a symlinked directory on the
 /// way could otherwise send a root gate's appends anywhere.
 fn open_append(path: &Path, create: bool) -> io::Result<File> {
-    let flags = OFlag::O_WRONLY
-        | OFlag::O_APPEND
-        | OFlag::O_NOFOLLOW
-        | OFlag::O_NONBLOCK
-        | OFlag::O_CLOEXEC;
+    let flags =
+        OFlag::O_RDWR | OFlag::O_APPEND | OFlag::O_NOFOLLOW | OFlag::O_NONBLOCK | OFlag::O_CLOEXEC;
     let how = OpenHow::new().resolve(ResolveFlag::RESOLVE_NO_SYMLINKS);
     // openat2 insists on a zero mode unless it may create the file.
     let how = if create {
