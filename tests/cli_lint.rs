@@ -361,3 +361,30 @@ fn a_profile_writing_another_profiles_policy_or_log_is_an_error() {
     }
     assert_eq!(output.status.code(), Some(1));
 }
+
+#[test]
+fn grants_on_kernel_interfaces_and_the_whole_tree_are_flagged() {
+    // A fourth hostile review: with write = ["/proc/sys/kernel"], a root
+    // command without capabilities set kernel.core_pattern to a program of
+    // its choice, run as root outside the sandbox on the next core dump.
+    let scenario = Scenario::new(
+        "[sandbox]\nread = [\"/\"]\nwrite = [\"/proc/sys/kernel\", \"/dev/shm\"]\n[[allow]]\nname = \"id\"\ncommand = [\"/usr/bin/id\"]\n",
+    );
+    let file = scenario.policy.display().to_string();
+    let output = lint(&[scenario.policy.as_os_str()]);
+    let text = stdout(&output);
+    for expected in [
+        format!(
+            "{file}:2:9: warning: profile: read path / grants every file the command's user may read (for root, /etc/shadow and every private key)\n"
+        ),
+        format!(
+            "{file}:3:10: error: profile: write path /proc/sys/kernel is under /proc or /sys: a root command could change kernel settings there (kernel.core_pattern runs a program as root outside every sandbox)\n"
+        ),
+        format!(
+            "{file}:3:30: warning: profile: write path /dev/shm is under /dev: device files there reach the hardware or other sessions\n"
+        ),
+    ] {
+        assert!(text.contains(&expected), "missing {expected:?} in\n{text}");
+    }
+    assert_eq!(output.status.code(), Some(1));
+}

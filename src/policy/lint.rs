@@ -535,6 +535,39 @@ impl Linter<'_> {
                 );
             }
         }
+        for path in sandbox.write.iter().flatten() {
+            let written = path.get_ref().as_path();
+            if written.starts_with("/proc") || written.starts_with("/sys") {
+                self.at(
+                    Severity::Error,
+                    Some(path.span()),
+                    format!(
+                        "{owner}: write path {} is under /proc or /sys: a root command could change kernel settings there (kernel.core_pattern runs a program as root outside every sandbox)",
+                        written.display()
+                    ),
+                );
+            } else if written.starts_with("/dev") {
+                self.at(
+                    Severity::Warning,
+                    Some(path.span()),
+                    format!(
+                        "{owner}: write path {} is under /dev: device files there reach the hardware or other sessions",
+                        written.display()
+                    ),
+                );
+            }
+        }
+        for path in sandbox.read.iter().flatten() {
+            if path.get_ref().as_path() == std::path::Path::new("/") {
+                self.at(
+                    Severity::Warning,
+                    Some(path.span()),
+                    format!(
+                        "{owner}: read path / grants every file the command's user may read (for root, /etc/shadow and every private key)"
+                    ),
+                );
+            }
+        }
         if let Some(metadata) = sandbox.metadata.as_ref().filter(|m| *m.get_ref()) {
             if sandbox.user.is_none() {
                 self.at(
