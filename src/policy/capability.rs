@@ -34,6 +34,12 @@ impl CapabilityName {
     }
 }
 
+impl From<Capability> for CapabilityName {
+    fn from(capability: Capability) -> Self {
+        Self(capability)
+    }
+}
+
 impl fmt::Display for CapabilityName {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         // The crate prints the kernel's name, e.g. "CAP_DAC_READ_SEARCH".

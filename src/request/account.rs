@@ -98,7 +98,7 @@ pub fn permitted_capabilities() -> Vec<CapabilityName> {
         .map(|set| {
             let mut names: Vec<CapabilityName> = set
                 .into_iter()
-                .filter_map(|capability| CapabilityName::parse(&capability.to_string()))
+                .map(CapabilityName::from)
                 .collect();
             names.sort_by_key(|name| name.index());
             names
