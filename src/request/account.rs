@@ -96,10 +96,8 @@ impl Account {
 pub fn permitted_capabilities() -> Vec<CapabilityName> {
     caps::read(None, caps::CapSet::Permitted)
         .map(|set| {
-            let mut names: Vec<CapabilityName> = set
-                .into_iter()
-                .map(CapabilityName::from)
-                .collect();
+            let mut names: Vec<CapabilityName> =
+                set.into_iter().map(CapabilityName::from).collect();
             names.sort_by_key(|name| name.index());
             names
         })
