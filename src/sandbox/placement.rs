@@ -70,6 +70,19 @@ impl Stat {
         if result != 0 {
             return Err(io::Error::last_os_error());
         }
+        // A field the filesystem did not fill reads as zero, and uid 0 is
+        // trusted: refuse rather than judge a file by a default.
+        let needed = libc::STATX_TYPE
+            | libc::STATX_MODE
+            | libc::STATX_UID
+            | libc::STATX_NLINK
+            | libc::STATX_INO;
+        if buffer.stx_mask & needed != needed {
+            return Err(io::Error::other(format!(
+                "statx did not report the owner, mode, type, link count and inode (mask {:#x})",
+                buffer.stx_mask
+            )));
+        }
         Ok(Self(buffer))
     }
 
