@@ -4,7 +4,7 @@ use std::fmt;
 use std::net::IpAddr;
 
 use crate::audit::escape_control;
-use crate::request::TokenizeError;
+use crate::request::{AccountError, TokenizeError};
 
 /// How much of the command a no-match reason quotes.
 pub const QUOTED_COMMAND_MAX_CHARS: usize = 200;
@@ -34,7 +34,7 @@ pub enum DenyReason {
         /// The matched rule.
         rule: String,
         /// Why: absent, or the lookup failed.
-        why: String,
+        why: AccountError,
     },
     /// The matched rule names another `user`, but the gate is not root.
     CannotSwitchUser {

@@ -6,7 +6,7 @@ use std::ffi::CString;
 
 use nix::unistd::{Gid, getgrouplist};
 
-use super::User;
+use super::{AccountError, User};
 use crate::policy::{CapabilityName, Policy};
 
 /// A local account a command may run as.
@@ -20,10 +20,10 @@ pub struct Account {
     pub groups: Vec<u32>,
 }
 
-/// The outcome of looking up each account a policy names: found, absent,
-/// or a lookup error (kept as text, for the denial).
+/// The outcome of looking up each account a policy names: found, or why
+/// not (kept for the denial of a request that needs it).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Accounts(BTreeMap<String, Result<Account, String>>);
+pub struct Accounts(BTreeMap<String, Result<Account, AccountError>>);
 
 impl Accounts {
     /// Looks up every `user` the profile's sandbox or its rules name.
@@ -58,25 +58,37 @@ impl Accounts {
     }
 
     /// The account named `name`, or why there is none.
-    pub fn get(&self, name: &str) -> Result<&Account, String> {
+    pub fn get(&self, name: &str) -> Result<&Account, AccountError> {
         match self.0.get(name) {
             Some(Ok(account)) => Ok(account),
             Some(Err(why)) => Err(why.clone()),
-            None => Err(format!("user {name:?} was not looked up")),
+            None => Err(AccountError::NotLookedUp {
+                name: name.to_owned(),
+            }),
         }
     }
 }
 
 impl Account {
     /// The passwd entry and group list of `name`, through NSS; the error
-    /// says why there is none, in words for a denial or a lint message.
-    pub fn look_up(name: &str) -> Result<Account, String> {
+    /// says why there is none, for a denial or a lint message.
+    pub fn look_up(name: &str) -> Result<Account, AccountError> {
+        let absent = || AccountError::Absent {
+            name: name.to_owned(),
+        };
         let entry = nix::unistd::User::from_name(name)
-            .map_err(|error| format!("cannot look up user {name:?}: {error}"))?
-            .ok_or_else(|| format!("user {name:?} does not exist on this host"))?;
-        let c_name = CString::new(name).map_err(|_| format!("user name {name:?} contains NUL"))?;
-        let groups = getgrouplist(&c_name, entry.gid)
-            .map_err(|error| format!("cannot list the groups of user {name:?}: {error}"))?;
+            .map_err(|source| AccountError::Lookup {
+                name: name.to_owned(),
+                source,
+            })?
+            .ok_or_else(absent)?;
+        // `from_name` already answers "absent" for a name with a NUL, which
+        // no passwd entry can have; this only keeps that answer.
+        let c_name = CString::new(name).map_err(|_| absent())?;
+        let groups = getgrouplist(&c_name, entry.gid).map_err(|source| AccountError::Groups {
+            name: name.to_owned(),
+            source,
+        })?;
         Ok(Account {
             user: User {
                 name: entry.name,

@@ -6,6 +6,7 @@
 pub mod tokenize;
 
 mod account;
+mod account_error;
 mod connection;
 
 use std::ffi::OsString;
@@ -13,6 +14,7 @@ use std::os::unix::ffi::OsStringExt;
 use std::path::PathBuf;
 
 pub use account::{Account, Accounts, permitted_capabilities};
+pub use account_error::AccountError;
 pub use connection::{Connection, Endpoint};
 pub use tokenize::TokenizeError;
 
