@@ -13,7 +13,7 @@ use crate::decide::{Decision, Plan, decide};
 use crate::exec::PreparedCommand;
 use crate::exit;
 use crate::policy::{LoadedPolicy, PolicyError, load_trusted, profile_path};
-use crate::request::{Accounts, Request};
+use crate::request::Request;
 use crate::sandbox;
 
 /// Where the policy comes from.
@@ -78,7 +78,6 @@ fn gate(source: &PolicySource, key: Option<String>) -> Result<Infallible, Denial
         deny_in_system_log(template, exit::CONFIG, reason, false)
     })?;
     let template = record_from_request(source, &request);
-    let mut request = request;
     let loaded = load_policy(source, request.user.uid).map_err(|error| {
         deny_in_system_log(
             template.clone(),
@@ -88,7 +87,7 @@ fn gate(source: &PolicySource, key: Option<String>) -> Result<Infallible, Denial
         )
     })?;
     let mut recorder = Recorder::open(&loaded, template)?;
-    request.accounts = Accounts::for_policy(&loaded.policy);
+    let request = request.with_accounts_for(&loaded.policy);
 
     let (rule, plan) = match decide(&loaded, &request) {
         Decision::Allow { rule, plan } => (rule, plan),

@@ -427,8 +427,7 @@ fn an_unknown_user_is_a_denial() {
     let text =
         "[sandbox]\nuser = \"ghost\"\n[[allow]]\nname = \"df\"\ncommand = [\"/usr/bin/df\"]\n";
     let loaded = parse(Path::new("t.toml"), text.to_owned()).unwrap();
-    let mut request = root_request("df", &[]);
-    request.accounts = Accounts::for_policy(&loaded.policy);
+    let request = root_request("df", &[]).with_accounts_for(&loaded.policy);
     let Decision::Deny { reason, .. } = decide(&loaded, &request) else {
         panic!("allowed");
     };

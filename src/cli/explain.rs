@@ -12,10 +12,8 @@ use crate::audit::escape_control;
 use crate::decide::{Decision, NearMiss, PathGrant, Plan, decide};
 use crate::exit;
 use crate::gate::load_policy;
-use crate::policy::{Network, normalise_address};
-use crate::request::{
-    Accounts, CommandLine, Connection, Endpoint, Request, User, permitted_capabilities,
-};
+use crate::policy::Network;
+use crate::request::{CommandLine, Connection, Request};
 use crate::sandbox;
 
 /// Arguments of `sshgate explain`.
@@ -65,37 +63,23 @@ pub fn run(args: &ExplainArgs) -> ExitCode {
         eprintln!("sshgate explain: one of --profile or --policy is required");
         return ExitCode::from(exit::USAGE);
     };
-    let user = match User::current() {
-        Ok(user) => user,
+    let command = CommandLine::parse(Some(args.command.clone().into_bytes()));
+    let connection = args.from.map(Connection::from_client_address);
+    let request = match Request::on_this_host(command, connection, args.key.clone()) {
+        Ok(request) => request,
         Err(error) => {
             eprintln!("sshgate explain: {error}");
             return ExitCode::from(exit::CONFIG);
         }
     };
-    let loaded = match load_policy(&source, user.uid) {
+    let loaded = match load_policy(&source, request.user.uid) {
         Ok(loaded) => loaded,
         Err(error) => {
             eprintln!("sshgate explain: {error}");
             return ExitCode::from(exit::CONFIG);
         }
     };
-    let request = Request {
-        command: CommandLine::parse(Some(args.command.clone().into_bytes())),
-        connection: args.from.map(|address| Connection {
-            client: Endpoint {
-                address: normalise_address(address),
-                port: 0,
-            },
-            server_address: None,
-            server_port: 0,
-            ssh_connection: None,
-            ssh_client: None,
-        }),
-        key: args.key.clone(),
-        user,
-        accounts: Accounts::for_policy(&loaded.policy),
-        gate_capabilities: permitted_capabilities(),
-    };
+    let request = request.with_accounts_for(&loaded.policy);
     let decision = decide(&loaded, &request);
     let grants = match &decision {
         Decision::Allow { plan, .. } => Some(

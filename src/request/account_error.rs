@@ -31,7 +31,7 @@ pub enum AccountError {
         source: Errno,
     },
     /// The name was never looked up: the request was not completed for the
-    /// policy that names it.
+    /// policy that names it (see [`super::Request::with_accounts_for`]).
     NotLookedUp {
         /// The name the policy gives.
         name: String,

@@ -52,6 +52,22 @@ impl Connection {
                 .map(str::to_owned),
         })
     }
+
+    /// A connection known only by its client address, as `explain
+    /// --from` gives it: no ports, and nothing for the command's
+    /// `SSH_CONNECTION` or `SSH_CLIENT`.
+    pub fn from_client_address(address: IpAddr) -> Self {
+        Self {
+            client: Endpoint {
+                address: normalise_address(address),
+                port: 0,
+            },
+            server_address: None,
+            server_port: 0,
+            ssh_connection: None,
+            ssh_client: None,
+        }
+    }
 }
 
 fn parse_address(text: &str) -> Option<IpAddr> {

@@ -18,6 +18,8 @@ pub use account_error::AccountError;
 pub use connection::{Connection, Endpoint};
 pub use tokenize::TokenizeError;
 
+use crate::policy::Policy;
+
 /// One SSH request, as sshd handed it to the gate.
 #[derive(Debug, Clone)]
 pub struct Request {
@@ -29,8 +31,8 @@ pub struct Request {
     pub key: Option<String>,
     /// The local account the gate runs as: sshd's choice of user.
     pub user: User,
-    /// The accounts the policy names with `user`, once looked up with
-    /// [`Accounts::for_policy`]; empty until then.
+    /// The accounts the policy names with `user`: empty until the policy
+    /// is known and [`Request::with_accounts_for`] looks them up.
     pub accounts: Accounts,
     /// The capabilities in the gate's permitted set: all a command can
     /// keep.
@@ -152,13 +154,37 @@ impl Request {
             std::env::var("SSH_CONNECTION").ok().as_deref(),
             std::env::var("SSH_CLIENT").ok().as_deref(),
         );
+        Self::on_this_host(CommandLine::parse(command), connection, key)
+    }
+
+    /// A request for `command` from `connection` with `key`, made to this
+    /// host: the invoking user and the gate's capabilities are read here,
+    /// so forced-command mode and `explain` decide with the same facts.
+    /// The policy's accounts are not known yet: complete the request with
+    /// [`Request::with_accounts_for`] once the policy is loaded.
+    pub fn on_this_host(
+        command: CommandLine,
+        connection: Option<Connection>,
+        key: Option<String>,
+    ) -> Result<Self, RequestError> {
         Ok(Self {
-            command: CommandLine::parse(command),
+            command,
             connection,
             key,
             user: User::current()?,
             accounts: Accounts::default(),
             gate_capabilities: permitted_capabilities(),
         })
+    }
+
+    /// The request completed for `policy`: every account it names with
+    /// `user` looked up, through NSS, so that [`crate::decide::decide`]
+    /// needs no lookup of its own and stays pure.
+    #[must_use]
+    pub fn with_accounts_for(self, policy: &Policy) -> Self {
+        Self {
+            accounts: Accounts::for_policy(policy),
+            ..self
+        }
     }
 }
