@@ -12,7 +12,6 @@ use crate::audit::escape_control;
 use crate::decide::{Decision, NearMiss, PathGrant, Plan, decide};
 use crate::exit;
 use crate::gate::load_policy;
-use crate::policy::Network;
 use crate::request::{CommandLine, Connection, Request};
 use crate::sandbox;
 
@@ -154,7 +153,7 @@ impl Explanation {
                     Some(Err(error)) => value["reason"] = json!(format!("sandbox: {error}")),
                     None => {}
                 }
-                value["layers"] = json!(layers(plan));
+                value["layers"] = json!(sandbox::describe(plan));
                 let (always, by_argument) = sandbox::default_deny_list();
                 value["seccomp"] = json!({
                     "always_denied": always,
@@ -214,93 +213,6 @@ impl Explanation {
     }
 }
 
-/// Every layer besides the filesystem grants, one line each, roughly in
-/// the order `confine` applies them (the rlimits are set last, just before
-/// the exec).
-fn layers(plan: &Plan) -> Vec<String> {
-    let identity = match &plan.identity {
-        None => "identity: the gate's own user (no switch)".to_owned(),
-        Some(identity) => format!(
-            "identity: switch to {} (uid {}, gid {}, groups {:?})",
-            identity.user, identity.uid, identity.gid, identity.groups
-        ),
-    };
-    let capabilities = if plan.capabilities.is_empty() {
-        "capabilities: none kept (every set emptied; the bounding set when the gate holds CAP_SETPCAP)"
-            .to_owned()
-    } else {
-        let names: Vec<String> = plan.capabilities.iter().map(ToString::to_string).collect();
-        let sets = if plan
-            .identity
-            .as_ref()
-            .is_some_and(|identity| identity.uid != 0)
-        {
-            "permitted, effective, inheritable, ambient and bounding"
-        } else {
-            "permitted, effective and bounding"
-        };
-        format!(
-            "capabilities: kept {} in the {sets} sets; every other one dropped",
-            names.join(", ")
-        )
-    };
-    let mut limits = vec!["core 0".to_owned()];
-    limits.extend(plan.rlimits.iter().map(|limit| match limit.value {
-        Some(value) => format!("{} {value}", limit.resource.key()),
-        None => format!("{} unlimited", limit.resource.key()),
-    }));
-    let sockets = match (&plan.network, plan.unix_sockets) {
-        (Network::Any, _) => "every socket family".to_owned(),
-        (Network::None, false) => "no socket at all (socketpair only)".to_owned(),
-        (Network::None, true) => "AF_UNIX only".to_owned(),
-        (Network::Ports { .. }, unix) => format!(
-            "TCP over AF_INET and AF_INET6{}",
-            if unix { ", and AF_UNIX" } else { "" }
-        ),
-    };
-    let tcp = match &plan.network {
-        Network::Any => "landlock network: not restricted (network = \"any\")".to_owned(),
-        Network::None => {
-            "landlock network: TCP bind and connect denied on every port (ABI 4 and later)"
-                .to_owned()
-        }
-        Network::Ports { connect, bind } => format!(
-            "landlock network: TCP connect only to ports {connect:?}, bind only to ports {bind:?} (ABI 4 and later)"
-        ),
-    };
-    let extra: Vec<&str> = plan.deny_syscalls.iter().map(|name| name.name()).collect();
-    let (always, _) = sandbox::default_deny_list();
-    let seccomp = if extra.is_empty() {
-        format!(
-            "seccomp: the default deny-list ({} syscalls, `--json` lists them); sockets: {sockets}; x32 syscalls refused",
-            always.len()
-        )
-    } else {
-        format!(
-            "seccomp: the default deny-list ({} syscalls, `--json` lists them) plus {}; sockets: {sockets}; x32 syscalls refused",
-            always.len(),
-            extra.join(", ")
-        )
-    };
-    let metadata = if plan.metadata {
-        "metadata: changes allowed (metadata = true): mode, owner, times and extended attributes of any file DAC allows, which Landlock cannot limit; never setuid or setgid bits"
-    } else {
-        "metadata: changes refused (seccomp), by path and by descriptor, except touching an opened file to now; never setuid or setgid bits"
-    };
-    vec![
-        capabilities,
-        identity,
-        format!("rlimits: {}", limits.join(", ")),
-        format!("umask: {:04o}", plan.umask),
-        "no_new_privs: set".to_owned(),
-        tcp,
-        "landlock scopes: signals and abstract unix sockets cannot leave the sandbox (ABI 6 and later)"
-            .to_owned(),
-        seccomp,
-        metadata.to_owned(),
-    ]
-}
-
 fn describe_plan(plan: &Plan, resolved: Option<&ResolvedGrants>, line: &mut impl FnMut(String)) {
     line("plan:".to_owned());
     line(format!("  program:  {}", plan.program.display()));
@@ -329,7 +241,7 @@ fn describe_plan(plan: &Plan, resolved: Option<&ResolvedGrants>, line: &mut impl
             grant.origin
         ));
     }
-    for layer in layers(plan) {
+    for layer in sandbox::describe(plan) {
         line(format!("  {layer}"));
     }
 }

@@ -19,6 +19,7 @@
 //! just before the exec.
 
 mod capabilities;
+mod describe;
 mod error;
 mod host;
 mod identity;
@@ -44,6 +45,7 @@ mod writable;
 // error types [`SandboxError`] carries.
 pub use self::landlock::{Enforcement, LandlockError};
 pub use capabilities::CapabilityError;
+pub use describe::describe;
 pub use error::SandboxError;
 pub use host::{
     CapabilitySupport, HostSupport, LandlockSupport, SeccompProbeError, SeccompSupport, X32Abi,
