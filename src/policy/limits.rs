@@ -1,4 +1,4 @@
-//! Values of the `rlimits` table and of `umask`.
+//! Values of the `rlimits` table.
 //!
 //! Byte limits accept human sizes (`"10G"`, binary multiples); count and
 //! time limits accept integers only. Every limit also accepts
@@ -18,12 +18,6 @@ pub struct Count(pub Option<u64>);
 /// 1024).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Bytes(pub Option<u64>);
-
-/// The file mode creation mask, written as an octal string (`"0077"`):
-/// TOML integers have no leading-zero octal, and a decimal `77` would
-/// silently mean something else.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Umask(pub u32);
 
 /// What `"unlimited"` means: `RLIM_INFINITY`, written as `None`.
 const UNLIMITED: &str = "unlimited";
@@ -99,20 +93,6 @@ impl<'de> Deserialize<'de> for Bytes {
     }
 }
 
-impl<'de> Deserialize<'de> for Umask {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let text = String::deserialize(deserializer)?;
-        let octal =
-            (3..=4).contains(&text.len()) && text.bytes().all(|b| (b'0'..=b'7').contains(&b));
-        match u32::from_str_radix(&text, 8) {
-            Ok(mask) if octal && mask <= 0o777 => Ok(Self(mask)),
-            _ => Err(de::Error::custom(format!(
-                "umask {text:?} must be three or four octal digits, e.g. \"0077\""
-            ))),
-        }
-    }
-}
-
 fn serialize_limit<S: Serializer>(value: Option<u64>, serializer: S) -> Result<S::Ok, S::Error> {
     match value {
         Some(value) => serializer.serialize_u64(value),
@@ -140,7 +120,6 @@ mod tests {
     struct Limits {
         bytes: Option<Bytes>,
         count: Option<Count>,
-        umask: Option<Umask>,
     }
 
     fn parse(text: &str) -> Result<Limits, toml::de::Error> {
@@ -189,14 +168,5 @@ mod tests {
         );
         assert!(parse("count = \"10K\"").is_err());
         assert!(parse("count = -3").is_err());
-    }
-
-    #[test]
-    fn umask_is_an_octal_string() {
-        assert_eq!(parse("umask = \"0077\"").unwrap().umask, Some(Umask(0o077)));
-        assert_eq!(parse("umask = \"027\"").unwrap().umask, Some(Umask(0o027)));
-        for text in ["77", "\"77\"", "\"0778\"", "\"01777\"", "\"u=rwx\""] {
-            assert!(parse(&format!("umask = {text}")).is_err(), "{text}");
-        }
     }
 }

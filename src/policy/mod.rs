@@ -15,12 +15,13 @@ mod network;
 mod path;
 mod schema;
 mod syscall;
+mod umask;
 
 pub use capability::CapabilityName;
 pub use cidr::{Cidr, normalise as normalise_address};
 pub use command::{AnchoredRegex, ArgPattern, CommandPattern};
 pub use error::{Location, PolicyError, PolicyErrorKind};
-pub use limits::{Bytes, Count, Umask};
+pub use limits::{Bytes, Count};
 pub use load::{
     DEFAULT_POLICY_DIR, LoadedPolicy, load_trusted, load_untrusted, parse, profile_path,
     untrusted_because,
@@ -29,3 +30,4 @@ pub use network::Network;
 pub use path::AbsolutePath;
 pub use schema::{EnvName, EnvValue, KeyName, Policy, Rlimits, Rule, RuleName, Sandbox};
 pub use syscall::SyscallName;
+pub use umask::Umask;

@@ -13,10 +13,11 @@ use toml::Spanned;
 use super::capability::CapabilityName;
 use super::cidr::Cidr;
 use super::command::CommandPattern;
-use super::limits::{Bytes, Count, Umask};
+use super::limits::{Bytes, Count};
 use super::network::Network;
 use super::path::AbsolutePath;
 use super::syscall::SyscallName;
+use super::umask::Umask;
 use crate::decide::plan::{Compat, LimitKind, ResourceLimit};
 
 /// A whole profile.
