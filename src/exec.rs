@@ -62,8 +62,8 @@ pub enum ExecError {
         /// What the kernel reported.
         source: io::Error,
     },
-    /// Restoring the default action of `SIGPIPE` failed.
-    RestoreSigpipe {
+    /// Restoring the default action of `SIGPIPE` or `SIGXFSZ` failed.
+    RestoreSignals {
         /// The program.
         program: PathBuf,
         /// What the kernel reported.
@@ -105,9 +105,9 @@ impl Display for ExecError {
                 "cannot execute {}: invalid environment variable name {name:?}",
                 program.display()
             ),
-            Self::RestoreSigpipe { program, source } => write!(
+            Self::RestoreSignals { program, source } => write!(
                 f,
-                "cannot execute {}: restoring the default action of SIGPIPE failed: {source}",
+                "cannot execute {}: restoring the default action of SIGPIPE and SIGXFSZ failed: {source}",
                 program.display()
             ),
             Self::CloseFds { program, source } => write!(
@@ -126,7 +126,7 @@ impl std::error::Error for ExecError {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
             Self::CloseFds { source, .. } => Some(source),
-            Self::RestoreSigpipe { source, .. } | Self::Execve { source, .. } => Some(source),
+            Self::RestoreSignals { source, .. } | Self::Execve { source, .. } => Some(source),
             _ => None,
         }
     }
@@ -209,26 +209,45 @@ impl PreparedCommand {
             program: self.program_path.clone(),
             source,
         })?;
-        restore_default_sigpipe().map_err(|source| ExecError::RestoreSigpipe {
+        restore_default_signals().map_err(|source| ExecError::RestoreSignals {
             program: self.program_path.clone(),
             source,
         })?;
-        execve(&self.program, &self.argv, &self.env).map_err(|source| ExecError::Execve {
+        let Err(source) = execve(&self.program, &self.argv, &self.env);
+        // Still here: the gate records the failure, which a file size limit
+        // must not turn into a kill (see `ignore_file_size_signal`). Failing
+        // to ignore it again only risks that record, not the sandbox.
+        let _ = ignore_file_size_signal();
+        Err(ExecError::Execve {
             program: self.program_path,
             source,
         })
     }
 }
 
-/// Gives `SIGPIPE` back its default action (terminate). Rust's runtime
-/// ignores it at start-up, and an ignored signal stays ignored across
-/// `execve(2)`: `yes | head` run through the gate would get EPIPE write
-/// errors instead of ending quietly, as it does under plain sshd.
-fn restore_default_sigpipe() -> Result<(), Errno> {
-    // SAFETY: SIG_DFL installs no handler, so no Rust code can run in a
-    // signal context; nothing else of the gate relies on SIGPIPE being
-    // ignored past this point (the record is written).
-    unsafe { signal(Signal::SIGPIPE, SigHandler::SigDfl) }.map(drop)
+/// Gives `SIGPIPE` and `SIGXFSZ` back their default action (terminate),
+/// just before `execve(2)`, which keeps an ignored signal ignored. Rust's
+/// runtime ignores `SIGPIPE` at start-up (`yes | head` run through the
+/// gate would otherwise get EPIPE errors instead of ending quietly, as
+/// under plain sshd), and the gate ignores `SIGXFSZ` once the plan's limits
+/// are set (see [`ignore_file_size_signal`]).
+fn restore_default_signals() -> Result<(), Errno> {
+    for signal_number in [Signal::SIGPIPE, Signal::SIGXFSZ] {
+        // SAFETY: SIG_DFL installs no handler, so no Rust code can run in
+        // a signal context.
+        unsafe { signal(signal_number, SigHandler::SigDfl) }?;
+    }
+    Ok(())
+}
+
+/// Ignores `SIGXFSZ`, before the plan's limits are set: a record written
+/// after them (the denial of a failed exec) into a log larger than the
+/// plan's `fsize` then fails with EFBIG, which the gate reports, instead of
+/// killing the gate unrecorded. [`PreparedCommand::exec`] gives the signal
+/// back its default action for the command.
+pub fn ignore_file_size_signal() -> Result<(), Errno> {
+    // SAFETY: SIG_IGN installs no handler.
+    unsafe { signal(Signal::SIGXFSZ, SigHandler::SigIgn) }.map(drop)
 }
 
 /// Marks every file descriptor from 3 up close-on-exec, so the command

@@ -111,6 +111,13 @@ fn gate(source: &PolicySource, key: Option<String>) -> Result<Infallible, Denial
     recorder.allow(ran.clone())?;
     // After the record: the plan's limits apply to the gate too (see
     // `sandbox::limit_resources`). A refusal is recorded like a failed exec.
+    crate::exec::ignore_file_size_signal().map_err(|error| {
+        recorder.deny(
+            exit::SANDBOX,
+            format!("cannot ignore SIGXFSZ before setting the limits: {error}"),
+            ran.clone(),
+        )
+    })?;
     sandbox::limit_resources(&plan)
         .map_err(|error| recorder.deny(exit::SANDBOX, format!("sandbox: {error}"), ran.clone()))?;
     // The log descriptor is close-on-exec: it disappears with a successful

@@ -477,3 +477,39 @@ fn an_audit_log_others_could_write_or_that_has_other_links_is_refused() {
         "the log was created there"
     );
 }
+
+#[test]
+fn a_failed_exec_under_a_small_file_size_limit_is_reported_not_killed() {
+    // A fifth hostile review: the limits are set just before execve, so the
+    // denial of a failed exec was written under `fsize`; a log larger than
+    // that killed the gate with SIGXFSZ, unreported.
+    let scenario = Scenario::new(
+        "log = \"{log}\"\n[[allow]]\nname = \"foreign\"\ncommand = [\"{dir}/bin/foreign\"]\n\
+         [allow.sandbox]\nrlimits = { fsize = \"1K\" }\n",
+    );
+    fs::create_dir(scenario.path("bin")).unwrap();
+    // /usr/bin/true, relabelled as an aarch64 ELF (e_machine 183): execve
+    // fails with ENOEXEC after the allow record and the limits.
+    let mut elf = fs::read("/usr/bin/true").unwrap();
+    elf[18..20].copy_from_slice(&183u16.to_le_bytes());
+    let program = scenario.path("bin/foreign");
+    write_private(&program, "");
+    fs::write(&program, &elf).unwrap();
+    fs::set_permissions(&program, fs::Permissions::from_mode(0o755)).unwrap();
+    fs::write(&scenario.log, format!("{}\n", "x".repeat(4096))).unwrap();
+    fs::set_permissions(&scenario.log, fs::Permissions::from_mode(0o600)).unwrap();
+
+    let output = scenario.run(Some(&program.display().to_string()));
+    assert_eq!(
+        output.status.code(),
+        Some(74),
+        "killed? {:?}: {}",
+        output.status,
+        stderr(&output)
+    );
+    let err = stderr(&output);
+    assert!(err.contains("File too large"), "{err}");
+    let log = fs::read_to_string(&scenario.log).unwrap();
+    let last: serde_json::Value = serde_json::from_str(log.lines().last().unwrap()).unwrap();
+    assert_eq!(last["decision"], "allow");
+}
