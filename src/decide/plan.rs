@@ -84,6 +84,17 @@ pub struct ResourceLimit {
 }
 
 /// The resource limits a policy can set (the keys of `rlimits`).
+///
+/// Adding one takes an edit in each of these places; the build or the
+/// tests catch a missing one, but no single table drives them, because the
+/// policy schema must keep a typed field (count or bytes) per key for
+/// strict parsing and precise error locations:
+///
+/// - a variant here, and its key in [`LimitKind::key`];
+/// - a field of [`crate::policy::Rlimits`] (a `Count` or `Bytes`), and
+///   its entry in `Rlimits::limits`, which names every field;
+/// - its `RLIMIT_*` in `resource()` of `sandbox/limits.rs`;
+/// - the `rlimits` row of the sandbox table in README.md.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum LimitKind {

@@ -95,7 +95,11 @@ pub struct Sandbox {
 
 /// The `rlimits` table: each key is one `RLIMIT_*`, set as both the soft
 /// and the hard limit.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, Serialize)]
+///
+/// A new limit is a field here and a [`LimitKind`] (see there for the
+/// other places); [`Rlimits::limits`] names every field, so a field that
+/// is parsed but never applied does not compile.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct Rlimits {
     /// `RLIMIT_NOFILE`: open files.
@@ -120,25 +124,33 @@ pub struct Rlimits {
 impl Rlimits {
     /// The limits that are set, in the order of the table above.
     pub fn limits(&self) -> Vec<ResourceLimit> {
-        let counts = [
-            (LimitKind::Nofile, self.nofile),
-            (LimitKind::Nproc, self.nproc),
-            (LimitKind::Cpu, self.cpu),
-        ];
-        let bytes = [
-            (LimitKind::Fsize, self.fsize),
-            (LimitKind::As, self.address_space),
-            (LimitKind::Data, self.data),
-            (LimitKind::Stack, self.stack),
-            (LimitKind::Memlock, self.memlock),
-        ];
-        let counts = counts.into_iter().filter_map(|(resource, value)| {
-            value.map(|Count(value)| ResourceLimit { resource, value })
-        });
-        let bytes = bytes.into_iter().filter_map(|(resource, value)| {
-            value.map(|Bytes(value)| ResourceLimit { resource, value })
-        });
-        counts.chain(bytes).collect()
+        // Every field by name, without `..`: a new field that is not
+        // listed below is an unused variable, which the build refuses.
+        let Self {
+            nofile,
+            nproc,
+            cpu,
+            fsize,
+            address_space,
+            data,
+            stack,
+            memlock,
+        } = *self;
+        let count = |value: Option<Count>| value.map(|Count(value)| value);
+        let bytes = |value: Option<Bytes>| value.map(|Bytes(value)| value);
+        [
+            (LimitKind::Nofile, count(nofile)),
+            (LimitKind::Nproc, count(nproc)),
+            (LimitKind::Cpu, count(cpu)),
+            (LimitKind::Fsize, bytes(fsize)),
+            (LimitKind::As, bytes(address_space)),
+            (LimitKind::Data, bytes(data)),
+            (LimitKind::Stack, bytes(stack)),
+            (LimitKind::Memlock, bytes(memlock)),
+        ]
+        .into_iter()
+        .filter_map(|(resource, value)| value.map(|value| ResourceLimit { resource, value }))
+        .collect()
     }
 }
 
@@ -305,6 +317,40 @@ impl Sandbox {
             env: over.env.clone().or_else(|| self.env.clone()),
             chdir: over.chdir.clone().or_else(|| self.chdir.clone()),
             compat: over.compat.or(self.compat),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The keys the schema accepts, as serde lists them when refusing an
+    /// unknown one: taken from the schema itself, not restated here.
+    fn schema_keys() -> Vec<String> {
+        let error = toml::from_str::<Rlimits>("no-such-limit = 1")
+            .expect_err("an unknown key is refused")
+            .to_string();
+        let (_, expected) = error
+            .split_once("expected one of ")
+            .expect("serde lists the expected keys");
+        expected
+            .split(", ")
+            .map(|key| key.trim().trim_matches('`').to_owned())
+            .collect()
+    }
+
+    #[test]
+    fn every_key_of_the_schema_becomes_the_limit_of_that_name() {
+        let keys = schema_keys();
+        // More than one, or the list above was not parsed.
+        assert!(keys.len() > 1, "{keys:?}");
+        for key in keys {
+            let rlimits: Rlimits = toml::from_str(&format!("{key} = 1")).expect(&key);
+            let limits = rlimits.limits();
+            assert_eq!(limits.len(), 1, "{key}");
+            assert_eq!(limits[0].resource.key(), key);
+            assert_eq!(limits[0].value, Some(1), "{key}");
         }
     }
 }
