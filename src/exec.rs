@@ -15,7 +15,7 @@ use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 
 use nix::errno::Errno;
-use nix::sys::signal::{SigHandler, Signal, signal};
+use nix::sys::signal::{SaFlags, SigAction, SigHandler, SigSet, Signal, sigaction};
 use nix::unistd::execve;
 
 use crate::decide::plan::Plan;
@@ -62,13 +62,6 @@ pub enum ExecError {
         /// What the kernel reported.
         source: io::Error,
     },
-    /// Restoring the default action of `SIGPIPE` or `SIGXFSZ` failed.
-    RestoreSignals {
-        /// The program.
-        program: PathBuf,
-        /// What the kernel reported.
-        source: Errno,
-    },
     /// `execve(2)` itself failed.
     Execve {
         /// The program.
@@ -105,11 +98,6 @@ impl Display for ExecError {
                 "cannot execute {}: invalid environment variable name {name:?}",
                 program.display()
             ),
-            Self::RestoreSignals { program, source } => write!(
-                f,
-                "cannot execute {}: restoring the default action of SIGPIPE and SIGXFSZ failed: {source}",
-                program.display()
-            ),
             Self::CloseFds { program, source } => write!(
                 f,
                 "cannot execute {}: marking inherited file descriptors close-on-exec failed: {source}",
@@ -126,7 +114,7 @@ impl std::error::Error for ExecError {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
             Self::CloseFds { source, .. } => Some(source),
-            Self::RestoreSignals { source, .. } | Self::Execve { source, .. } => Some(source),
+            Self::Execve { source, .. } => Some(source),
             _ => None,
         }
     }
@@ -209,46 +197,37 @@ impl PreparedCommand {
             program: self.program_path.clone(),
             source,
         })?;
-        restore_default_signals().map_err(|source| ExecError::RestoreSignals {
-            program: self.program_path.clone(),
-            source,
-        })?;
-        let Err(source) = execve(&self.program, &self.argv, &self.env);
-        // Still here: the gate records the failure, which a file size limit
-        // must not turn into a kill (see `ignore_file_size_signal`). Failing
-        // to ignore it again only risks that record, not the sandbox.
-        let _ = ignore_file_size_signal();
-        Err(ExecError::Execve {
+        execve(&self.program, &self.argv, &self.env).map_err(|source| ExecError::Execve {
             program: self.program_path,
             source,
         })
     }
 }
 
-/// Gives `SIGPIPE` and `SIGXFSZ` back their default action (terminate),
-/// just before `execve(2)`, which keeps an ignored signal ignored. Rust's
-/// runtime ignores `SIGPIPE` at start-up (`yes | head` run through the
-/// gate would otherwise get EPIPE errors instead of ending quietly, as
-/// under plain sshd), and the gate ignores `SIGXFSZ` once the plan's limits
-/// are set (see [`ignore_file_size_signal`]).
-fn restore_default_signals() -> Result<(), Errno> {
+/// Catches `SIGPIPE` and `SIGXFSZ` with a handler that does nothing, so
+/// that until the exec a write to a closed pipe or past the plan's `fsize`
+/// fails with EPIPE or EFBIG, which the gate reports, instead of killing it
+/// unrecorded (the denial of a failed exec is written after the limits are
+/// set). `execve(2)` resets caught signals to their default action, so the
+/// command starts with both at their defaults; an *ignored* signal would
+/// stay ignored, which is why Rust's own `SIGPIPE` ignore is replaced too
+/// (`yes | head` would otherwise get EPIPE instead of ending quietly).
+pub fn catch_pipe_and_file_size_signals() -> Result<(), Errno> {
+    let discard = SigAction::new(
+        SigHandler::Handler(discard_signal),
+        SaFlags::SA_RESTART,
+        SigSet::empty(),
+    );
     for signal_number in [Signal::SIGPIPE, Signal::SIGXFSZ] {
-        // SAFETY: SIG_DFL installs no handler, so no Rust code can run in
-        // a signal context.
-        unsafe { signal(signal_number, SigHandler::SigDfl) }?;
+        // SAFETY: the handler does nothing, so it is async-signal-safe.
+        unsafe { sigaction(signal_number, &discard) }?;
     }
     Ok(())
 }
 
-/// Ignores `SIGXFSZ`, before the plan's limits are set: a record written
-/// after them (the denial of a failed exec) into a log larger than the
-/// plan's `fsize` then fails with EFBIG, which the gate reports, instead of
-/// killing the gate unrecorded. [`PreparedCommand::exec`] gives the signal
-/// back its default action for the command.
-pub fn ignore_file_size_signal() -> Result<(), Errno> {
-    // SAFETY: SIG_IGN installs no handler.
-    unsafe { signal(Signal::SIGXFSZ, SigHandler::SigIgn) }.map(drop)
-}
+/// The handler of [`catch_pipe_and_file_size_signals`]: the failing call
+/// reports the error.
+extern "C" fn discard_signal(_: libc::c_int) {}
 
 /// Marks every file descriptor from 3 up close-on-exec, so the command
 /// inherits nothing the gate, sshd or a PAM module left open (log sockets,

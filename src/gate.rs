@@ -111,10 +111,10 @@ fn gate(source: &PolicySource, key: Option<String>) -> Result<Infallible, Denial
     recorder.allow(ran.clone())?;
     // After the record: the plan's limits apply to the gate too (see
     // `sandbox::limit_resources`). A refusal is recorded like a failed exec.
-    crate::exec::ignore_file_size_signal().map_err(|error| {
+    crate::exec::catch_pipe_and_file_size_signals().map_err(|error| {
         recorder.deny(
             exit::SANDBOX,
-            format!("cannot ignore SIGXFSZ before setting the limits: {error}"),
+            format!("cannot catch SIGPIPE and SIGXFSZ before setting the limits: {error}"),
             ran.clone(),
         )
     })?;
