@@ -344,6 +344,8 @@ pub const GATE_NEEDS_AFTER_FILTER: &[&str] = &[
     "prctl",
     "prlimit64",
     "rt_sigaction",
+    // Returning from the gate's no-op SIGPIPE/SIGXFSZ handler.
+    "rt_sigreturn",
     "write",
 ];
 
