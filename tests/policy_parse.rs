@@ -54,7 +54,17 @@ compat = "best-effort"
     let policy = loaded.policy;
     assert!(policy.silent);
     assert_eq!(policy.allow.len(), 3);
-    assert_eq!(policy.allow[2].get_ref().command.get_ref().args.len(), 2);
+    assert_eq!(
+        policy.allow[2]
+            .get_ref()
+            .command
+            .as_ref()
+            .unwrap()
+            .get_ref()
+            .args
+            .len(),
+        2
+    );
     let dump = policy.allow[2].get_ref();
     let effective = policy.sandbox_for(dump);
     assert_eq!(
@@ -146,7 +156,7 @@ fn bad_files_fail_with_located_messages() {
         ),
         (
             "[[allow]]\nname = \"x\"",
-            "p.toml:1:1: missing field `command`",
+            "p.toml:1:1: rule needs one of `command`, `rsync`, `scp`, `sftp`, `git` or `borg`",
         ),
         (
             "[[allow]]\nname = \"x\"\ncommand = []",
@@ -170,7 +180,7 @@ fn bad_files_fail_with_located_messages() {
         ),
         (
             "[[allow]]\nname = \"x\"\ncommand = [\"/usr/bin/ls\"]\ntrailing_arg = true",
-            "p.toml:4:1: unknown field `trailing_arg`, expected one of `name`, `command`, `trailing_args`, `sandbox`",
+            "p.toml:4:1: unknown field `trailing_arg`, expected one of `name`, `command`, `trailing_args`, `rsync`, `scp`, `sftp`, `git`, `borg`, `sandbox`",
         ),
         (
             "[[allow]]\nname = \"has space\"\ncommand = [\"/usr/bin/ls\"]",
@@ -182,7 +192,23 @@ fn bad_files_fail_with_located_messages() {
         ),
         (
             "[[allow]]\nname = \"x\"\nrsync = { send = [\"/srv\"] }\ncommand = [\"/usr/bin/ls\"]",
-            "p.toml:3:1: unknown field `rsync`, expected one of `name`, `command`, `trailing_args`, `sandbox`",
+            "p.toml:1:1: rule has more than one of `command`, `rsync`, `scp`, `sftp`, `git` or `borg`; write one rule for each",
+        ),
+        (
+            "[[allow]]\nname = \"x\"\nrsync = { }",
+            "p.toml:3:9: the `rsync` table names no path, so the rule could never allow anything",
+        ),
+        (
+            "[[allow]]\nname = \"x\"\nscp = { download = [\"/srv\"] }\ntrailing_args = true",
+            "p.toml:1:1: `trailing_args` belongs to `command` rules; the `scp` table parses the arguments itself",
+        ),
+        (
+            "[[allow]]\nname = \"x\"\nsftp = { read = [\"/srv\"] }\n[allow.sandbox]\nwrite = [\"/tmp\"]",
+            "p.toml:5:10: `write` in the sandbox of a `sftp` rule: a tool rule derives its paths from its table; list them there",
+        ),
+        (
+            "[[allow]]\nname = \"x\"\nrsync = { send = [\"/srv\"], delet = true }",
+            "p.toml:3:28: unknown field `delet`, expected one of `program`, `send`, `receive`, `delete`, `devices`, `links`, `files_from`, `log_file`",
         ),
         ("x = [", "p.toml:1:6: unclosed array, expected `]`"),
     ];

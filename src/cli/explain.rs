@@ -214,6 +214,17 @@ impl Explanation {
 }
 
 fn describe_plan(plan: &Plan, resolved: Option<&ResolvedGrants>, line: &mut impl FnMut(String)) {
+    if let Some(request) = &plan.tool {
+        line(format!("{}:", request.tool));
+        line(format!("  action:   {}", request.action));
+        for path in &request.paths {
+            line(format!("  path:     {}", path.display()));
+        }
+        line(format!("  options:  {}", request.options.join(" ")));
+        if !request.forced.is_empty() {
+            line(format!("  forced:   {}", request.forced.join(" ")));
+        }
+    }
     line("plan:".to_owned());
     line(format!("  program:  {}", plan.program.display()));
     line(format!("  argv:     {:?}", plan.argv));

@@ -1,6 +1,6 @@
 //! Matching a split command line against one rule's command pattern.
 
-use crate::policy::{CommandPattern, Rule};
+use crate::policy::CommandPattern;
 
 /// How a command line relates to one rule.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -27,9 +27,9 @@ pub fn names_program(pattern: &CommandPattern, argv0: &str) -> bool {
         || (!argv0.contains('/') && pattern.program.file_name() == Some(argv0))
 }
 
-/// Compares `argv` with `rule`.
-pub fn match_rule(rule: &Rule, argv: &[String]) -> RuleMatch {
-    let pattern = rule.command.get_ref();
+/// Compares `argv` with a `command` rule: its `pattern`, and whether it
+/// takes `trailing_args`.
+pub fn match_rule(pattern: &CommandPattern, trailing_args: bool, argv: &[String]) -> RuleMatch {
     let Some((argv0, args)) = argv.split_first() else {
         return RuleMatch::OtherProgram;
     };
@@ -56,7 +56,7 @@ pub fn match_rule(rule: &Rule, argv: &[String]) -> RuleMatch {
             Some(_) => {}
         }
     }
-    if args.len() > pattern.args.len() && !rule.trailing_args {
+    if args.len() > pattern.args.len() && !trailing_args {
         return RuleMatch::NearMiss {
             agreed: pattern.args.len(),
             detail: format!(

@@ -8,13 +8,14 @@ mod matching;
 pub mod plan;
 mod reason;
 mod system_base;
+pub mod tool;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use serde::Serialize;
 
-use crate::policy::{LoadedPolicy, Policy, Rule, Sandbox, Umask};
+use crate::policy::{Action, LoadedPolicy, Policy, Rule, Sandbox, Umask};
 use crate::request::{CommandLine, Request, User};
 
 pub use matching::{RuleMatch, match_rule, names_program};
@@ -86,26 +87,66 @@ pub fn decide(loaded: &LoadedPolicy, request: &Request) -> Decision {
         CommandLine::Words { raw, argv } => (raw, argv),
     };
     let mut closest: Option<(usize, NearMiss)> = None;
+    let mut refused: Option<DenyReason> = None;
     for rule in &policy.allow {
         let rule = rule.get_ref();
-        match match_rule(rule, argv) {
-            RuleMatch::Matched => return allow(loaded, rule, request, argv),
-            RuleMatch::OtherProgram => {}
-            RuleMatch::NearMiss { agreed, detail } => {
-                if closest.as_ref().is_none_or(|(best, _)| agreed > *best) {
-                    let miss = NearMiss {
-                        rule: rule.name.as_str().to_owned(),
-                        detail,
-                    };
-                    closest = Some((agreed, miss));
+        // A loaded policy holds only rules with exactly one action.
+        let Ok(action) = rule.action() else { continue };
+        match action {
+            Action::Command(pattern) => {
+                match match_rule(pattern.get_ref(), rule.trailing_args, argv) {
+                    RuleMatch::Matched => return allow(loaded, rule, request, Runs::Argv(argv)),
+                    RuleMatch::OtherProgram => {}
+                    RuleMatch::NearMiss { agreed, detail } => {
+                        if closest.as_ref().is_none_or(|(best, _)| agreed > *best) {
+                            let miss = NearMiss {
+                                rule: rule.name.as_str().to_owned(),
+                                detail,
+                            };
+                            closest = Some((agreed, miss));
+                        }
+                    }
+                }
+            }
+            Action::Tool(tool_rule, _) => {
+                if !tool::addressed(tool_rule, argv) {
+                    continue;
+                }
+                let sandbox = policy.sandbox_for(rule);
+                let runs_as = match target_account(&sandbox, request, rule.name.as_str()) {
+                    Ok((user, _)) => user,
+                    Err(reason) => return Decision::deny(reason),
+                };
+                let chdir = working_directory(&sandbox, runs_as);
+                match tool::check(tool_rule, argv, tool::Context { chdir: &chdir }) {
+                    Ok(call) => return allow(loaded, rule, request, Runs::Tool(call)),
+                    Err(detail) => {
+                        // The first refusal is the one the client most
+                        // likely meant; later rules may still allow.
+                        refused.get_or_insert(DenyReason::ToolRefused {
+                            rule: rule.name.as_str().to_owned(),
+                            tool: tool_rule.name(),
+                            detail,
+                        });
+                    }
                 }
             }
         }
+    }
+    if let Some(reason) = refused {
+        return Decision::deny(reason);
     }
     Decision::Deny {
         reason: DenyReason::no_matching_rule(raw),
         closest: closest.map(|(_, miss)| miss),
     }
+}
+
+/// What an allowed rule runs: the client's arguments under a `command`
+/// rule's program, or what a tool rule made of the request.
+enum Runs<'a> {
+    Argv(&'a [String]),
+    Tool(tool::ToolCall),
 }
 
 fn check_origin(policy: &Policy, request: &Request) -> Option<DenyReason> {
@@ -129,7 +170,7 @@ fn check_origin(policy: &Policy, request: &Request) -> Option<DenyReason> {
     None
 }
 
-fn allow(loaded: &LoadedPolicy, rule: &Rule, request: &Request, argv: &[String]) -> Decision {
+fn allow(loaded: &LoadedPolicy, rule: &Rule, request: &Request, runs: Runs<'_>) -> Decision {
     let policy = &loaded.policy;
     let name = rule.name.as_str().to_owned();
     let sandbox = policy.sandbox_for(rule);
@@ -152,16 +193,30 @@ fn allow(loaded: &LoadedPolicy, rule: &Rule, request: &Request, argv: &[String])
             gate_uid: request.user.uid,
         });
     }
-    let program = rule.command.get_ref().program.as_path().to_path_buf();
-    let mut full_argv = vec![program.display().to_string()];
-    full_argv.extend(argv.iter().skip(1).cloned());
+    let Some((program, _)) = rule.program() else {
+        return Decision::deny(DenyReason::no_matching_rule(
+            request.command.raw().unwrap_or_default(),
+        ));
+    };
+    let program = program.to_path_buf();
+    let default_chdir = working_directory(&sandbox, runs_as);
+    let (argv, filesystem, chdir, tool) = match runs {
+        Runs::Argv(argv) => {
+            let mut full_argv = vec![program.display().to_string()];
+            full_argv.extend(argv.iter().skip(1).cloned());
+            let grants = filesystem_grants(&sandbox, &program);
+            (full_argv, grants, default_chdir, None)
+        }
+        Runs::Tool(call) => {
+            let grants = tool_grants(&call, &program);
+            let chdir = call.chdir.unwrap_or(default_chdir);
+            (call.argv, grants, chdir, Some(call.request))
+        }
+    };
     let plan = Plan {
-        filesystem: filesystem_grants(&sandbox, &program),
+        filesystem,
         env: environment(&sandbox, request, runs_as),
-        chdir: sandbox.chdir.as_ref().map_or_else(
-            || runs_as.home.clone(),
-            |dir| dir.get_ref().as_path().to_path_buf(),
-        ),
+        chdir,
         compat: sandbox.compat.unwrap_or_default(),
         profile_writable: profile_writable(policy),
         protected: protected_files(loaded),
@@ -189,7 +244,8 @@ fn allow(loaded: &LoadedPolicy, rule: &Rule, request: &Request, argv: &[String])
             .map(|names| names.get_ref().clone())
             .unwrap_or_default(),
         program,
-        argv: full_argv,
+        argv,
+        tool,
     };
     Decision::Allow { rule: name, plan }
 }
@@ -215,6 +271,32 @@ fn filesystem_grants(sandbox: &Sandbox, program: &std::path::Path) -> Vec<PathGr
             });
         }
     }
+    grants
+}
+
+/// The working directory: the sandbox's `chdir`, or the home of the
+/// account the command runs as.
+fn working_directory(sandbox: &Sandbox, runs_as: &User) -> PathBuf {
+    sandbox.chdir.as_ref().map_or_else(
+        || runs_as.home.clone(),
+        |dir| dir.get_ref().as_path().to_path_buf(),
+    )
+}
+
+/// The grants of a tool request: the system base, the program, and what
+/// the tool derived from the rule's paths for this request.
+fn tool_grants(call: &tool::ToolCall, program: &std::path::Path) -> Vec<PathGrant> {
+    let mut grants = system_base::grants();
+    grants.push(PathGrant {
+        path: program.to_path_buf(),
+        access: Access::Execute,
+        origin: GrantOrigin::Program,
+    });
+    grants.extend(call.grants.iter().map(|(path, access)| PathGrant {
+        path: path.clone(),
+        access: *access,
+        origin: GrantOrigin::Tool,
+    }));
     grants
 }
 

@@ -8,6 +8,7 @@ use std::path::PathBuf;
 
 use serde::Serialize;
 
+use super::tool::ToolRequest;
 use crate::policy::{CapabilityName, Network, SyscallName};
 
 /// Everything needed to confine and execute one allowed request.
@@ -59,6 +60,8 @@ pub struct Plan {
     /// Landlock cannot limit these to the grants, so seccomp refuses them
     /// by default.
     pub metadata: bool,
+    /// For a tool rule, the request as the tool's parser understood it.
+    pub tool: Option<ToolRequest>,
 }
 
 /// The account a command runs as, resolved through NSS before deciding.
@@ -167,6 +170,8 @@ pub enum GrantOrigin {
     Interpreter,
     /// A `read`, `write` or `exec` entry of the policy.
     Policy,
+    /// Derived by a tool rule from its table's paths.
+    Tool,
 }
 
 /// How strictly the sandbox must be enforced.
@@ -197,6 +202,7 @@ impl fmt::Display for GrantOrigin {
             Self::Program => "program",
             Self::Interpreter => "interpreter",
             Self::Policy => "policy",
+            Self::Tool => "tool-rule",
         })
     }
 }

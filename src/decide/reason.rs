@@ -29,6 +29,15 @@ pub enum DenyReason {
         /// The command as the client sent it, control characters escaped.
         command: String,
     },
+    /// A tool rule was addressed, and its parser refused the request.
+    ToolRefused {
+        /// The rule.
+        rule: String,
+        /// The tool, e.g. `rsync`.
+        tool: &'static str,
+        /// Which option or path was refused, and why.
+        detail: String,
+    },
     /// The matched rule's `user` cannot be resolved on this host.
     UnknownUser {
         /// The matched rule.
@@ -89,6 +98,9 @@ impl fmt::Display for DenyReason {
             ),
             Self::KeyNotAllowed(key) => write!(f, "key {key:?} is not in the profile's `keys`"),
             Self::NoMatchingRule { command } => write!(f, "no rule allows \"{command}\""),
+            Self::ToolRefused { rule, tool, detail } => {
+                write!(f, "rule {rule:?} ({tool}): {}", escape_control(detail.as_bytes()))
+            }
             Self::UnknownUser { rule, why } => write!(f, "rule {rule:?}: {why}"),
             Self::CannotSwitchUser {
                 rule,

@@ -149,15 +149,13 @@ fn cross_profile_findings(reader: &LoadedPolicy, writer: &LoadedPolicy) -> Vec<F
     for rule in &reader.policy.allow {
         let rule = rule.get_ref();
         let sandbox = reader.policy.sandbox_for(rule);
-        let program = &rule.command;
-        let executables = std::iter::once((program.get_ref().program.as_path(), program.span()))
-            .chain(
-                sandbox
-                    .exec
-                    .iter()
-                    .flatten()
-                    .map(|path| (path.get_ref().as_path(), path.span())),
-            );
+        let executables = rule.program().into_iter().chain(
+            sandbox
+                .exec
+                .iter()
+                .flatten()
+                .map(|path| (path.get_ref().as_path(), path.span())),
+        );
         // Code execution across profiles: a client holding both keys
         // uploads with one and runs with the other.
         for (executable, span) in executables {
@@ -376,8 +374,7 @@ impl Linter<'_> {
         // What any rule may write, another rule's request may have changed.
         // Taken out for the loop, which adds findings to `self`.
         let profile_writable = std::mem::take(&mut self.profile_writable);
-        let program = rule.command.get_ref().program.as_path();
-        let executables = std::iter::once((program, rule.command.span())).chain(
+        let executables = rule.program().into_iter().chain(
             sandbox
                 .exec
                 .iter()
@@ -470,12 +467,17 @@ impl Linter<'_> {
     }
 
     fn check_program(&mut self, rule: &Rule) {
-        let program = rule.command.get_ref().program.as_path();
-        let span = Some(rule.command.span());
+        let Some((program, span)) = rule.program() else {
+            return;
+        };
+        let span = Some(span);
         // Patterns are compiled when a request first needs them; a lint run
         // builds every one, so one too large to compile is found here, not
         // as a rule that silently never matches.
-        for arg in &rule.command.get_ref().args {
+        let patterns = rule
+            .command_pattern()
+            .map(|pattern| &pattern.get_ref().args);
+        for arg in patterns.into_iter().flatten() {
             if let ArgPattern::Regex(regex) = arg {
                 if let Some(error) = regex.compile_error() {
                     self.at(
@@ -623,7 +625,12 @@ impl Linter<'_> {
 /// Whether `earlier` matches every command line `later` matches, so that
 /// `later` can never be reached. Conservative: `false` when unsure.
 fn shadows(earlier: &Rule, later: &Rule) -> bool {
-    let (a, b) = (earlier.command.get_ref(), later.command.get_ref());
+    // Tool rules parse their arguments; whether one covers another is a
+    // question about paths and controls this check does not answer.
+    let (Some(a), Some(b)) = (earlier.command_pattern(), later.command_pattern()) else {
+        return false;
+    };
+    let (a, b) = (a.get_ref(), b.get_ref());
     if a.program != b.program {
         return false;
     }

@@ -3,11 +3,12 @@
 use std::collections::BTreeSet;
 use std::fs::{self, File, OpenOptions};
 use std::io::Read;
+use std::ops::Range;
 use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 
 use super::error::{PolicyError, PolicyErrorKind};
-use super::schema::Policy;
+use super::schema::{Action, Policy, Rule};
 
 /// Where `--profile` names are looked up unless `--policy-dir` says otherwise.
 pub const DEFAULT_POLICY_DIR: &str = "/etc/sshgate";
@@ -251,10 +252,55 @@ pub fn parse(path: &Path, text: String) -> Result<LoadedPolicy, PolicyError> {
             ));
         }
     }
+    for rule in &policy.allow {
+        if let Err((span, message)) = check_rule_shape(rule.get_ref(), rule.span()) {
+            return Err(PolicyError::invalid_at(path, &text, Some(span), message));
+        }
+    }
     Ok(LoadedPolicy {
         path: path.to_path_buf(),
         location: None,
         text,
         policy,
     })
+}
+
+/// What serde cannot check about one rule: that it runs exactly one
+/// thing, and that a tool rule's paths come from its tool table only.
+fn check_rule_shape(rule: &Rule, span: Range<usize>) -> Result<(), (Range<usize>, String)> {
+    let action = rule.action().map_err(|message| (span.clone(), message))?;
+    let Action::Tool(tool, tool_span) = action else {
+        return Ok(());
+    };
+    tool.validate()
+        .map_err(|message| (tool_span.clone(), message))?;
+    if rule.trailing_args {
+        return Err((
+            span,
+            format!(
+                "`trailing_args` belongs to `command` rules; the `{}` table parses the arguments itself",
+                tool.name()
+            ),
+        ));
+    }
+    // The tool table is the one place its paths are written, so the rule
+    // and its sandbox cannot disagree.
+    if let Some(sandbox) = &rule.sandbox {
+        let lists = [
+            ("read", &sandbox.read),
+            ("write", &sandbox.write),
+            ("exec", &sandbox.exec),
+        ];
+        if let Some((key, Some(paths))) = lists.into_iter().find(|(_, list)| list.is_some()) {
+            let at = paths.first().map_or(tool_span, |path| path.span());
+            return Err((
+                at,
+                format!(
+                    "`{key}` in the sandbox of a `{}` rule: a tool rule derives its paths from its table; list them there",
+                    tool.name()
+                ),
+            ));
+        }
+    }
+    Ok(())
 }

@@ -15,6 +15,7 @@ mod network;
 mod path;
 mod schema;
 mod syscall;
+pub mod tool;
 mod umask;
 
 pub use capability::CapabilityName;
@@ -28,6 +29,8 @@ pub use load::{
 };
 pub use network::Network;
 pub use path::AbsolutePath;
-pub use schema::{EnvName, EnvValue, KeyName, Policy, Rlimits, Rule, RuleName, Sandbox};
+pub use schema::{
+    ACTION_KEYS, Action, EnvName, EnvValue, KeyName, Policy, Rlimits, Rule, RuleName, Sandbox,
+};
 pub use syscall::SyscallName;
 pub use umask::Umask;

@@ -17,6 +17,7 @@ use super::limits::{Bytes, Count};
 use super::network::Network;
 use super::path::AbsolutePath;
 use super::syscall::SyscallName;
+use super::tool::{BorgRule, GitRule, RsyncRule, ScpRule, SftpRule, Tool};
 use super::umask::Umask;
 use crate::decide::plan::{Compat, LimitKind, ResourceLimit};
 
@@ -43,19 +44,103 @@ pub struct Policy {
     pub allow: Vec<Spanned<Rule>>,
 }
 
-/// One `[[allow]]` rule.
+/// One `[[allow]]` rule: exactly one of `command` or a tool table
+/// (checked when the policy is loaded; see [`Rule::action`]).
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Rule {
     /// Unique name, recorded in the audit log.
     pub name: RuleName,
     /// The program and its argument patterns.
-    pub command: Spanned<CommandPattern>,
+    pub command: Option<Spanned<CommandPattern>>,
     /// Accept any arguments after those `command` lists.
     #[serde(default)]
     pub trailing_args: bool,
+    /// An rsync tool rule.
+    pub rsync: Option<Spanned<RsyncRule>>,
+    /// An scp (legacy protocol) tool rule.
+    pub scp: Option<Spanned<ScpRule>>,
+    /// An sftp tool rule.
+    pub sftp: Option<Spanned<SftpRule>>,
+    /// A git tool rule.
+    pub git: Option<Spanned<GitRule>>,
+    /// A borg tool rule.
+    pub borg: Option<Spanned<BorgRule>>,
     /// Overrides of the profile's sandbox, key by key.
     pub sandbox: Option<Sandbox>,
+}
+
+/// What a rule runs: an argv pattern or a tool table.
+#[derive(Debug, Clone)]
+pub enum Action<'a> {
+    /// `command = [...]`.
+    Command(&'a Spanned<CommandPattern>),
+    /// A tool table, and where it is written.
+    Tool(Tool<'a>, std::ops::Range<usize>),
+}
+
+/// The keys of a rule that say what it runs, for error messages.
+pub const ACTION_KEYS: &str = "`command`, `rsync`, `scp`, `sftp`, `git` or `borg`";
+
+impl Rule {
+    /// What the rule runs, or why it is malformed: none or several of
+    /// [`ACTION_KEYS`]. A loaded policy has only well-formed rules.
+    pub fn action(&self) -> Result<Action<'_>, String> {
+        let command = self.command.as_ref().map(Action::Command);
+        let tools = [
+            self.rsync
+                .as_ref()
+                .map(|t| Action::Tool(Tool::Rsync(t.get_ref()), t.span())),
+            self.scp
+                .as_ref()
+                .map(|t| Action::Tool(Tool::Scp(t.get_ref()), t.span())),
+            self.sftp
+                .as_ref()
+                .map(|t| Action::Tool(Tool::Sftp(t.get_ref()), t.span())),
+            self.git
+                .as_ref()
+                .map(|t| Action::Tool(Tool::Git(t.get_ref()), t.span())),
+            self.borg
+                .as_ref()
+                .map(|t| Action::Tool(Tool::Borg(t.get_ref()), t.span())),
+        ];
+        let mut actions = std::iter::once(command).chain(tools).flatten();
+        match (actions.next(), actions.next()) {
+            (Some(action), None) => Ok(action),
+            (None, _) => Err(format!("rule needs one of {ACTION_KEYS}")),
+            (Some(_), Some(_)) => Err(format!(
+                "rule has more than one of {ACTION_KEYS}; write one rule for each"
+            )),
+        }
+    }
+
+    /// The tool table, if this is a tool rule.
+    pub fn tool(&self) -> Option<Tool<'_>> {
+        match self.action() {
+            Ok(Action::Tool(tool, _)) => Some(tool),
+            _ => None,
+        }
+    }
+
+    /// The command pattern, if this is a `command` rule.
+    pub fn command_pattern(&self) -> Option<&Spanned<CommandPattern>> {
+        match self.action() {
+            Ok(Action::Command(pattern)) => Some(pattern),
+            _ => None,
+        }
+    }
+
+    /// The absolute path of the program the rule executes, and where the
+    /// rule says so (its `command`, or its tool table).
+    pub fn program(&self) -> Option<(&std::path::Path, std::ops::Range<usize>)> {
+        match self.action() {
+            Ok(Action::Command(pattern)) => {
+                Some((pattern.get_ref().program.as_path(), pattern.span()))
+            }
+            Ok(Action::Tool(tool, span)) => Some((tool.program(), span)),
+            Err(_) => None,
+        }
+    }
 }
 
 /// The `[sandbox]` table. Every key is optional so that a rule's
@@ -285,11 +370,22 @@ impl Policy {
     }
 
     /// The effective sandbox for `rule`: the rule's keys over the profile's.
+    ///
+    /// A tool rule's `read` and `write` are its table's paths (all of
+    /// them; a request gets those of its direction) and it has no `exec`
+    /// list: the profile's lists are for `command` rules.
     pub fn sandbox_for(&self, rule: &Rule) -> Sandbox {
-        match &rule.sandbox {
+        let mut sandbox = match &rule.sandbox {
             None => self.sandbox.clone(),
             Some(over) => self.sandbox.overridden_by(over),
+        };
+        if let Some(tool) = rule.tool() {
+            let owned = |paths: Vec<&Spanned<AbsolutePath>>| paths.into_iter().cloned().collect();
+            sandbox.read = Some(owned(tool.readable_paths()));
+            sandbox.write = Some(owned(tool.writable_paths()));
+            sandbox.exec = Some(Vec::new());
         }
+        sandbox
     }
 }
 

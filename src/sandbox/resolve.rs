@@ -261,9 +261,10 @@ fn open_vetted(
     context: &Context<'_>,
 ) -> Result<Option<Located>, SandboxError> {
     let links = match grant.origin {
-        GrantOrigin::Policy | GrantOrigin::Program | GrantOrigin::Interpreter => {
-            Links::OwnershipAndNotWritable(roots)
-        }
+        GrantOrigin::Policy
+        | GrantOrigin::Tool
+        | GrantOrigin::Program
+        | GrantOrigin::Interpreter => Links::OwnershipAndNotWritable(roots),
         GrantOrigin::SystemBase => Links::FollowAll,
     };
     let walked = match walk(&grant.path, links, context) {
@@ -286,7 +287,10 @@ fn open_vetted(
                 why,
             });
         }
-        let checked_file = matches!(grant.origin, GrantOrigin::Program | GrantOrigin::Policy);
+        let checked_file = matches!(
+            grant.origin,
+            GrantOrigin::Program | GrantOrigin::Policy | GrantOrigin::Tool
+        );
         if checked_file && !located.is_dir() {
             refuse_hard_linked(&grant.path, &located, roots)?;
         }
@@ -327,7 +331,7 @@ fn needs_interpreters(grant: &PathGrant, found: Found) -> bool {
     grant.access == Access::Execute
         && match grant.origin {
             GrantOrigin::Program => true,
-            GrantOrigin::Policy => found == Found::File,
+            GrantOrigin::Policy | GrantOrigin::Tool => found == Found::File,
             // Interpreters' own interpreters are already part of the chain
             // that `interpreters` returns; the system base grants no Execute.
             GrantOrigin::Interpreter | GrantOrigin::SystemBase => false,

@@ -37,6 +37,7 @@ pub(crate) fn plan_for(program: &Path, grants: Vec<PathGrant>) -> Plan {
         umask: crate::decide::DEFAULT_UMASK,
         deny_syscalls: Vec::new(),
         metadata: false,
+        tool: None,
     }
 }
 

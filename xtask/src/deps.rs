@@ -29,6 +29,8 @@ const DEPENDENCIES: &[Lookup] = &[
     Lookup::Absolute("/usr/lib/openssh/sftp-server"),
     Lookup::InPath("rsync"),
     Lookup::InPath("git"),
+    // The borg rule's end-to-end test runs `borg serve` through the gate.
+    Lookup::Absolute("/usr/bin/borg"),
     // The seccomp tests compile tiny C probes that make one raw syscall.
     Lookup::InPath("cc"),
     // The btrfs escape test makes a real btrfs on a loop device.
@@ -41,6 +43,7 @@ const APT_PACKAGES: &[&str] = &[
     "openssh-client",
     "rsync",
     "git",
+    "borgbackup",
     "gcc",
     "btrfs-progs",
 ];
