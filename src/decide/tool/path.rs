@@ -45,12 +45,23 @@ pub fn inside(
     what: &str,
 ) -> Result<PathBuf, String> {
     let path = normalise(client, chdir)?;
-    if within(&path, roots).is_none() {
+    root_of(&path, roots, what)?;
+    Ok(path)
+}
+
+/// The rule path holding the normalised `path`, or a refusal naming the
+/// list (`what`) and its paths.
+pub fn root_of<'a>(
+    path: &Path,
+    roots: &'a [Spanned<AbsolutePath>],
+    what: &str,
+) -> Result<&'a Path, String> {
+    within(path, roots).ok_or_else(|| {
         let listed: Vec<String> = roots
             .iter()
             .map(|root| root.get_ref().to_string())
             .collect();
-        return Err(if listed.is_empty() {
+        if listed.is_empty() {
             format!(
                 "path {} is refused: the rule's `{what}` list is empty",
                 path.display()
@@ -61,9 +72,8 @@ pub fn inside(
                 path.display(),
                 listed.join(", ")
             )
-        });
-    }
-    Ok(path)
+        }
+    })
 }
 
 #[cfg(test)]

@@ -27,7 +27,9 @@ pub struct RsyncRule {
     /// Allow `--delete*`, `--del` and `--remove-source-files`.
     #[serde(default)]
     pub delete: bool,
-    /// Allow `-D`, `--devices` and `--specials`.
+    /// Transfer device and special files. When `false`, the `-D` a
+    /// client's `-a` implies is answered with `--no-devices
+    /// --no-specials` on the server.
     #[serde(default)]
     pub devices: bool,
     /// What the server does with symbolic links.
@@ -49,9 +51,24 @@ pub enum Links {
     /// being followed out of the rule's paths.
     #[default]
     Keep,
-    /// The server adds `--munge-links`: received links are stored
-    /// disarmed, and sent links are not followed.
+    /// The server adds `--munge-links`: links it receives are stored
+    /// disarmed (prefixed with `/rsyncd-munged/`), so a later transfer
+    /// cannot write or read through them.
     Munge,
+    /// Also accept the options that make rsync follow links (`-L`, `-k`,
+    /// `-K`, `--copy-unsafe-links`...). Landlock still bounds what a
+    /// followed link reaches to the rule's paths and the system base.
+    Follow,
+}
+
+impl std::fmt::Display for Links {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::Keep => "keep",
+            Self::Munge => "munge",
+            Self::Follow => "follow",
+        })
+    }
 }
 
 impl RsyncRule {

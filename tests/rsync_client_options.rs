@@ -1,0 +1,141 @@
+//! The rsync rule accepts what the real rsync client sends.
+//!
+//! Each case runs the installed rsync client with a remote shell that
+//! records the server command line (joined with spaces, as ssh sends it)
+//! and stops. The recorded string then goes through `sshgate explain`
+//! against an rsync rule: it must be allowed, as the direction the client
+//! meant, with the server options the client asked for passed on.
+
+mod common;
+
+use std::fs;
+use std::os::unix::fs::PermissionsExt;
+use std::process::Command;
+
+use common::gate::{Scenario, binary, stdout};
+
+const POLICY: &str = r#"log = "{log}"
+[sandbox]
+chdir = "{dir}/srv"
+
+[[allow]]
+name = "backup"
+rsync = { send = ["{dir}/srv"], receive = ["{dir}/backup"], delete = true }
+"#;
+
+/// Captures the server command the rsync client would send for `options`
+/// on a pull (`download = true`) or a push.
+fn captured(scenario: &Scenario, options: &[&str], download: bool) -> String {
+    let record = scenario.path("recorded");
+    let rsh = scenario.path("record-rsh");
+    // ssh joins its words with spaces; so does this stand-in. Its first
+    // word is the host.
+    fs::write(
+        &rsh,
+        format!(
+            "#!/bin/sh\nshift\nprintf '%s' \"$*\" > '{}'\nexit 1\n",
+            record.display()
+        ),
+    )
+    .unwrap();
+    fs::set_permissions(&rsh, fs::Permissions::from_mode(0o755)).unwrap();
+    let _ = fs::remove_file(&record);
+    let local = scenario.path("local/");
+    let mut rsync = Command::new("rsync");
+    rsync.arg("-e").arg(&rsh).args(options);
+    if download {
+        rsync.arg(format!("host:{}/", scenario.path("srv/data").display()));
+        rsync.arg(&local);
+    } else {
+        rsync.arg(&local);
+        rsync.arg(format!("host:{}/", scenario.path("backup/today").display()));
+    }
+    let output = rsync.output().unwrap();
+    fs::read_to_string(&record).unwrap_or_else(|_| {
+        panic!(
+            "the client never ran its remote shell: {}",
+            String::from_utf8_lossy(&output.stderr)
+        )
+    })
+}
+
+fn explain(scenario: &Scenario, command: &str) -> serde_json::Value {
+    let output = Command::new(binary())
+        .args(["explain", "--json", "--policy"])
+        .arg(&scenario.policy)
+        .args(["--", command])
+        .output()
+        .unwrap();
+    serde_json::from_str(&stdout(&output))
+        .unwrap_or_else(|e| panic!("explain printed no JSON ({e}): {}", stdout(&output)))
+}
+
+const OPTION_SETS: &[&[&str]] = &[
+    &["-a"],
+    &["-az"],
+    &["-avzH", "--delete"],
+    &["-a", "--inplace"],
+    &["-a", "--partial"],
+    &["-aAX"],
+    &["-a", "--link-dest=LINKDEST"],
+    &["-a", "--bwlimit=100"],
+    &["-rt"],
+    &["-aR"],
+    &["-a", "--partial-dir=.rsync-partial"],
+    &["-a", "--compress-choice=zstd", "--checksum-choice=xxh128"],
+];
+
+#[test]
+fn every_option_set_of_the_real_client_is_allowed_both_ways() {
+    let scenario = Scenario::new(POLICY);
+    for dir in ["srv/data", "backup/today", "backup/yesterday", "local"] {
+        fs::create_dir_all(scenario.path(dir)).unwrap();
+    }
+    let link_dest = scenario.path("backup/yesterday");
+    let mut failures = Vec::new();
+    for options in OPTION_SETS {
+        let options: Vec<String> = options
+            .iter()
+            .map(|o| o.replace("LINKDEST", &link_dest.display().to_string()))
+            .collect();
+        let options: Vec<&str> = options.iter().map(String::as_str).collect();
+        for download in [true, false] {
+            let command = captured(&scenario, &options, download);
+            assert!(
+                command.starts_with("rsync --server "),
+                "not a server command: {command}"
+            );
+            let explained = explain(&scenario, &command);
+            let expected_action = if download { "download" } else { "upload" };
+            let plan = &explained["plan"];
+            let ok = explained["decision"] == "allow"
+                && explained["rule"] == "backup"
+                && plan["tool"]["action"] == expected_action
+                && plan["argv"]
+                    .as_array()
+                    .is_some_and(|argv| argv.iter().any(|w| w == "--"));
+            if !ok {
+                failures.push(format!(
+                    "{options:?} ({expected_action}): {command}\n{explained:#}"
+                ));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}
+
+#[test]
+fn the_client_s_protect_args_mode_is_refused_with_its_reason() {
+    let scenario = Scenario::new(POLICY);
+    for dir in ["srv/data", "backup/today", "local"] {
+        fs::create_dir_all(scenario.path(dir)).unwrap();
+    }
+    let command = captured(&scenario, &["-s", "-a"], true);
+    let explained = explain(&scenario, &command);
+    assert_eq!(explained["decision"], "deny", "{explained:#}");
+    let reason = explained["reason"].as_str().unwrap();
+    assert!(
+        reason.contains("-s (--protect-args) sends the real arguments over the protocol"),
+        "{reason}"
+    );
+}
