@@ -8,7 +8,7 @@ use std::os::unix::ffi::OsStrExt;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use crate::audit::{Applied, EscapedCommand, Outcome, Record, Sink, Target};
+use crate::audit::{Applied, EscapedCommand, Outcome, Record, Sink, Target, ToolRecord};
 use crate::decide::{Decision, Plan, decide};
 use crate::exec::PreparedCommand;
 use crate::exit;
@@ -95,8 +95,10 @@ fn gate(source: &PolicySource, key: Option<String>) -> Result<Infallible, Denial
             return Err(recorder.deny(exit::DENIED, reason.to_string(), Verdict::default()));
         }
     };
+    let tool = plan.tool.as_ref().map(ToolRecord::new);
     let rule_only = || Verdict {
         rule: Some(rule.clone()),
+        tool: tool.clone(),
         ..Verdict::default()
     };
     let command = PreparedCommand::from_plan(&plan)
@@ -107,6 +109,7 @@ fn gate(source: &PolicySource, key: Option<String>) -> Result<Infallible, Denial
         rule: Some(rule),
         exec: Some(plan.program.clone()),
         applied,
+        tool,
     };
     recorder.allow(ran.clone())?;
     // After the record: the plan's limits apply to the gate too (see
@@ -143,6 +146,8 @@ struct Verdict {
     exec: Option<PathBuf>,
     /// The confinement applied so far.
     applied: Applied,
+    /// What a tool rule made of the request.
+    tool: Option<ToolRecord>,
 }
 
 /// The policy's audit sink with the request's fields, opened before the
@@ -257,6 +262,7 @@ impl Recorder {
             rule: verdict.rule,
             exec: verdict.exec,
             applied: verdict.applied,
+            tool: verdict.tool,
             ..self.template.clone()
         }
     }

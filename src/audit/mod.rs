@@ -20,6 +20,7 @@ mod record;
 mod sink;
 mod syslog;
 mod time;
+mod tool;
 
 pub use command::{COMMAND_MAX_CHARS, EscapedCommand};
 pub use error::AuditError;
@@ -27,3 +28,4 @@ pub use escape::escape_control;
 pub use record::{Applied, Outcome, Record};
 pub use sink::{Sink, Target};
 pub use time::rfc3339_utc;
+pub use tool::{TOOL_PATHS_MAX_CHARS, ToolRecord};

@@ -12,6 +12,7 @@ use serde::{Serialize, Serializer};
 use super::command::EscapedCommand;
 use super::escape::escape_control;
 use super::time::rfc3339_utc;
+use super::tool::ToolRecord;
 use crate::sandbox::{self, Enforcement};
 
 /// What the gate decided for the request.
@@ -129,6 +130,8 @@ pub struct Record {
     pub reason: Option<String>,
     /// What confinement was applied.
     pub applied: Applied,
+    /// For a tool rule, the request as its parser understood it.
+    pub tool: Option<ToolRecord>,
     /// The absolute path of the program executed. Serialized escaped like
     /// the command, because a path need not be UTF-8.
     #[serde(serialize_with = "serialize_path")]
@@ -171,6 +174,7 @@ impl Record {
             rule: None,
             reason: None,
             applied: Applied::default(),
+            tool: None,
             exec: None,
         }
     }
@@ -253,6 +257,7 @@ mod tests {
                     "user": null,
                     "skipped": [],
                 },
+                "tool": null,
                 "exec": null,
             })
         );
