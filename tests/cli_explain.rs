@@ -311,3 +311,88 @@ command = ["/usr/bin/id"]
         serde_json::json!(["uname"])
     );
 }
+
+const TOOL_POLICY: &str = r#"
+[sandbox]
+chdir = "{dir}/srv"
+
+[[allow]]
+name = "pull"
+rsync = { send = ["{dir}/srv"], links = "munge" }
+"#;
+
+fn tool_scenario() -> Scenario {
+    let scenario = Scenario::new(TOOL_POLICY);
+    fs::create_dir_all(scenario.path("srv/www")).unwrap();
+    scenario
+}
+
+#[test]
+fn a_tool_rule_prints_the_parsed_request_before_the_plan() {
+    let scenario = tool_scenario();
+    let output = explain(
+        &scenario,
+        &["--", "rsync --server --sender -logDtpre.iLsfxCIvu . www/"],
+    );
+    let text = stdout(&output);
+    assert_eq!(output.status.code(), Some(0), "{text}");
+    let www = scenario.path("srv/www");
+    let expected = format!(
+        "rsync:\n  action:   download\n  path:     {}\n  options:  -logDtpre.iLsfxCIvu\n  forced:   --munge-links --no-devices --no-specials\nplan:\n",
+        www.display()
+    );
+    assert!(text.contains(&expected), "{text}");
+    assert!(
+        text.contains(
+            "argv:     [\"/usr/bin/rsync\", \"--server\", \"--sender\", \"-logDtpre.iLsfxCIvu\", \"--munge-links\", \"--no-devices\", \"--no-specials\", \"--\", \".\", \"www/\"]"
+        ),
+        "{text}"
+    );
+    let srv = scenario.path("srv");
+    assert!(
+        text.contains(&format!("read        {:<40}  tool-rule", srv.display())),
+        "{text}"
+    );
+}
+
+#[test]
+fn a_tool_rule_denial_names_the_option() {
+    let scenario = tool_scenario();
+    let output = explain(
+        &scenario,
+        &[
+            "--json",
+            "--",
+            "rsync --server --sender -logDtpre.iLsfxCIvu --remove-source-files . www/",
+        ],
+    );
+    assert_eq!(output.status.code(), Some(1), "{}", stdout(&output));
+    let value: serde_json::Value = serde_json::from_str(&stdout(&output)).unwrap();
+    assert_eq!(value["decision"], "deny");
+    assert_eq!(
+        value["reason"],
+        "rule \"pull\" (rsync): --remove-source-files deletes files on the server; the rule has `delete = false`"
+    );
+}
+
+#[test]
+fn a_tool_rule_s_plan_in_json_carries_the_parsed_request() {
+    let scenario = tool_scenario();
+    let output = explain(
+        &scenario,
+        &[
+            "--json",
+            "--",
+            "rsync --server --sender -re.iLsfxCIvu . www/",
+        ],
+    );
+    let value: serde_json::Value = serde_json::from_str(&stdout(&output)).unwrap();
+    let tool = &value["plan"]["tool"];
+    assert_eq!(tool["tool"], "rsync");
+    assert_eq!(tool["action"], "download");
+    assert_eq!(
+        tool["paths"][0],
+        scenario.path("srv/www").display().to_string()
+    );
+    assert_eq!(tool["options"][0], "-re.iLsfxCIvu");
+}

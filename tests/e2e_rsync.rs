@@ -455,3 +455,52 @@ fn the_shipped_push_incoming_profile_uploads_without_delete_and_munges_links() {
         ),
     );
 }
+
+#[test]
+fn a_second_push_cannot_write_through_a_link_the_first_planted() {
+    let setup = setup("");
+    let outside = setup.scenario.path("outside");
+    fs::create_dir(&outside).unwrap();
+    let first = setup.scenario.path("local/first");
+    fs::create_dir(&first).unwrap();
+    symlink(&outside, first.join("esc")).unwrap();
+    let output = rsync(
+        &setup,
+        &["-a"],
+        &format!("{}/", first.display()),
+        &format!("{}/", remote(&setup, "backup")),
+    );
+    assert_ok(&setup, &output);
+    assert_eq!(
+        fs::read_link(setup.scenario.path("backup/esc")).unwrap(),
+        outside
+    );
+    // The classic follow-up: a real directory of the same name, sent
+    // without implied directories, so the receiver walks the planted link.
+    let second = setup.scenario.path("local/second");
+    fs::create_dir_all(second.join("esc")).unwrap();
+    fs::write(second.join("esc/evil"), "planted\n").unwrap();
+    let mut rsync = Command::new("rsync");
+    rsync
+        .args(["-rR", "--no-implied-dirs", "-e"])
+        .arg(setup.sshd.ssh_command_line())
+        .arg("esc/evil")
+        .arg(format!("{}/", remote(&setup, "backup")))
+        .current_dir(&second);
+    let output = run_client(&mut rsync, None);
+    assert_eq!(
+        output.status.code(),
+        Some(23),
+        "{}",
+        setup.sshd.explain(&output)
+    );
+    assert!(
+        stderr(&output).contains("Permission denied (13)"),
+        "{}",
+        setup.sshd.explain(&output)
+    );
+    assert!(
+        !outside.join("evil").exists(),
+        "the write went through the link"
+    );
+}
