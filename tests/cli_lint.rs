@@ -388,3 +388,34 @@ fn grants_on_kernel_interfaces_and_the_whole_tree_are_flagged() {
     }
     assert_eq!(output.status.code(), Some(1));
 }
+
+#[test]
+fn a_tool_rule_s_paths_get_the_sandbox_checks() {
+    let scenario = Scenario::new(
+        r#"[sandbox]
+read = ["/usr/share"]
+
+[[allow]]
+name = "pull"
+rsync = { send = ["{dir}/missing", "/"], receive = ["/proc/sys"] }
+"#,
+    );
+    let output = lint(&[scenario.policy.as_os_str()]);
+    assert_eq!(output.status.code(), Some(1));
+    let text = stdout(&output);
+    let policy = scenario.policy.display();
+    for expected in [
+        format!(
+            "{policy}:2:9: warning: the profile's `read` does not apply to rule \"pull\" (rsync): a tool rule's paths come from its `rsync` table"
+        ),
+        format!(
+            "{policy}:6:19: warning: read path {} does not exist on this host; requests that need it are denied",
+            scenario.path("missing").display()
+        ),
+        "warning: rule \"pull\" (rsync): read path / grants every file".to_owned(),
+        "error: rule \"pull\" (rsync): write path /proc/sys is under /proc or /sys".to_owned(),
+    ] {
+        assert!(text.contains(&expected), "missing {expected:?} in:\n{text}");
+    }
+    assert!(stderr(&output).contains("1 error(s)"), "{}", stderr(&output));
+}

@@ -11,9 +11,12 @@ use super::command::ArgPattern;
 use super::error::{Location, PolicyError};
 use super::load::{LoadedPolicy, load_untrusted, untrusted_because};
 use super::network::Network;
+use super::path::AbsolutePath;
 use super::schema::{Rule, Sandbox};
+use super::tool::Tool;
 use crate::request::Account;
 use crate::sandbox::GATE_NEEDS_AFTER_FILTER;
+use toml::Spanned;
 
 /// Trees whose writability, in whole or in part, would hand the command
 /// the host: configuration, programs, and the homes that hold
@@ -342,6 +345,9 @@ impl Linter<'_> {
             let rule = rule.get_ref();
             self.check_program(rule);
             self.check_grant_overlaps(rule);
+            if let Some(tool) = rule.tool() {
+                self.check_tool_paths(rule, tool);
+            }
             if let Some(sandbox) = &rule.sandbox {
                 self.check_sandbox(sandbox, &format!("rule {:?}", rule.name.as_str()));
             }
@@ -359,6 +365,38 @@ impl Linter<'_> {
                     );
                     break;
                 }
+            }
+        }
+    }
+
+    /// A tool rule's paths get the checks of a sandbox's `read` and
+    /// `write`; and the profile's path lists, which a tool rule does not
+    /// use, are pointed out rather than silently ignored.
+    fn check_tool_paths(&mut self, rule: &Rule, tool: Tool<'_>) {
+        let owned = |paths: Vec<&Spanned<AbsolutePath>>| Some(paths.into_iter().cloned().collect());
+        let derived = Sandbox {
+            read: owned(tool.readable_paths()),
+            write: owned(tool.writable_paths()),
+            ..Sandbox::default()
+        };
+        let owner = format!("rule {:?} ({})", rule.name.as_str(), tool.name());
+        self.check_sandbox(&derived, &owner);
+        let profile = &self.loaded.policy.sandbox;
+        let lists = [
+            ("read", &profile.read),
+            ("write", &profile.write),
+            ("exec", &profile.exec),
+        ];
+        for (key, list) in lists {
+            if let Some(first) = list.as_ref().and_then(|paths| paths.first()) {
+                self.at(
+                    Severity::Warning,
+                    Some(first.span()),
+                    format!(
+                        "the profile's `{key}` does not apply to {owner}: a tool rule's paths come from its `{}` table",
+                        tool.name()
+                    ),
+                );
             }
         }
     }
