@@ -9,9 +9,14 @@
 //! or a `-P` list it likes better), and sftp-server's options are the
 //! rule's to set. Modern `scp` (without `-O`) arrives the same way.
 
+use std::path::PathBuf;
+
 use super::{Context, ToolCall, ToolRequest};
 use crate::decide::plan::Access;
 use crate::policy::tool::SftpRule;
+
+/// Where sftp-server's syslog(3) sends its messages.
+const SYSTEM_LOG: &str = "/dev/log";
 
 /// Whether `argv` asks for sftp: its first word is one of the subsystem
 /// commands the rule accepts.
@@ -34,16 +39,7 @@ pub fn check(rule: &SftpRule, argv: &[String], _context: Context<'_>) -> Result<
     let forced = server_options(rule);
     let mut full_argv = vec![rule.program().display().to_string()];
     full_argv.extend(forced.iter().cloned());
-    let grants = rule
-        .read
-        .iter()
-        .map(|root| (root.get_ref().as_path().to_path_buf(), Access::Read))
-        .chain(
-            rule.write
-                .iter()
-                .map(|root| (root.get_ref().as_path().to_path_buf(), Access::ReadWrite)),
-        )
-        .collect();
+    let grants = grants(rule);
     let start = rule
         .start
         .as_ref()
@@ -60,6 +56,22 @@ pub fn check(rule: &SftpRule, argv: &[String], _context: Context<'_>) -> Result<
             forced,
         },
     })
+}
+
+/// `read` as read grants, `write` as read-write grants, and with `log`,
+/// the system log socket sftp-server sends its messages to (connecting
+/// to it needs `unix = true` in the rule's sandbox).
+fn grants(rule: &SftpRule) -> Vec<(PathBuf, Access)> {
+    let read = rule.read.iter().map(|root| (root, Access::Read));
+    let write = rule.write.iter().map(|root| (root, Access::ReadWrite));
+    let mut grants: Vec<(PathBuf, Access)> = read
+        .chain(write)
+        .map(|(root, access)| (root.get_ref().as_path().to_path_buf(), access))
+        .collect();
+    if rule.log {
+        grants.push((PathBuf::from(SYSTEM_LOG), Access::Read));
+    }
+    grants
 }
 
 /// sftp-server's options: `-R` without `write`, `-d` for `start`, the
@@ -90,7 +102,7 @@ fn server_options(rule: &SftpRule) -> Vec<String> {
 
 #[cfg(test)]
 mod tests {
-    use std::path::{Path, PathBuf};
+    use std::path::Path;
 
     use super::*;
 
@@ -263,6 +275,25 @@ mod tests {
         assert_eq!(call.request.action, "session");
         let without_start = run(&rule(READ_ONLY), "internal-sftp").unwrap();
         assert_eq!(without_start.chdir, None);
+    }
+
+    #[test]
+    fn a_logging_rule_also_grants_the_system_log_socket() {
+        let call = run(
+            &rule(
+                r#"write = ["/srv/in"]
+                   log = true"#,
+            ),
+            "internal-sftp",
+        )
+        .unwrap();
+        assert_eq!(
+            call.grants,
+            vec![
+                (PathBuf::from("/srv/in"), Access::ReadWrite),
+                (PathBuf::from("/dev/log"), Access::Read),
+            ]
+        );
     }
 
     /// `(table, the load error it starts with)`.

@@ -42,7 +42,10 @@ pub struct SftpRule {
     pub write: PathList,
     /// The client's starting directory (`-d`), inside `read` or `write`.
     pub start: Option<Spanned<AbsolutePath>>,
-    /// Log the session's file operations (`-l INFO -f AUTHPRIV`).
+    /// Log the session's file operations (`-l INFO -f AUTHPRIV`) to
+    /// /dev/log, which the rule then grants; sftp-server can reach it
+    /// only when the rule's sandbox has `unix = true`, and drops its
+    /// messages silently otherwise.
     pub log: bool,
     /// sftp requests allowed (`-p`); absent means every request.
     pub allow_requests: Option<Spanned<Vec<SftpRequest>>>,
