@@ -62,8 +62,8 @@ pub fn check(rule: &ScpRule, argv: &[String], context: Context<'_>) -> Result<To
         (_, 0) => return Err("no path: scp -f and scp -t need one".to_owned()),
         (Direction::Upload, count) if count > 1 => {
             return Err(format!(
-                "scp -t takes one target, got {count} ({}): a path with a space needs `scp -O` \
-                 to quote it, which legacy scp does not",
+                "scp -t takes one target, got {count} ({}): legacy scp sends a remote path \
+                 with a space as two words",
                 parsed.paths.join(" ")
             ));
         }
@@ -445,7 +445,7 @@ preserve = true"#;
         (
             PERMISSIVE,
             "scp -t /srv/in/my file",
-            "scp -t takes one target, got 2 (/srv/in/my file): a path with a space needs `scp -O` to quote it, which legacy scp does not",
+            "scp -t takes one target, got 2 (/srv/in/my file): legacy scp sends a remote path with a space as two words",
         ),
         (
             r#"download = ["/srv/pub"]"#,

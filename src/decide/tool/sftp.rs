@@ -27,14 +27,14 @@ pub fn addressed(rule: &SftpRule, argv: &[String]) -> bool {
 /// Refuses any argument after the subsystem command, and builds the
 /// sftp-server command line from the rule.
 pub fn check(rule: &SftpRule, argv: &[String], _context: Context<'_>) -> Result<ToolCall, String> {
-    if let [command, arguments @ ..] = argv
-        && !arguments.is_empty()
-    {
-        return Err(format!(
-            "arguments after {command} are refused ({}): sftp-server's options come from the rule; \
-             sshd's `Subsystem sftp` must name the server alone",
-            arguments.join(" ")
-        ));
+    if let [command, arguments @ ..] = argv {
+        if !arguments.is_empty() {
+            return Err(format!(
+                "arguments after {command} are refused ({}): sftp-server's options come from the rule; \
+                 sshd's `Subsystem sftp` must name the server alone",
+                arguments.join(" ")
+            ));
+        }
     }
     let forced = server_options(rule);
     let mut full_argv = vec![rule.program().display().to_string()];
