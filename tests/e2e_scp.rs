@@ -201,6 +201,32 @@ fn an_upload_rule_receives_a_file_and_a_tree() {
 }
 
 #[test]
+fn an_upload_through_a_symlink_in_the_upload_tree_is_denied_by_landlock() {
+    let scenario = scenario(&upload_rule(false, ""));
+    fs::create_dir(scenario.path("elsewhere")).unwrap();
+    symlink(scenario.path("elsewhere"), scenario.path("in/link")).unwrap();
+    fs::write(scenario.path("local/upload.txt"), "uploaded\n").unwrap();
+    let sshd = Sshd::start_gate(&scenario.policy);
+
+    let output = scp(
+        &sshd,
+        &scenario,
+        &["upload.txt", &remote(&sshd, &scenario.path("in/link"))],
+    );
+    assert_eq!(output.status.code(), Some(1), "{}", sshd.explain(&output));
+    assert_eq!(
+        stderr(&output),
+        format!(
+            "scp: {}/upload.txt: Permission denied\n",
+            scenario.path("in/link").display()
+        ),
+        "{}",
+        sshd.explain(&output)
+    );
+    assert!(!scenario.path("elsewhere/upload.txt").exists());
+}
+
+#[test]
 fn a_recursive_upload_is_refused_without_recursive() {
     let scenario = scenario(&upload_rule(false, ""));
     fs::create_dir(scenario.path("local/dir")).unwrap();

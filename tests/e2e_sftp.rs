@@ -8,11 +8,12 @@
 mod common;
 
 use std::fs;
+use std::io::{Read, Write};
 use std::os::unix::fs::symlink;
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::{Command, Output, Stdio};
 
-use common::gate::{Scenario, stderr, stdout};
+use common::gate::{Scenario, forced, stderr, stdout};
 use common::sshd::{SFTP_SERVER, Sshd, run_client};
 
 const READONLY: &str = include_str!("../policies/sftp-readonly.toml");
@@ -315,5 +316,64 @@ fn arguments_after_the_subsystem_command_are_refused() {
             "sshgate: denied: rule \"sftp-read\" (sftp): arguments after {SFTP_SERVER} are refused (-d /): \
              sftp-server's options come from the rule; sshd's `Subsystem sftp` must name the server alone\n"
         )
+    );
+}
+
+#[test]
+fn internal_sftp_is_served_by_the_system_sftp_server() {
+    // sshd configured with `Subsystem sftp internal-sftp` hands the gate
+    // that word; the test sshd names sftp-server, so run the gate as sshd
+    // would, and speak the first sftp packets to it.
+    let scenario = scenario(&shipped(READONLY, "/srv/pub", "pub"));
+    let mut gate = forced(&scenario.policy, Some("internal-sftp"))
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // SSH_FXP_INIT (1), version 3: length 5, type, version. stdin stays
+    // open until the answer is read: sftp-server quits at end of input
+    // without serving what is still buffered.
+    let mut stdin = gate.stdin.take().unwrap();
+    stdin.write_all(&[0, 0, 0, 5, 1, 0, 0, 0, 3]).unwrap();
+    let mut answer = [0u8; 9];
+    gate.stdout.take().unwrap().read_exact(&mut answer).unwrap();
+    drop(stdin);
+    let output = gate.wait_with_output().unwrap();
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    // SSH_FXP_VERSION (2), version 3, after the 4-byte length.
+    assert_eq!(answer[4..], [2, 0, 0, 0, 3], "{answer:?}");
+    let records = scenario.records();
+    assert_eq!(records[0]["rule"], "sftp-read");
+    assert_eq!(records[0]["exec"], SFTP_SERVER);
+}
+
+#[test]
+fn a_start_directory_with_a_percent_sign_is_taken_literally() {
+    // sftp-server expands %u and %d in -d; the rule's start is a path.
+    let scenario = scenario(
+        r#"log = "{log}"
+[[allow]]
+name = "sftp-percent"
+sftp = { read = ["{dir}/pub%u"], start = "{dir}/pub%u" }
+"#,
+    );
+    fs::create_dir(scenario.path("pub%u")).unwrap();
+    fs::write(scenario.path("pub%u/here.txt"), "here\n").unwrap();
+    let sshd = Sshd::start_gate(&scenario.policy);
+
+    let output = sftp(&sshd, &scenario, "pwd\nget here.txt\n");
+    assert_eq!(output.status.code(), Some(0), "{}", sshd.explain(&output));
+    assert!(
+        stdout(&output).contains(&format!(
+            "Remote working directory: {}\n",
+            scenario.path("pub%u").display()
+        )),
+        "{}",
+        sshd.explain(&output)
+    );
+    assert_eq!(
+        fs::read_to_string(scenario.path("local/here.txt")).unwrap(),
+        "here\n"
     );
 }
