@@ -417,5 +417,41 @@ rsync = { send = ["{dir}/missing", "/"], receive = ["/proc/sys"] }
     ] {
         assert!(text.contains(&expected), "missing {expected:?} in:\n{text}");
     }
-    assert!(stderr(&output).contains("1 error(s)"), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("1 error(s)"),
+        "{}",
+        stderr(&output)
+    );
+}
+
+#[test]
+fn an_sftp_rule_that_logs_without_unix_sockets_is_warned_about() {
+    let scenario = Scenario::new(
+        r#"[[allow]]
+name = "sftp"
+sftp = { read = ["/usr/share/doc"], log = true }
+"#,
+    );
+    let output = lint(&[scenario.policy.as_os_str()]);
+    let text = stdout(&output);
+    assert!(
+        text.contains(
+            "warning: rule \"sftp\" (sftp): `log = true` without `unix = true` in the sandbox"
+        ),
+        "{text}"
+    );
+    let fixed = Scenario::new(
+        r#"[[allow]]
+name = "sftp"
+sftp = { read = ["/usr/share/doc"], log = true }
+[allow.sandbox]
+unix = true
+"#,
+    );
+    let output = lint(&[fixed.policy.as_os_str()]);
+    assert!(
+        !stdout(&output).contains("`log = true`"),
+        "{}",
+        stdout(&output)
+    );
 }

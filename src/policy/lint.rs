@@ -346,7 +346,7 @@ impl Linter<'_> {
             self.check_program(rule);
             self.check_grant_overlaps(rule);
             if let Some(tool) = rule.tool() {
-                self.check_tool_paths(rule, tool);
+                self.check_tool_paths(rule, tool, &span);
             }
             if let Some(sandbox) = &rule.sandbox {
                 self.check_sandbox(sandbox, &format!("rule {:?}", rule.name.as_str()));
@@ -372,7 +372,7 @@ impl Linter<'_> {
     /// A tool rule's paths get the checks of a sandbox's `read` and
     /// `write`; and the profile's path lists, which a tool rule does not
     /// use, are pointed out rather than silently ignored.
-    fn check_tool_paths(&mut self, rule: &Rule, tool: Tool<'_>) {
+    fn check_tool_paths(&mut self, rule: &Rule, tool: Tool<'_>, rule_span: &Range<usize>) {
         let owned = |paths: Vec<&Spanned<AbsolutePath>>| Some(paths.into_iter().cloned().collect());
         let derived = Sandbox {
             read: owned(tool.readable_paths()),
@@ -381,6 +381,18 @@ impl Linter<'_> {
         };
         let owner = format!("rule {:?} ({})", rule.name.as_str(), tool.name());
         self.check_sandbox(&derived, &owner);
+        if let Tool::Sftp(sftp) = tool {
+            let sockets = self.loaded.policy.sandbox_for(rule).unix.unwrap_or(false);
+            if sftp.log && !sockets {
+                self.at(
+                    Severity::Warning,
+                    Some(rule_span.clone()),
+                    format!(
+                        "{owner}: `log = true` without `unix = true` in the sandbox: seccomp refuses sftp-server's socket to the system log, and its messages are lost"
+                    ),
+                );
+            }
+        }
         let profile = &self.loaded.policy.sandbox;
         let lists = [
             ("read", &profile.read),
