@@ -200,6 +200,7 @@ fn allow(loaded: &LoadedPolicy, rule: &Rule, request: &Request, runs: Runs<'_>) 
     };
     let program = program.to_path_buf();
     let default_chdir = working_directory(&sandbox, runs_as);
+    let mut env = environment(&sandbox, request, runs_as);
     let (argv, filesystem, chdir, tool) = match runs {
         Runs::Argv(argv) => {
             let mut full_argv = vec![program.display().to_string()];
@@ -210,12 +211,13 @@ fn allow(loaded: &LoadedPolicy, rule: &Rule, request: &Request, runs: Runs<'_>) 
         Runs::Tool(call) => {
             let grants = tool_grants(&call, &program);
             let chdir = call.chdir.unwrap_or(default_chdir);
+            env.extend(call.env);
             (call.argv, grants, chdir, Some(call.request))
         }
     };
     let plan = Plan {
         filesystem,
-        env: environment(&sandbox, request, runs_as),
+        env,
         chdir,
         compat: sandbox.compat.unwrap_or_default(),
         profile_writable: profile_writable(policy),

@@ -31,6 +31,10 @@ pub struct ToolCall {
     pub grants: Vec<(PathBuf, Access)>,
     /// The working directory, when the tool needs a particular one.
     pub chdir: Option<PathBuf>,
+    /// Environment variables the tool needs to run confined, set over the
+    /// gate's usual ones and the rule's `env`: the sandbox a tool rule gets
+    /// is fixed, so its setting cannot be the admin's to undo.
+    pub env: Vec<(String, String)>,
     /// The parsed request, for `explain` and the audit record.
     pub request: ToolRequest,
 }
