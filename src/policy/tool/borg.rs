@@ -17,9 +17,12 @@ pub const DEFAULT_BORG: &str = "/usr/bin/borg";
 pub struct BorgRule {
     /// The borg launcher to execute.
     pub program: Option<Spanned<AbsolutePath>>,
-    /// The repository: `--restrict-to-repository`, and a read-write grant.
+    /// The repository: `--restrict-to-repository`, and the only read-write
+    /// grant. The directory must exist (empty before `borg init`), since
+    /// Landlock grants only what is there.
     pub repository: Spanned<AbsolutePath>,
-    /// Add `--append-only`: the client cannot delete or prune.
+    /// Add `--append-only`: a client's delete, prune or compact only
+    /// appends, and removes no data.
     #[serde(default)]
     pub append_only: bool,
 }
