@@ -197,6 +197,34 @@ const CASES: &[Case] = &[
         "internal-sftp -P write",
         None,
     ),
+    (
+        "borg-append-only.toml",
+        None,
+        Some("host1"),
+        "borg serve --info",
+        Some("borg-host1"),
+    ),
+    (
+        "borg-append-only.toml",
+        None,
+        Some("other"),
+        "borg serve --info",
+        None,
+    ),
+    (
+        "borg-append-only.toml",
+        None,
+        Some("host1"),
+        "borg serve --restrict-to-path=/",
+        None,
+    ),
+    (
+        "borg-append-only.toml",
+        None,
+        Some("host1"),
+        "borg list /srv/borg/host1",
+        None,
+    ),
 ];
 
 #[test]
