@@ -9,7 +9,9 @@
 //! append to the repository. So the tests assert what really happens: every
 //! segment file present before is still there, unchanged, and rolling the
 //! repository back to them brings the archives back. A rule without
-//! `append_only` shows the contrary: the same steps destroy data.
+//! `append_only` shows the contrary: the same steps destroy data. Where
+//! borg's own restriction does not reach (a symlink out of the
+//! repository), Landlock refuses.
 
 mod common;
 
@@ -317,6 +319,47 @@ fn a_repository_other_than_the_rules_is_refused_by_borg_serve() {
     }
     assert!(!other.exists(), "borg created the other repository");
     assert_eq!(setup.listed(), ["monday"]);
+}
+
+#[test]
+fn a_symlink_out_of_the_repository_is_stopped_by_landlock_where_borg_follows_it() {
+    let setup = Setup::shipped();
+    setup.init_and_create(&["monday"]);
+    // Someone with access to the repository's account moved the segments
+    // out and left a symlink: borg's own restriction compares the
+    // repository's path, not where its files are.
+    let elsewhere = setup.scenario.path("elsewhere");
+    fs::create_dir(&elsewhere).unwrap();
+    let data = setup.repository().join("data");
+    fs::rename(&data, elsewhere.join("data")).unwrap();
+    std::os::unix::fs::symlink(elsewhere.join("data"), &data).unwrap();
+    let before = segments(&setup.repository());
+
+    let output = setup.borg(&["create", &setup.archive("tuesday"), "file.txt"]);
+    assert_eq!(
+        output.status.code(),
+        Some(2),
+        "{}",
+        setup.sshd.explain(&output)
+    );
+    let denied = format!(
+        "PermissionError: [Errno 13] Permission denied: '{}'",
+        data.display()
+    );
+    assert!(
+        stderr(&output).contains(&denied),
+        "{}",
+        setup.sshd.explain(&output)
+    );
+    assert_eq!(segments(&setup.repository()), before, "a segment changed");
+
+    // Unconfined, borg follows the symlink: the refusal was the kernel's.
+    let base = setup.scenario.path("admin");
+    fs::create_dir(&base).unwrap();
+    let mut borg = client(&base);
+    borg.args(["list", "--short"]).arg(setup.repository());
+    let output = run_client(&mut borg, None);
+    assert_eq!(stdout(&output), "monday\n", "{}", stderr(&output));
 }
 
 #[test]
