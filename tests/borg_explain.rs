@@ -81,3 +81,32 @@ fn explain_names_the_option_a_refusal_is_for() {
         stderr(&output)
     );
 }
+
+#[test]
+fn the_rules_env_cannot_turn_the_self_test_back_on() {
+    let scenario = Scenario::new(
+        r#"
+[[allow]]
+name = "borg"
+borg = { repository = "{dir}/repo" }
+[allow.sandbox]
+env = { BORG_SELFTEST = "enabled", LANG = "C.UTF-8" }
+"#,
+    );
+    fs::create_dir(scenario.path("repo")).unwrap();
+    let output = Command::new(binary())
+        .arg("explain")
+        .arg("--policy")
+        .arg(&scenario.policy)
+        .args(["--", "borg serve"])
+        .output()
+        .unwrap();
+    let text = stdout(&output);
+    assert!(
+        text.contains("  environment:\n    BORG_SELFTEST=disabled\n"),
+        "{text}{}",
+        stderr(&output)
+    );
+    assert!(text.contains("    LANG=C.UTF-8\n"), "{text}");
+    assert!(!text.contains("BORG_SELFTEST=enabled"), "{text}");
+}
