@@ -46,7 +46,7 @@ pub struct ToolRequest {
     /// `"rsync"`, `"scp"`, `"sftp"`, `"git"` or `"borg"`.
     pub tool: &'static str,
     /// What the client does: `"download"`, `"upload"`, `"fetch"`,
-    /// `"push"`, `"session"` or `"serve"`.
+    /// `"push"`, `"archive"`, `"session"` or `"serve"`.
     pub action: &'static str,
     /// The paths the request names, normalised and absolute.
     pub paths: Vec<PathBuf>,
@@ -85,6 +85,16 @@ pub fn check(tool: Tool<'_>, argv: &[String], context: Context<'_>) -> Result<To
         Tool::Sftp(rule) => sftp::check(rule, argv, context),
         Tool::Git(rule) => git::check(rule, argv, context),
         Tool::Borg(rule) => borg::check(rule, argv, context),
+    }
+}
+
+/// Environment variables `tool`'s server always runs with, set over the
+/// sandbox's `env`: settings its confinement relies on, which a profile's
+/// `env` must not undo.
+pub fn environment(tool: Tool<'_>) -> &'static [(&'static str, &'static str)] {
+    match tool {
+        Tool::Git(_) => git::ENVIRONMENT,
+        Tool::Rsync(_) | Tool::Scp(_) | Tool::Sftp(_) | Tool::Borg(_) => &[],
     }
 }
 
