@@ -57,14 +57,15 @@ fn explain_shows_the_repository_a_path_names_the_exec_and_the_forced_environment
         "decision: allow (rule \"repos\")\n".to_owned(),
         format!("git:\n  action:   fetch\n  path:     {project}\n"),
         "  forced:   --exec-path=/usr/lib/git-core --strict GIT_CONFIG_NOSYSTEM=1 \
-         GIT_CONFIG_GLOBAL=/dev/null\n"
+         GIT_CONFIG_GLOBAL=/dev/null GIT_ATTR_NOSYSTEM=1\n"
             .to_owned(),
         format!(
             "  argv:     [\"/usr/bin/git\", \"--exec-path=/usr/lib/git-core\", \"upload-pack\", \
              \"--strict\", \"--\", \"{project}\"]\n"
         ),
         // The profile's env does not undo the rule's.
-        "    GIT_CONFIG_GLOBAL=/dev/null\n    GIT_CONFIG_NOSYSTEM=1\n".to_owned(),
+        "    GIT_ATTR_NOSYSTEM=1\n    GIT_CONFIG_GLOBAL=/dev/null\n    GIT_CONFIG_NOSYSTEM=1\n"
+            .to_owned(),
         "    LANG=C.UTF-8\n".to_owned(),
     ] {
         assert!(text.contains(&expected), "missing {expected:?} in\n{text}");

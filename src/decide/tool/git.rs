@@ -29,10 +29,12 @@ use crate::policy::tool::GitRule;
 /// sandbox does not grant (git then stops: "unknown error occurred while
 /// reading the configuration files"), and which could set
 /// `uploadpack.packObjectsHook` or `safe.directory`, honoured only from
-/// there: the repository's own config is the only one read.
+/// there: the repository's own config is the only one read. For the same
+/// reason upload-archive reads no `/etc/gitattributes`.
 pub const ENVIRONMENT: &[(&str, &str)] = &[
     ("GIT_CONFIG_NOSYSTEM", "1"),
     ("GIT_CONFIG_GLOBAL", "/dev/null"),
+    ("GIT_ATTR_NOSYSTEM", "1"),
 ];
 
 /// git's `enter_repo` suffixes, in the order it tries them.
@@ -730,7 +732,8 @@ mod tests {
                 "--exec-path=/usr/local/libexec/git-core",
                 "--strict",
                 "GIT_CONFIG_NOSYSTEM=1",
-                "GIT_CONFIG_GLOBAL=/dev/null"
+                "GIT_CONFIG_GLOBAL=/dev/null",
+                "GIT_ATTR_NOSYSTEM=1"
             ]
         );
         assert!(run(&rule, "/usr/local/bin/git-upload-pack /srv/git/project.git").is_ok());
@@ -774,14 +777,16 @@ mod tests {
                 "--exec-path=/usr/lib/git-core",
                 "--strict",
                 "GIT_CONFIG_NOSYSTEM=1",
-                "GIT_CONFIG_GLOBAL=/dev/null"
+                "GIT_CONFIG_GLOBAL=/dev/null",
+                "GIT_ATTR_NOSYSTEM=1"
             ]
         );
         assert_eq!(
             ENVIRONMENT,
             [
                 ("GIT_CONFIG_NOSYSTEM", "1"),
-                ("GIT_CONFIG_GLOBAL", "/dev/null")
+                ("GIT_CONFIG_GLOBAL", "/dev/null"),
+                ("GIT_ATTR_NOSYSTEM", "1")
             ]
         );
     }
