@@ -22,7 +22,7 @@ use std::path::{Path, PathBuf};
 use super::path::normalise;
 use super::{Context, ToolCall, ToolRequest, names_program};
 use crate::decide::plan::Access;
-use crate::policy::tool::GitRule;
+use crate::policy::tool::{GitRule, PathList};
 
 /// The environment every git service runs with, whatever the sandbox's
 /// `env` says. git reads `/etc/gitconfig` and `~/.gitconfig`, which the
@@ -195,7 +195,7 @@ fn repository(rule: &GitRule, client: &str, chdir: &Path) -> Result<(PathBuf, bo
     let mut tried = Vec::with_capacity(SUFFIXES.len());
     for suffix in SUFFIXES {
         let candidate = normalise(&format!("{trimmed}{suffix}"), chdir)?;
-        let listed = |list: &[toml::Spanned<crate::policy::AbsolutePath>]| {
+        let listed = |list: &PathList| {
             list.iter()
                 .any(|repo| repo.get_ref().as_path() == candidate)
         };
