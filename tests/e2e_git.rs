@@ -13,6 +13,7 @@ use std::process::{Command, Output};
 
 use common::gate::{Scenario, binary, stderr};
 use common::sshd::{Sshd, quote_word, run_client};
+use nix::unistd::geteuid;
 
 /// The shipped profile, as shipped.
 const MIRROR: &str = include_str!("../policies/git-mirror-readonly.toml");
@@ -563,4 +564,107 @@ fn a_pre_receive_hook_cannot_run_so_the_push_is_declined() {
         local_git(&s.repo("shared.git"), &["rev-parse", "main"]),
         before
     );
+}
+
+/// A repository owned by nobody, served by a rule that runs git as its
+/// owner.
+const AS_OWNER: &str = r#"log = "{log}"
+
+[[allow]]
+name = "as-owner"
+git = { read = ["{dir}/git/owned.git"] }
+[allow.sandbox]
+user = "nobody"
+chdir = "/"
+"#;
+
+/// The same repository, served as the gate's own user.
+const AS_GATE: &str = r#"log = "{log}"
+
+[[allow]]
+name = "as-gate"
+git = { read = ["{dir}/git/owned.git"] }
+"#;
+
+/// nobody's uid and gid on Debian.
+const NOBODY: u32 = 65534;
+
+/// `policy`, and its repository `git/owned.git` owned by nobody when the
+/// tests run as root.
+fn other_owner(policy: &str) -> (Scenario, Sshd, PathBuf) {
+    let scenario = Scenario::new(policy);
+    // nobody must reach the repositories through the scenario's dir.
+    fs::set_permissions(scenario.dir.path(), fs::Permissions::from_mode(0o755)).unwrap();
+    let repo = scenario.path("git/owned.git");
+    bare_repository(&repo, &[("owner", "nobody\n")]);
+    if geteuid().is_root() {
+        let status = Command::new("chown")
+            .args(["-R", &format!("{NOBODY}:{NOBODY}")])
+            .arg(&repo)
+            .status()
+            .unwrap();
+        assert!(status.success());
+    }
+    let sshd = Sshd::start_gate(&scenario.policy);
+    let local = sshd.dir().join("local");
+    fs::create_dir(&local).unwrap();
+    (scenario, sshd, local)
+}
+
+#[test]
+fn a_repository_owned_by_another_account_is_served_as_that_account() {
+    let (scenario, sshd, local) = other_owner(AS_OWNER);
+    let repo = scenario.path("git/owned.git");
+    let output = git(
+        &sshd,
+        &local,
+        &["clone", "-q", &remote(&sshd, &repo), "owned"],
+    );
+    if !geteuid().is_root() {
+        let uid = geteuid().as_raw();
+        return assert_refused(
+            &scenario,
+            &sshd,
+            &output,
+            &format!(
+                "rule \"as-owner\" runs as user \"nobody\", but sshgate runs as uid {uid}, not root, \
+                 and cannot switch users"
+            ),
+        );
+    }
+    assert_eq!(output.status.code(), Some(0), "{}", sshd.explain(&output));
+    assert_eq!(
+        fs::read_to_string(local.join("owned/owner")).unwrap(),
+        "nobody\n"
+    );
+    assert_eq!(scenario.records()[0]["applied"]["user"], "nobody");
+}
+
+#[test]
+fn git_refuses_a_repository_another_account_owns() {
+    let (scenario, sshd, local) = other_owner(AS_GATE);
+    let repo = scenario.path("git/owned.git");
+    let output = git(
+        &sshd,
+        &local,
+        &["clone", "-q", &remote(&sshd, &repo), "owned"],
+    );
+    if !geteuid().is_root() {
+        // Without root the repository stays the test runner's own.
+        assert_eq!(output.status.code(), Some(0), "{}", sshd.explain(&output));
+        return;
+    }
+    // The gate allowed it; git itself refused (no safe.directory can be
+    // configured: there is no global config).
+    assert_eq!(scenario.records()[0]["decision"], "allow");
+    assert_eq!(output.status.code(), Some(128), "{}", sshd.explain(&output));
+    assert!(
+        stderr(&output).contains(&format!(
+            "fatal: detected dubious ownership in repository at '{}'",
+            repo.display()
+        )),
+        "{}",
+        sshd.explain(&output)
+    );
+    assert!(!local.join("owned/owner").exists());
 }
