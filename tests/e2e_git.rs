@@ -19,8 +19,11 @@ use nix::unistd::geteuid;
 const MIRROR: &str = include_str!("../policies/git-mirror-readonly.toml");
 
 /// A rule with a read-only and a writable repository, and one that also
-/// serves `git archive --remote`.
+/// serves `git archive --remote`; relative paths start in their directory.
 const READ_AND_WRITE: &str = r#"log = "{log}"
+[sandbox]
+# What a relative repository path is relative to.
+chdir = "{dir}/git"
 
 [[allow]]
 name = "repos"
@@ -366,6 +369,31 @@ impl Shared {
         );
         self.local.join(name)
     }
+}
+
+#[test]
+fn a_relative_path_without_its_suffix_names_a_repository_in_the_working_directory() {
+    let s = Shared::start();
+    // git-upload-pack 'public': git, started in {dir}/git, would find
+    // public.git; the gate lets it fetch exactly that.
+    let output = git(
+        &s.sshd,
+        &s.local,
+        &[
+            "clone",
+            "-q",
+            &format!("{}:public", s.sshd.host()),
+            "public",
+        ],
+    );
+    assert_eq!(output.status.code(), Some(0), "{}", s.sshd.explain(&output));
+    assert_eq!(
+        fs::read_to_string(s.local.join("public/a")).unwrap(),
+        "public\n"
+    );
+    let record = &s.scenario.records()[0];
+    assert_eq!(record["command"], "git-upload-pack 'public'");
+    assert_eq!(record["rule"], "repos");
 }
 
 #[test]
