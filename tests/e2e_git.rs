@@ -543,12 +543,9 @@ fn a_fetch_reads_only_the_repository_it_names() {
         &s.local,
         &["clone", "-q", &remote(&s.sshd, &borrowing), "public"],
     );
-    assert_eq!(
-        output.status.code(),
-        Some(128),
-        "{}",
-        s.sshd.explain(&output)
-    );
+    // Usually 128; under load the client can also die of the pipe the
+    // server closed, so only failure itself is asserted, and the reason.
+    assert!(!output.status.success(), "{}", s.sshd.explain(&output));
     assert!(
         stderr(&output).contains(&format!(
             "error: unable to open object pack directory: {shared}/objects/pack: Permission denied\n"

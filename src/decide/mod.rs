@@ -215,10 +215,6 @@ fn allow(loaded: &LoadedPolicy, rule: &Rule, request: &Request, runs: Runs<'_>) 
             (call.argv, grants, chdir, Some(call.request))
         }
     };
-    let mut env = environment(&sandbox, request, runs_as);
-    for (name, value) in rule.tool().map_or(&[][..], tool::environment) {
-        env.insert((*name).to_owned(), (*value).to_owned());
-    }
     let plan = Plan {
         filesystem,
         env,

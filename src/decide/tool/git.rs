@@ -250,6 +250,10 @@ fn call(rule: &GitRule, service: Service, repository: PathBuf) -> ToolCall {
         Service::UploadPack | Service::UploadArchive => Access::Read,
     };
     ToolCall {
+        env: ENVIRONMENT
+            .iter()
+            .map(|(name, value)| ((*name).to_owned(), (*value).to_owned()))
+            .collect(),
         argv,
         grants: vec![
             (repository.clone(), access),
@@ -781,8 +785,13 @@ mod tests {
                 "GIT_ATTR_NOSYSTEM=1"
             ]
         );
+        let env: Vec<(&str, &str)> = call
+            .env
+            .iter()
+            .map(|(name, value)| (name.as_str(), value.as_str()))
+            .collect();
         assert_eq!(
-            ENVIRONMENT,
+            env,
             [
                 ("GIT_CONFIG_NOSYSTEM", "1"),
                 ("GIT_CONFIG_GLOBAL", "/dev/null"),

@@ -88,16 +88,6 @@ pub fn check(tool: Tool<'_>, argv: &[String], context: Context<'_>) -> Result<To
     }
 }
 
-/// Environment variables `tool`'s server always runs with, set over the
-/// sandbox's `env`: settings its confinement relies on, which a profile's
-/// `env` must not undo.
-pub fn environment(tool: Tool<'_>) -> &'static [(&'static str, &'static str)] {
-    match tool {
-        Tool::Git(_) => git::ENVIRONMENT,
-        Tool::Rsync(_) | Tool::Scp(_) | Tool::Sftp(_) | Tool::Borg(_) => &[],
-    }
-}
-
 /// Whether the client's `argv0` names `program`: its absolute path or
 /// its bare file name, as for command rules.
 fn names_program(program: &Path, argv0: &str) -> bool {

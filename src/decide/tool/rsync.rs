@@ -304,6 +304,7 @@ pub fn check(rule: &RsyncRule, argv: &[String], context: Context<'_>) -> Result<
     exec.push(".".to_owned());
     exec.extend(paths.iter().cloned());
     Ok(ToolCall {
+        env: Vec::new(),
         argv: exec,
         grants: granted
             .into_iter()

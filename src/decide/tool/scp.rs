@@ -75,6 +75,7 @@ pub fn check(rule: &ScpRule, argv: &[String], context: Context<'_>) -> Result<To
         .map(|client| inside(client, context.chdir, roots, list))
         .collect::<Result<Vec<PathBuf>, String>>()?;
     Ok(ToolCall {
+        env: Vec::new(),
         argv: server_argv(rule, &parsed, direction, &paths),
         grants: grants(roots, access),
         chdir: None,

@@ -45,6 +45,7 @@ pub fn check(rule: &SftpRule, argv: &[String], _context: Context<'_>) -> Result<
         .as_ref()
         .map(|start| start.get_ref().as_path().to_path_buf());
     Ok(ToolCall {
+        env: Vec::new(),
         argv: full_argv,
         grants,
         chdir: start.clone(),
