@@ -504,3 +504,78 @@ fn a_second_push_cannot_write_through_a_link_the_first_planted() {
         "the write went through the link"
     );
 }
+
+#[test]
+fn a_popt_file_uploaded_into_the_home_cannot_replace_the_server() {
+    // The account's home is the upload tree: the worst case for rsync's
+    // `~/.popt`, which rsync reads before it sees --server.
+    let scenario = Scenario::new(
+        r#"log = "{log}"
+[sandbox]
+chdir = "{dir}/backup"
+env = { HOME = "{dir}/backup" }
+
+[[allow]]
+name = "push"
+rsync = { receive = ["{dir}/backup"] }
+"#,
+    );
+    for dir in ["backup", "local"] {
+        fs::create_dir(scenario.path(dir)).unwrap();
+    }
+    let hijacked = scenario.path("backup/hijacked.log");
+    fs::write(
+        scenario.path("local/.popt"),
+        format!(
+            "rsync exec --server rsync --log-file={}\n",
+            hijacked.display()
+        ),
+    )
+    .unwrap();
+    let sshd = Sshd::start_gate(&scenario.policy);
+    let setup = Setup { scenario, sshd };
+    for _ in 0..2 {
+        let output = rsync(
+            &setup,
+            &["-r"],
+            &format!("{}/", setup.scenario.path("local").display()),
+            &format!("{}/", remote(&setup, "backup")),
+        );
+        assert_ok(&setup, &output);
+    }
+    assert!(setup.scenario.path("backup/.popt").exists());
+    assert!(!hijacked.exists(), "~/.popt replaced the rsync server");
+    let records = setup.scenario.records();
+    assert_eq!(records[1]["decision"], "allow");
+}
+
+#[test]
+fn an_upload_only_tree_sends_no_checksums_of_its_files_back() {
+    let setup = setup("");
+    // Not under `send`: the client may write here, never read.
+    fs::write(setup.scenario.path("backup/secret.txt"), "TOPSECRET\n").unwrap();
+    fs::write(setup.scenario.path("local/secret.txt"), "guess\n").unwrap();
+    let mut rsync = Command::new("rsync");
+    rsync
+        .args(["-I", "-B1", "--debug=DELTASUM3", "-e"])
+        .arg(setup.sshd.ssh_command_line())
+        .arg(setup.scenario.path("local/secret.txt"))
+        .arg(format!("{}/", remote(&setup, "backup")));
+    let output = run_client(&mut rsync, None);
+    assert_ok(&setup, &output);
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        stderr(&output)
+    );
+    // With deltas, each one-byte block's sum1 is the byte: 'T' is 0x54.
+    assert!(!text.contains("sum1=00540054"), "{text}");
+    assert!(
+        text.contains("count=0"),
+        "the receiver sent block sums: {text}"
+    );
+    assert_eq!(
+        fs::read_to_string(setup.scenario.path("backup/secret.txt")).unwrap(),
+        "guess\n"
+    );
+}

@@ -208,7 +208,7 @@ fn bad_files_fail_with_located_messages() {
         ),
         (
             "[[allow]]\nname = \"x\"\nrsync = { send = [\"/srv\"], delet = true }",
-            "p.toml:3:28: unknown field `delet`, expected one of `program`, `send`, `receive`, `delete`, `devices`, `links`, `files_from`, `log_file`",
+            "p.toml:3:28: unknown field `delet`, expected one of `program`, `send`, `receive`, `delete`, `devices`, `links`, `deltas`, `files_from`, `log_file`",
         ),
         ("x = [", "p.toml:1:6: unclosed array, expected `]`"),
     ];

@@ -11,9 +11,9 @@
 //! Landlock is the wall; this parser keeps the surface small and the
 //! refusals readable.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
-use super::path::{normalise, root_of};
+use super::path::{normalise, root_of, within};
 use super::{Context, ToolCall, ToolRequest, names_program};
 use crate::decide::plan::Access;
 use crate::policy::tool::{Links, RsyncRule};
@@ -32,18 +32,24 @@ enum Kind {
     Narrowing,
     /// A value that is not a path (a size, a charset, a format).
     Value,
-    /// A directory or file rsync reads or writes on the server; it must
-    /// lie within the rule's paths for the direction.
-    Path,
+    /// A directory the receiver uses beside the destination (temp,
+    /// partial, backup, basis directories); a relative one is relative to
+    /// the destination. It must lie within the direction's paths.
+    DestPath,
+    /// A list file the server reads (`--exclude-from`, `--include-from`);
+    /// relative to the working directory, within `send`, downloads only.
+    ListFile,
     /// Deletes on the server: needs `delete = true`.
     Delete,
     /// Devices or special files: needs `devices = true`.
     Devices,
     /// Follows symbolic links: needs `links = "follow"`.
     FollowLinks,
-    /// `--files-from`: needs `files_from = true`; a path or `-`.
+    /// `--files-from`: needs `files_from = true`; `-` (the client streams
+    /// the list) or, like a [`Kind::ListFile`], a file within `send`.
     FilesFrom,
-    /// `--log-file`: needs `log_file = true`; a path.
+    /// `--log-file`: needs `log_file = true`; relative to the working
+    /// directory, within `receive`, uploads only.
     LogFile,
     /// Undoes `--munge-links`: refused when the rule munges.
     NoMunge,
@@ -54,12 +60,12 @@ enum Kind {
 /// Long options by name. Anything not listed is refused as unknown.
 const LONG_OPTIONS: &[(&str, Kind)] = &[
     ("append", Kind::Flag),
-    ("backup-dir", Kind::Path),
+    ("backup-dir", Kind::DestPath),
     ("block-size", Kind::Value),
     ("bwlimit", Kind::Value),
     ("checksum-choice", Kind::Value),
     ("checksum-seed", Kind::Value),
-    ("compare-dest", Kind::Path),
+    ("compare-dest", Kind::DestPath),
     ("compress-choice", Kind::Value),
     ("compress-level", Kind::Value),
     (
@@ -70,7 +76,7 @@ const LONG_OPTIONS: &[(&str, Kind)] = &[
         "copy-as",
         Kind::Refused("it switches the server to another user"),
     ),
-    ("copy-dest", Kind::Path),
+    ("copy-dest", Kind::DestPath),
     (
         "copy-devices",
         Kind::Refused("it copies the contents of device files"),
@@ -92,7 +98,7 @@ const LONG_OPTIONS: &[(&str, Kind)] = &[
     ("detach", Kind::Refused("it is a daemon option")),
     ("devices", Kind::Devices),
     ("dparam", Kind::Refused("it sets rsync daemon parameters")),
-    ("exclude-from", Kind::Path),
+    ("exclude-from", Kind::ListFile),
     ("existing", Kind::Flag),
     ("fake-super", Kind::Flag),
     ("files-from", Kind::FilesFrom),
@@ -103,12 +109,12 @@ const LONG_OPTIONS: &[(&str, Kind)] = &[
     ("ignore-errors", Kind::Flag),
     ("ignore-existing", Kind::Flag),
     ("ignore-missing-args", Kind::Flag),
-    ("include-from", Kind::Path),
+    ("include-from", Kind::ListFile),
     ("info", Kind::Value),
     ("inplace", Kind::Flag),
     ("iconv", Kind::Value),
     ("keep-dirlinks", Kind::FollowLinks),
-    ("link-dest", Kind::Path),
+    ("link-dest", Kind::DestPath),
     ("list-only", Kind::Flag),
     ("log-file", Kind::LogFile),
     ("log-file-format", Kind::Value),
@@ -139,7 +145,7 @@ const LONG_OPTIONS: &[(&str, Kind)] = &[
     ),
     ("open-noatime", Kind::Flag),
     ("partial", Kind::Flag),
-    ("partial-dir", Kind::Path),
+    ("partial-dir", Kind::DestPath),
     ("preallocate", Kind::Flag),
     (
         "protect-args",
@@ -166,7 +172,7 @@ const LONG_OPTIONS: &[(&str, Kind)] = &[
     ("stderr", Kind::Value),
     ("suffix", Kind::Value),
     ("super", Kind::Flag),
-    ("temp-dir", Kind::Path),
+    ("temp-dir", Kind::DestPath),
     ("timeout", Kind::Value),
     ("usermap", Kind::Value),
     ("use-qsort", Kind::Flag),
@@ -179,6 +185,10 @@ const LONG_OPTIONS: &[(&str, Kind)] = &[
         Kind::Refused("it writes into existing device files"),
     ),
 ];
+
+/// The `HOME` rsync runs with: a directory no grant reaches, so that no
+/// `~/.popt` can be read.
+const NO_HOME: &str = "/nonexistent";
 
 /// Which way the files go, seen from the client.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -213,8 +223,11 @@ struct Words {
     options: Vec<String>,
     /// Positional words: `.` then the paths.
     positional: Vec<String>,
-    /// Path values of options, with the option's name.
-    option_paths: Vec<(&'static str, String)>,
+    /// Path values of options, with the option's name and kind.
+    option_paths: Vec<(&'static str, Kind, String)>,
+    /// `--remove-source-files` (or its old name): a download then deletes
+    /// what it sent.
+    removes_sources: bool,
     /// Whether the client asked for devices or special files.
     wants_devices: bool,
     /// `--sender`: the client downloads.
@@ -266,28 +279,31 @@ pub fn check(rule: &RsyncRule, argv: &[String], context: Context<'_>) -> Result<
         }
         checked.push(normal);
     }
-    for (option, value) in &parsed.option_paths {
-        if *option == "files-from" && value == "-" {
-            continue;
-        }
-        // A relative value is relative to the destination (or, for the
-        // lists, to the working directory); both are inside the rule once
-        // `..` is refused and the transfer's own paths are.
-        let normal = normalise(value, context.chdir).map_err(|why| format!("--{option}: {why}"))?;
-        if value.starts_with('/') {
-            let root = root_of(&normal, roots, list).map_err(|why| format!("--{option}: {why}"))?;
+    for (option, kind, value) in &parsed.option_paths {
+        let root = check_option_path(*kind, value, direction, &checked, rule, context)
+            .map_err(|why| format!("--{option}: {why}"))?;
+        if let Some(root) = root {
             if !granted.contains(&root) {
                 granted.push(root);
             }
         }
     }
     let access = match direction {
+        Direction::Download if parsed.removes_sources => Access::ReadWrite,
         Direction::Download => Access::Read,
         Direction::Upload => Access::ReadWrite,
     };
     let mut forced = Vec::new();
     if rule.links == Links::Munge {
         forced.push("--munge-links".to_owned());
+    }
+    let destination = checked.first().map(PathBuf::as_path);
+    let readable_anyway = destination.is_some_and(|d| within(d, &rule.send).is_some());
+    if direction == Direction::Upload && !rule.deltas && !readable_anyway {
+        // rsync's delta algorithm sends the receiver's block checksums of
+        // an existing file to the client: with `-B1`, the file byte by
+        // byte. A tree the client may not download gets no deltas.
+        forced.push("--whole-file".to_owned());
     }
     if parsed.wants_devices && !rule.devices {
         // Narrowing both sides' idea of the file list breaks the protocol
@@ -304,7 +320,10 @@ pub fn check(rule: &RsyncRule, argv: &[String], context: Context<'_>) -> Result<
     exec.push(".".to_owned());
     exec.extend(paths.iter().cloned());
     Ok(ToolCall {
-        env: Vec::new(),
+        // rsync reads `$HOME/.popt` before it sees `--server`, and an
+        // `exec` alias there replaces the server with any program: a
+        // client that can upload into the home would choose it.
+        env: vec![("HOME".to_owned(), NO_HOME.to_owned())],
         argv: exec,
         grants: granted
             .into_iter()
@@ -322,6 +341,50 @@ pub fn check(rule: &RsyncRule, argv: &[String], context: Context<'_>) -> Result<
             forced,
         },
     })
+}
+
+/// Checks the path value of an option of `kind`, and returns the rule path
+/// it needs granted (`None` for `--files-from=-`).
+fn check_option_path<'a>(
+    kind: Kind,
+    value: &str,
+    direction: Direction,
+    transfer: &[PathBuf],
+    rule: &'a RsyncRule,
+    context: Context<'_>,
+) -> Result<Option<&'a Path>, String> {
+    match kind {
+        Kind::FilesFrom if value == "-" => Ok(None),
+        Kind::FilesFrom | Kind::ListFile => {
+            if direction == Direction::Upload {
+                return Err(format!(
+                    "refused on an upload: the server would read {value} and send its lines back to the client"
+                ));
+            }
+            let normal = normalise(value, context.chdir)?;
+            root_of(&normal, &rule.send, "send").map(Some)
+        }
+        Kind::LogFile => {
+            if direction == Direction::Download {
+                return Err(
+                    "refused on a download: `send` paths are read-only, so rsync could not write it"
+                        .to_owned(),
+                );
+            }
+            let normal = normalise(value, context.chdir)?;
+            root_of(&normal, &rule.receive, "receive").map(Some)
+        }
+        _ => {
+            // Relative to the destination, where the receiver works.
+            let base = transfer.first().map_or(context.chdir, PathBuf::as_path);
+            let normal = normalise(value, base)?;
+            let (roots, list) = match direction {
+                Direction::Download => (&rule.send, "send"),
+                Direction::Upload => (&rule.receive, "receive"),
+            };
+            root_of(&normal, roots, list).map(Some)
+        }
+    }
 }
 
 /// Sorts `words` (after `--server`) into validated options and positional
@@ -352,7 +415,7 @@ fn parse_words(rule: &RsyncRule, words: &[String]) -> Result<Words, String> {
             allow_long(rule, name, kind)?;
             let takes_value = matches!(
                 kind,
-                Kind::Value | Kind::Path | Kind::FilesFrom | Kind::LogFile
+                Kind::Value | Kind::DestPath | Kind::ListFile | Kind::FilesFrom | Kind::LogFile
             );
             let value = if takes_value {
                 let value = match inline {
@@ -375,9 +438,15 @@ fn parse_words(rule: &RsyncRule, words: &[String]) -> Result<Words, String> {
             if kind == Kind::Devices {
                 parsed.wants_devices = true;
             }
-            if matches!(kind, Kind::Path | Kind::FilesFrom | Kind::LogFile) {
+            if matches!(
+                kind,
+                Kind::DestPath | Kind::ListFile | Kind::FilesFrom | Kind::LogFile
+            ) {
                 let path = value.clone().unwrap_or_default();
-                parsed.option_paths.push((name, path));
+                parsed.option_paths.push((name, kind, path));
+            }
+            if matches!(name, "remove-source-files" | "remove-sent-files") {
+                parsed.removes_sources = true;
             }
             parsed.options.push(match value {
                 Some(value) => format!("--{name}={value}"),

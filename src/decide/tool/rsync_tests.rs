@@ -53,7 +53,9 @@ const ACCEPTED: &[Case] = &[
     (
         "",
         "rsync --server -logDtpre.iLsfxCIvu . /backup/host1/",
-        Ok("--server -logDtpre.iLsfxCIvu --no-devices --no-specials -- . /backup/host1/"),
+        Ok(
+            "--server -logDtpre.iLsfxCIvu --whole-file --no-devices --no-specials -- . /backup/host1/",
+        ),
     ),
     (
         "",
@@ -63,7 +65,7 @@ const ACCEPTED: &[Case] = &[
     (
         "",
         "rsync --server -logDtprze.iLsfxCIvu . /backup/",
-        Ok("--server -logDtprze.iLsfxCIvu --no-devices --no-specials -- . /backup/"),
+        Ok("--server -logDtprze.iLsfxCIvu --whole-file --no-devices --no-specials -- . /backup/"),
     ),
     (
         "",
@@ -73,12 +75,14 @@ const ACCEPTED: &[Case] = &[
     (
         "delete = true",
         "rsync --server -vlHogDtprze.iLsfxCIvu --delete . /backup/",
-        Ok("--server -vlHogDtprze.iLsfxCIvu --delete --no-devices --no-specials -- . /backup/"),
+        Ok(
+            "--server -vlHogDtprze.iLsfxCIvu --delete --whole-file --no-devices --no-specials -- . /backup/",
+        ),
     ),
     (
         "",
         "rsync --server -e.LsfxCIvu --inplace . /backup/",
-        Ok("--server -e.LsfxCIvu --inplace -- . /backup/"),
+        Ok("--server -e.LsfxCIvu --inplace --whole-file -- . /backup/"),
     ),
     (
         "",
@@ -88,12 +92,12 @@ const ACCEPTED: &[Case] = &[
     (
         "",
         "rsync --server -e.LsfxCIvu --partial . /backup/",
-        Ok("--server -e.LsfxCIvu --partial -- . /backup/"),
+        Ok("--server -e.LsfxCIvu --partial --whole-file -- . /backup/"),
     ),
     (
         "",
         "rsync --server -pAXe.LsfxCIvu . /backup/",
-        Ok("--server -pAXe.LsfxCIvu -- . /backup/"),
+        Ok("--server -pAXe.LsfxCIvu --whole-file -- . /backup/"),
     ),
     (
         "",
@@ -103,12 +107,12 @@ const ACCEPTED: &[Case] = &[
     (
         "",
         "rsync --server -e.LsfxCIvu --link-dest /backup/yesterday . /backup/today",
-        Ok("--server -e.LsfxCIvu --link-dest=/backup/yesterday -- . /backup/today"),
+        Ok("--server -e.LsfxCIvu --link-dest=/backup/yesterday --whole-file -- . /backup/today"),
     ),
     (
         "",
         "rsync --server -e.LsfxCIvu --bwlimit=100 . /backup/",
-        Ok("--server -e.LsfxCIvu --bwlimit=100 -- . /backup/"),
+        Ok("--server -e.LsfxCIvu --bwlimit=100 --whole-file -- . /backup/"),
     ),
     (
         "",
@@ -118,17 +122,17 @@ const ACCEPTED: &[Case] = &[
     (
         "",
         "rsync --server -e.LsfxCIvu --partial-dir .rsync-partial . /backup/",
-        Ok("--server -e.LsfxCIvu --partial-dir=.rsync-partial -- . /backup/"),
+        Ok("--server -e.LsfxCIvu --partial-dir=.rsync-partial --whole-file -- . /backup/"),
     ),
     (
         "",
         "rsync --server -e.LsfxCIvu --temp-dir /backup/tmp . /backup/",
-        Ok("--server -e.LsfxCIvu --temp-dir=/backup/tmp -- . /backup/"),
+        Ok("--server -e.LsfxCIvu --temp-dir=/backup/tmp --whole-file -- . /backup/"),
     ),
     (
         "",
         "rsync --server -be.LsfxCIvu --backup-dir /backup/old . /backup/new",
-        Ok("--server -be.LsfxCIvu --backup-dir=/backup/old -- . /backup/new"),
+        Ok("--server -be.LsfxCIvu --backup-dir=/backup/old --whole-file -- . /backup/new"),
     ),
     (
         "",
@@ -140,7 +144,7 @@ const ACCEPTED: &[Case] = &[
     (
         "",
         "rsync --server -e.LsfxCIvu --log-format=%i . /backup/",
-        Ok("--server -e.LsfxCIvu --log-format=%i -- . /backup/"),
+        Ok("--server -e.LsfxCIvu --log-format=%i --whole-file -- . /backup/"),
     ),
     (
         "",
@@ -150,32 +154,49 @@ const ACCEPTED: &[Case] = &[
     (
         "",
         "rsync --server -de.LsfxCIvu --no-r . /backup/",
-        Ok("--server -de.LsfxCIvu --no-r -- . /backup/"),
+        Ok("--server -de.LsfxCIvu --no-r --whole-file -- . /backup/"),
     ),
     (
         "",
         "rsync --server -e.LsfxCIvu -B4096 -@-1 . /backup/",
-        Ok("--server -e.LsfxCIvu -B4096 -@-1 -- . /backup/"),
+        Ok("--server -e.LsfxCIvu -B4096 -@-1 --whole-file -- . /backup/"),
     ),
     (
         "",
         "rsync --server -logtpre.iLsfxCIvu --specials . /backup/",
-        Ok("--server -logtpre.iLsfxCIvu --specials --no-devices --no-specials -- . /backup/"),
+        Ok(
+            "--server -logtpre.iLsfxCIvu --specials --whole-file --no-devices --no-specials -- . /backup/",
+        ),
     ),
     (
         "devices = true",
         "rsync --server -logDtpre.iLsfxCIvu . /backup/",
-        Ok("--server -logDtpre.iLsfxCIvu -- . /backup/"),
+        Ok("--server -logDtpre.iLsfxCIvu --whole-file -- . /backup/"),
     ),
     (
         "links = \"munge\"",
         "rsync --server -lre.iLsfxCIvu . /backup/",
-        Ok("--server -lre.iLsfxCIvu --munge-links -- . /backup/"),
+        Ok("--server -lre.iLsfxCIvu --munge-links --whole-file -- . /backup/"),
     ),
     (
         "links = \"follow\"",
         "rsync --server --sender -Lre.iLsfxCIvu . /srv/",
         Ok("--server --sender -Lre.iLsfxCIvu -- . /srv/"),
+    ),
+    (
+        "deltas = true",
+        "rsync --server -logDtpre.iLsfxCIvu . /backup/",
+        Ok("--server -logDtpre.iLsfxCIvu --no-devices --no-specials -- . /backup/"),
+    ),
+    (
+        "files_from = true",
+        "rsync --server --sender -Re.LsfxCIvu --files-from=lists/today . /srv/",
+        Ok("--server --sender -Re.LsfxCIvu --files-from=lists/today -- . /srv/"),
+    ),
+    (
+        "",
+        "rsync --server -re.iLsfxCIvu --partial-dir=.partial . /backup/",
+        Ok("--server -re.iLsfxCIvu --partial-dir=.partial --whole-file -- . /backup/"),
     ),
     // Several sources, relative paths against the working directory /srv.
     (
@@ -239,11 +260,48 @@ const ACCEPTED: &[Case] = &[
     (
         "log_file = true",
         "rsync --server -e.LsfxCIvu --log-file=/backup/rsync.log . /backup/",
-        Ok("--server -e.LsfxCIvu --log-file=/backup/rsync.log -- . /backup/"),
+        Ok("--server -e.LsfxCIvu --log-file=/backup/rsync.log --whole-file -- . /backup/"),
     ),
 ];
 
 const REFUSED: &[Case] = &[
+    // Found by review: options whose meaning depends on the direction.
+    (
+        "files_from = true",
+        "rsync --server -re.iLsfxCIvu --files-from /backup/list . /backup/",
+        Err(
+            "--files-from: refused on an upload: the server would read /backup/list and send its lines back to the client",
+        ),
+    ),
+    (
+        "",
+        "rsync --server -re.iLsfxCIvu --exclude-from=/backup/list . /backup/",
+        Err(
+            "--exclude-from: refused on an upload: the server would read /backup/list and send its lines back to the client",
+        ),
+    ),
+    (
+        "log_file = true",
+        "rsync --server --sender -re.iLsfxCIvu --log-file=/srv/rsync.log . /srv/",
+        Err(
+            "--log-file: refused on a download: `send` paths are read-only, so rsync could not write it",
+        ),
+    ),
+    (
+        "log_file = true",
+        "rsync --server -re.iLsfxCIvu --log-file=rsync.log . /backup/",
+        Err("--log-file: path /srv/rsync.log is outside the rule's `receive` paths (/backup)"),
+    ),
+    (
+        "files_from = true",
+        "rsync --server --sender -Re.LsfxCIvu --files-from=../etc/list . /srv/",
+        Err("--files-from: path \"../etc/list\" contains `..`"),
+    ),
+    (
+        "",
+        "rsync --server --sender -re.iLsfxCIvu --include-from=/etc/passwd . /srv/",
+        Err("--include-from: path /etc/passwd is outside the rule's `send` paths (/srv, /etc/ssh)"),
+    ),
     (
         "",
         "rsync --server -se.LsfxCIvu",
@@ -662,5 +720,34 @@ fn grants_follow_the_direction_and_only_the_roots_used() {
     assert_eq!(
         push.request.paths,
         vec![std::path::PathBuf::from("/backup/new")]
+    );
+}
+
+#[test]
+fn a_download_that_removes_its_sources_is_granted_write_on_them() {
+    let rule = rule("delete = true");
+    let context = Context {
+        chdir: Path::new("/srv"),
+    };
+    let argv = argv("rsync --server --sender -re.iLsfxCIvu --remove-source-files . /srv/out");
+    let call = check(&rule, &argv, context).unwrap();
+    assert_eq!(call.grants, vec![("/srv".into(), Access::ReadWrite)]);
+}
+
+#[test]
+fn rsync_runs_with_a_home_no_grant_reaches() {
+    // rsync reads ~/.popt before it sees --server; an `exec` alias there
+    // would replace the server with another program.
+    let call = check(
+        &rule(""),
+        &argv("rsync --server -re.iLsfxCIvu . /backup/"),
+        Context {
+            chdir: Path::new("/srv"),
+        },
+    )
+    .unwrap();
+    assert_eq!(
+        call.env,
+        vec![("HOME".to_owned(), "/nonexistent".to_owned())]
     );
 }

@@ -35,6 +35,13 @@ pub struct RsyncRule {
     /// What the server does with symbolic links.
     #[serde(default)]
     pub links: Links,
+    /// Let an upload use rsync's delta algorithm on files already in a
+    /// `receive` tree that `send` does not cover. The receiving server
+    /// then sends the client block checksums of those files, and with
+    /// one-byte blocks (`-B1`) that is their content: off by default, the
+    /// server runs with `--whole-file`.
+    #[serde(default)]
+    pub deltas: bool,
     /// Allow `--files-from` (a file inside the rule's paths, or `-`).
     #[serde(default)]
     pub files_from: bool,
