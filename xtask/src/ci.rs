@@ -3,7 +3,7 @@
 use std::process::Command;
 
 use crate::error::Error;
-use crate::{cargo, deps, workspace_root};
+use crate::{cargo, clients, deps, workspace_root};
 
 /// The checks, cheapest first, so a formatting slip fails in seconds rather
 /// than after a full test build.
@@ -27,9 +27,11 @@ const STEPS: &[(&str, &[&str])] = &[
 pub fn run() -> Result<(), Error> {
     banner("system test dependencies");
     deps::ensure()?;
+    let root = workspace_root();
+    banner("other client versions");
+    clients::ensure(&root)?;
 
     let cargo = cargo();
-    let root = workspace_root();
     for (index, (title, args)) in STEPS.iter().enumerate() {
         let shown = format!("cargo {}", args.join(" "));
         banner(&format!("[{}/{}] {title}: {shown}", index + 1, STEPS.len()));

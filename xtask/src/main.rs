@@ -7,6 +7,7 @@
 
 mod bench;
 mod ci;
+mod clients;
 mod demo;
 mod deps;
 mod error;
