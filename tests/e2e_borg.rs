@@ -381,17 +381,16 @@ fn a_remote_path_that_widens_the_server_is_refused_by_the_gate() {
         "{}",
         setup.sshd.explain(&output)
     );
-    let refusal = "Remote: sshgate: denied: rule \"borg-host1\" (borg): option \
-                   --restrict-to-path is the rule's to set, not the client's\n";
-    assert!(
-        stderr(&output).starts_with(refusal),
-        "{}",
-        setup.sshd.explain(&output)
-    );
+    // The reason is asserted from the record: borg relays the server's
+    // stderr only if it reads it before noticing the closed connection,
+    // which under load it sometimes does not.
+    let refusal = "rule \"borg-host1\" (borg): option \
+                   --restrict-to-path is the rule's to set, not the client's";
     assert_eq!(fs::read_dir(setup.repository()).unwrap().count(), 0);
     let records = setup.scenario.records();
     assert_eq!(records.len(), 1);
     assert_eq!(records[0]["decision"], "deny");
+    assert_eq!(records[0]["reason"], refusal, "{}", setup.sshd.explain(&output));
 }
 
 #[test]
