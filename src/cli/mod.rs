@@ -23,8 +23,17 @@ sshd runs it with the client's command in SSH_ORIGINAL_COMMAND.
 Without a subcommand, sshgate runs in forced-command mode: it splits the
 command into words without any shell, matches it against the profile's
 [[allow]] rules, and either denies it, printing one line
-`sshgate: denied: <reason>` on stderr, or confines itself with Landlock and
-no_new_privs, builds a fresh environment and execve()s the rule's program.
+`sshgate: denied: <reason>` on stderr, or confines itself (Landlock,
+seccomp, capabilities, no_new_privs, identity, limits), builds a fresh
+environment and execve()s the rule's program.
+
+A rule is an exact argv pattern (`command`), or a tool rule that names
+paths and parses the tool's server command line the way the tool does:
+`rsync` (send/receive trees), `scp` (legacy -f/-t), `sftp` (the system
+sftp-server with -R/-d/request lists), `git` (upload-pack/receive-pack on
+listed repositories) or `borg` (borg serve restricted to one repository).
+A tool rule rebuilds the command from what it checked and derives the
+Landlock grants from the same paths.
 sshgate does not stay behind as a parent process. Every request, allowed or
 denied, is recorded once, before the exec or the denial.";
 
@@ -50,7 +59,8 @@ EXIT STATUS:
     forced-command mode
         (the command's own status once it has been executed)
         77  denied by the policy (no command, shell syntax, address, key, no matching
-            rule, a user or kept capability the gate cannot provide)
+            rule, an option or path a tool rule refuses, a user or kept capability
+            the gate cannot provide)
         78  the policy could not be loaded or is insecure; everything is denied
         71  a layer of the sandbox could not be applied, or the exec failed
         74  the audit record could not be written
@@ -63,6 +73,7 @@ EXIT STATUS:
 EXAMPLES:
     sshgate explain --profile backup --from 192.0.2.10 -- 'df -h'
     sshgate explain --profile backup --json -- 'rsync --server --sender -e.LsfxC . /srv/'
+        (for a tool rule: the parsed request, the rebuilt argv and the derived grants)
     sshgate lint --strict /etc/sshgate
     sshgate doctor --authorized-keys /home/backup/.ssh/authorized_keys
 ";
