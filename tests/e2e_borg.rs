@@ -390,7 +390,12 @@ fn a_remote_path_that_widens_the_server_is_refused_by_the_gate() {
     let records = setup.scenario.records();
     assert_eq!(records.len(), 1);
     assert_eq!(records[0]["decision"], "deny");
-    assert_eq!(records[0]["reason"], refusal, "{}", setup.sshd.explain(&output));
+    assert_eq!(
+        records[0]["reason"],
+        refusal,
+        "{}",
+        setup.sshd.explain(&output)
+    );
 }
 
 #[test]
