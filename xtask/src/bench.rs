@@ -1011,8 +1011,8 @@ fn notes(report: &mut Report, options: &Options) {
         "Floor: `int main(int c, char **v) { execv(v[1], v + 1); return 127; }`, `gcc -O2 -static` \
          (and without -static), built by the harness."
             .to_string(),
-        "Ten-rule profile: exact argv, regex arguments, trailing_args, an rsync server rule, one \
-         rule with read and write paths; a five-entry `from` list with the client last, `keys`; \
+        "Ten-rule profile: exact argv, regex arguments, trailing_args, an rsync tool rule for \
+         pulls and one for pushes (a write grant); a five-entry `from` list with the client last, `keys`; \
          the default sandbox (Landlock, seccomp, every capability dropped, no_new_privs) with \
          `rlimits = { nofile = 1024 }`; `log` to a JSON file. `/usr/bin/true` matches the last \
          rule. Each comparison first checks once that the gate allowed and ran the command \
@@ -1050,7 +1050,7 @@ fn notes(report: &mut Report, options: &Options) {
         ),
         "Scale: 1,000 rules, most naming `/usr/bin/true` with exact, regex and trailing-args \
          patterns so that their arguments must be compared, one in ten with a write grant and \
-         one in ten an rsync rule; 10,000 `from` entries (8,000 IPv4 /24s, 1,999 IPv6 /48s, the \
+         one in ten an rsync tool rule; 10,000 `from` entries (8,000 IPv4 /24s, 1,999 IPv6 /48s, the \
          client last). The request matches only the last rule. `decide` cannot be timed alone \
          from outside the binary, so `sshgate explain` (policy load, decision and the sandbox \
          plan, which also walks the grant paths and reads the mount table; no audit record, no \

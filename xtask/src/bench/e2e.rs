@@ -206,9 +206,7 @@ pub fn run(
     write_private(
         &policy,
         &format!(
-            "{}\n[[allow]]\nname = \"{E2E_RULE}\"\n\
-             command = [\"/usr/bin/rsync\", \"--server\", \"--sender\"]\ntrailing_args = true\n\
-             [allow.sandbox]\nread = [{}]\n",
+            "{}\n[[allow]]\nname = \"{E2E_RULE}\"\nrsync = {{ send = [{}] }}\n",
             header(
                 "sshgate bench: end-to-end pull",
                 &[super::measure::CLIENT_ADDRESS.to_string()],

@@ -210,20 +210,15 @@ pub fn ten_rule_profile(srv: &Path, nop: &Path, audit_log: &Path) -> String {
             q(&format!("{srv}/x/[a-z0-9_.-]+\\.(tar|tgz)")),
             q(&format!("{srv}/x"))
         ),
-        // The rsync server rule: any pull, Landlock keeps it in the tree.
+        // The rsync tool rule: pulls of the tree, every option checked.
         format!(
-            "name = \"{PULL_RULE}\"\ncommand = [\"/usr/bin/rsync\", \"--server\", \"--sender\"]\n\
-             trailing_args = true\n[allow.sandbox]\nread = [{}]\nchdir = {}",
+            "name = \"{PULL_RULE}\"\nrsync = {{ send = [{}] }}\n[allow.sandbox]\nchdir = {}",
             q(&srv),
             q(&srv)
         ),
-        // Read and write paths: a push into incoming/.
+        // A write grant: an rsync push into incoming/.
         format!(
-            "name = \"push-incoming\"\n\
-             command = [\"/usr/bin/rsync\", \"--server\", {{ regex = \"-[a-zA-Z.]+\" }}, \".\", {}]\n\
-             [allow.sandbox]\nread = [{}]\nwrite = [{}]",
-            q(&format!("{srv}/incoming/")),
-            q(&format!("{srv}/x")),
+            "name = \"push-incoming\"\nrsync = {{ receive = [{}] }}",
             q(&format!("{srv}/incoming"))
         ),
         format!(
@@ -283,11 +278,8 @@ pub fn scale_profile(srv: &Path, nop: &Path, audit_log: &Path) -> String {
                  trailing_args = true"
             ),
             8 => format!(
-                "name = \"pull-{index}\"\n\
-                 command = [\"/usr/bin/rsync\", \"--server\", \"--sender\", {{ regex = \"-[a-zA-Z.]+\" }}, \".\", {}]\n\
-                 [allow.sandbox]\nread = [{}]",
-                q(&format!("{srv}/x/r{index}/")),
-                q(&format!("{srv}/x"))
+                "name = \"pull-{index}\"\nrsync = {{ send = [{}] }}",
+                q(&format!("{srv}/x/r{index}"))
             ),
             _ => format!(
                 "name = \"write-{index}\"\ncommand = [\"/usr/bin/true\", \"write-{index}\"]\n\
