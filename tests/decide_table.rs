@@ -461,3 +461,45 @@ fn a_pattern_too_large_to_compile_matches_nothing() {
     };
     assert_eq!(reason.to_string(), "no rule allows \"echo aaa\"");
 }
+
+const TOOL_METADATA: &str = r#"
+[sandbox]
+metadata = true
+
+[[allow]]
+name = "upload"
+sftp = { write = ["/srv/in"] }
+
+[[allow]]
+name = "upload-as-postgres"
+scp = { upload = ["/srv/in"] }
+[allow.sandbox]
+user = "postgres"
+"#;
+
+#[test]
+fn a_tool_rule_with_metadata_is_refused_when_it_would_run_as_root() {
+    let loaded = parse(Path::new("t.toml"), TOOL_METADATA.to_owned()).unwrap();
+    let as_root = decide(&loaded, &root_request("/usr/lib/openssh/sftp-server", &[]));
+    let Decision::Deny { reason, .. } = as_root else {
+        panic!("allowed: {as_root:?}");
+    };
+    assert_eq!(
+        reason.to_string(),
+        "rule \"upload\" (sftp) has metadata = true and would run as root: a client could change the mode of any file on the host through a symlink; set `user` to an unprivileged account"
+    );
+    // The same rule for an unprivileged gate, and a root gate switching to
+    // an account, are allowed.
+    let as_backup = decide(
+        &loaded,
+        &request(Some("/usr/lib/openssh/sftp-server"), None, None),
+    );
+    assert!(matches!(as_backup, Decision::Allow { .. }), "{as_backup:?}");
+    let switched = decide(&loaded, &root_request("scp -t /srv/in", &[]));
+    let Decision::Allow { rule, plan } = switched else {
+        panic!("denied: {switched:?}");
+    };
+    assert_eq!(rule, "upload-as-postgres");
+    assert!(plan.metadata);
+    assert_eq!(plan.identity.map(|identity| identity.uid), Some(106));
+}

@@ -4,13 +4,13 @@
 mod common;
 
 use std::fs;
-use std::os::unix::fs::{MetadataExt, symlink};
+use std::os::unix::fs::{MetadataExt, PermissionsExt, symlink};
 use std::path::Path;
 use std::process::{Command, Output};
 
 use common::gate::{Scenario, binary, stderr};
 use common::sshd::{Sshd, run_client};
-use nix::unistd::geteuid;
+use nix::unistd::{Gid, Uid, User, chown, geteuid};
 
 /// Pull from `srv`, push into `backup`, with `{controls}` added to the
 /// rsync table.
@@ -19,7 +19,6 @@ fn policy(controls: &str) -> String {
         r#"log = "{{log}}"
 [sandbox]
 chdir = "{{dir}}/srv"
-metadata = true
 
 [[allow]]
 name = "backup"
@@ -125,9 +124,11 @@ fn a_pull_and_a_push_copy_subdirectories_symlinks_and_hard_links() {
     assert_ok(&setup, &output);
     assert_same_tree(&source, &pulled);
 
+    // Without `metadata = true` the server may not set modes and times:
+    // the push sends the tree's content, links and hard links.
     let output = rsync(
         &setup,
-        &["-aH"],
+        &["-rlH"],
         &format!("{}/", pulled.display()),
         &format!("{}/", remote(&setup, "backup/pushed")),
     );
@@ -151,7 +152,7 @@ fn a_push_with_delete_is_refused_when_the_rule_does_not_allow_it() {
     fs::write(setup.scenario.path("local/new.txt"), "new\n").unwrap();
     let output = rsync(
         &setup,
-        &["-a", "--delete"],
+        &["-rl", "--delete"],
         &format!("{}/", setup.scenario.path("local").display()),
         &format!("{}/", remote(&setup, "backup/mirror")),
     );
@@ -172,7 +173,7 @@ fn a_push_with_delete_runs_when_the_rule_allows_it() {
     fs::write(setup.scenario.path("local/new.txt"), "new\n").unwrap();
     let output = rsync(
         &setup,
-        &["-a", "--delete"],
+        &["-rl", "--delete"],
         &format!("{}/", setup.scenario.path("local").display()),
         &format!("{}/", remote(&setup, "backup/mirror")),
     );
@@ -313,6 +314,20 @@ fn rsync_path_injections_are_refused() {
     assert!(!setup.scenario.path("local/file.txt").exists());
 }
 
+/// nobody's uid and gid on Debian.
+const NOBODY: u32 = 65534;
+
+/// The account the push profile's uploads run as in this test.
+fn upload_account() -> String {
+    if geteuid().is_root() {
+        return "nobody".to_owned();
+    }
+    User::from_uid(geteuid())
+        .unwrap()
+        .map(|user| user.name)
+        .unwrap()
+}
+
 /// The shipped profile's text with the host paths replaced by the test's,
 /// and the client address by loopback.
 fn shipped(name: &str, text: &str, replacements: &[(&str, String)]) -> Scenario {
@@ -399,9 +414,22 @@ fn the_shipped_push_incoming_profile_uploads_without_delete_and_munges_links() {
                 "[\"/srv/incoming/web01\"]",
                 "[\"{dir}/incoming\"]".to_owned(),
             ),
+            // The profile's dedicated account: nobody for a root gate, and
+            // the test's own user otherwise (a switch to oneself).
+            (
+                "user = \"incoming\"",
+                format!("user = \"{}\"", upload_account()),
+            ),
         ],
     );
-    fs::create_dir(scenario.path("incoming")).unwrap();
+    let incoming = scenario.path("incoming");
+    fs::create_dir(&incoming).unwrap();
+    if geteuid().is_root() {
+        let nobody = (Some(Uid::from_raw(NOBODY)), Some(Gid::from_raw(NOBODY)));
+        chown(&incoming, nobody.0, nobody.1).unwrap();
+        let dir = incoming.parent().unwrap();
+        fs::set_permissions(dir, fs::Permissions::from_mode(0o755)).unwrap();
+    }
     let sshd = Sshd::start(&format!(
         "{} --policy {} --key web01",
         binary(),
@@ -466,7 +494,7 @@ fn a_second_push_cannot_write_through_a_link_the_first_planted() {
     symlink(&outside, first.join("esc")).unwrap();
     let output = rsync(
         &setup,
-        &["-a"],
+        &["-rl"],
         &format!("{}/", first.display()),
         &format!("{}/", remote(&setup, "backup")),
     );

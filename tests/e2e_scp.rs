@@ -7,12 +7,13 @@
 mod common;
 
 use std::fs;
-use std::os::unix::fs::{MetadataExt, symlink};
+use std::os::unix::fs::{MetadataExt, PermissionsExt, symlink};
 use std::path::Path;
 use std::process::{Command, Output};
 
 use common::gate::{Scenario, stderr};
 use common::sshd::{Sshd, run_client};
+use nix::unistd::{Gid, Uid, User, chown, geteuid};
 
 const DOWNLOAD: &str = include_str!("../policies/scp-download.toml");
 
@@ -287,13 +288,73 @@ fn a_preserving_upload_without_metadata_arrives_but_cannot_set_its_times() {
     assert_ne!(fs::metadata(&arrived).unwrap().mtime(), 1_000_000_000);
 }
 
+/// nobody's uid and gid on Debian.
+const NOBODY: u32 = 65534;
+
+/// An unprivileged account for the upload: nobody for a root gate, the
+/// test's own user otherwise.
+fn unprivileged_account() -> String {
+    if geteuid().is_root() {
+        return "nobody".to_owned();
+    }
+    User::from_uid(geteuid()).unwrap().unwrap().name
+}
+
+/// Hands `in` to nobody when the gate is root, so the upload can write it.
+fn hand_in_to_the_account(scenario: &Scenario) {
+    if !geteuid().is_root() {
+        return;
+    }
+    let incoming = scenario.path("in");
+    let nobody = (Some(Uid::from_raw(NOBODY)), Some(Gid::from_raw(NOBODY)));
+    chown(&incoming, nobody.0, nobody.1).unwrap();
+    let dir = incoming.parent().unwrap();
+    fs::set_permissions(dir, fs::Permissions::from_mode(0o755)).unwrap();
+}
+
 #[test]
 fn a_preserving_upload_with_metadata_sets_the_times() {
-    let (scenario, output) = upload_preserved("[allow.sandbox]\nmetadata = true");
+    let sandbox = format!(
+        "[allow.sandbox]\nmetadata = true\nuser = \"{}\"\nchdir = \"{{dir}}/in\"",
+        unprivileged_account()
+    );
+    let scenario = scenario(&upload_rule(false, &sandbox));
+    hand_in_to_the_account(&scenario);
+    let local = scenario.path("local/old.txt");
+    fs::write(&local, "old\n").unwrap();
+    let touched = Command::new("touch")
+        .args(["-m", "-d", "@1000000000"])
+        .arg(&local)
+        .status()
+        .unwrap();
+    assert!(touched.success());
+    let sshd = Sshd::start_gate(&scenario.policy);
+    let output = scp(
+        &sshd,
+        &scenario,
+        &["-p", "old.txt", &remote(&sshd, &scenario.path("in"))],
+    );
     let arrived = scenario.path("in/old.txt");
-    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert_eq!(output.status.code(), Some(0), "{}", sshd.explain(&output));
     assert_eq!(fs::read_to_string(&arrived).unwrap(), "old\n");
     assert_eq!(fs::metadata(&arrived).unwrap().mtime(), 1_000_000_000);
+}
+
+#[test]
+fn a_preserving_upload_with_metadata_is_refused_when_it_would_run_as_root() {
+    let (scenario, output) = upload_preserved("[allow.sandbox]\nmetadata = true");
+    if !geteuid().is_root() {
+        // An unprivileged gate is the unprivileged account the rule needs.
+        assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+        return;
+    }
+    assert_eq!(
+        stderr(&output),
+        "sshgate: denied: rule \"scp-upload\" (scp) has metadata = true and would run as root: \
+         a client could change the mode of any file on the host through a symlink; set `user` \
+         to an unprivileged account\nlost connection\n"
+    );
+    assert!(!scenario.path("in/old.txt").exists());
 }
 
 #[test]

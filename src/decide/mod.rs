@@ -200,6 +200,10 @@ fn allow(loaded: &LoadedPolicy, rule: &Rule, request: &Request, runs: Runs<'_>) 
     };
     let program = program.to_path_buf();
     let default_chdir = working_directory(&sandbox, runs_as);
+    let metadata = sandbox
+        .metadata
+        .as_ref()
+        .is_some_and(|allowed| *allowed.get_ref());
     let mut env = environment(&sandbox, request, runs_as);
     let (argv, filesystem, chdir, tool) = match runs {
         Runs::Argv(argv) => {
@@ -209,6 +213,12 @@ fn allow(loaded: &LoadedPolicy, rule: &Rule, request: &Request, runs: Runs<'_>) 
             (full_argv, grants, default_chdir, None)
         }
         Runs::Tool(call) => {
+            if metadata && runs_as.uid == 0 {
+                return Decision::deny(DenyReason::ToolMetadataAsRoot {
+                    rule: name,
+                    tool: call.request.tool,
+                });
+            }
             let grants = tool_grants(&call, &program);
             let chdir = call.chdir.unwrap_or(default_chdir);
             env.extend(call.env);
@@ -228,10 +238,7 @@ fn allow(loaded: &LoadedPolicy, rule: &Rule, request: &Request, runs: Runs<'_>) 
             .map(|network| network.get_ref().clone())
             .unwrap_or_default(),
         unix_sockets: sandbox.unix.unwrap_or(false),
-        metadata: sandbox
-            .metadata
-            .as_ref()
-            .is_some_and(|allowed| *allowed.get_ref()),
+        metadata,
         capabilities,
         identity,
         rlimits: sandbox

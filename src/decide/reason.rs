@@ -38,6 +38,15 @@ pub enum DenyReason {
         /// Which option or path was refused, and why.
         detail: String,
     },
+    /// A tool rule with `metadata = true` would run as root: the client
+    /// names the paths, and a symlink it creates in a write tree makes a
+    /// chmod land on any file of the host, which Landlock does not limit.
+    ToolMetadataAsRoot {
+        /// The rule.
+        rule: String,
+        /// The tool, e.g. `sftp`.
+        tool: &'static str,
+    },
     /// The matched rule's `user` cannot be resolved on this host.
     UnknownUser {
         /// The matched rule.
@@ -101,6 +110,10 @@ impl fmt::Display for DenyReason {
             Self::ToolRefused { rule, tool, detail } => {
                 write!(f, "rule {rule:?} ({tool}): {}", escape_control(detail.as_bytes()))
             }
+            Self::ToolMetadataAsRoot { rule, tool } => write!(
+                f,
+                "rule {rule:?} ({tool}) has metadata = true and would run as root: a client could change the mode of any file on the host through a symlink; set `user` to an unprivileged account"
+            ),
             Self::UnknownUser { rule, why } => write!(f, "rule {rule:?}: {why}"),
             Self::CannotSwitchUser {
                 rule,
