@@ -4,13 +4,13 @@
 mod common;
 
 use std::fs;
-use std::os::unix::fs::{MetadataExt, PermissionsExt, symlink};
+use std::os::unix::fs::{MetadataExt, symlink};
 use std::path::Path;
 use std::process::{Command, Output};
 
-use common::gate::{Scenario, binary, stderr};
+use common::gate::{Scenario, binary, hand_to_unprivileged_account, stderr, unprivileged_account};
 use common::sshd::{Sshd, run_client};
-use nix::unistd::{Gid, Uid, User, chown, geteuid};
+use nix::unistd::geteuid;
 
 /// Pull from `srv`, push into `backup`, with `{controls}` added to the
 /// rsync table.
@@ -314,20 +314,6 @@ fn rsync_path_injections_are_refused() {
     assert!(!setup.scenario.path("local/file.txt").exists());
 }
 
-/// nobody's uid and gid on Debian.
-const NOBODY: u32 = 65534;
-
-/// The account the push profile's uploads run as in this test.
-fn upload_account() -> String {
-    if geteuid().is_root() {
-        return "nobody".to_owned();
-    }
-    User::from_uid(geteuid())
-        .unwrap()
-        .map(|user| user.name)
-        .unwrap()
-}
-
 /// The shipped profile's text with the host paths replaced by the test's,
 /// and the client address by loopback.
 fn shipped(name: &str, text: &str, replacements: &[(&str, String)]) -> Scenario {
@@ -418,18 +404,13 @@ fn the_shipped_push_incoming_profile_uploads_without_delete_and_munges_links() {
             // the test's own user otherwise (a switch to oneself).
             (
                 "user = \"incoming\"",
-                format!("user = \"{}\"", upload_account()),
+                format!("user = \"{}\"", unprivileged_account()),
             ),
         ],
     );
     let incoming = scenario.path("incoming");
     fs::create_dir(&incoming).unwrap();
-    if geteuid().is_root() {
-        let nobody = (Some(Uid::from_raw(NOBODY)), Some(Gid::from_raw(NOBODY)));
-        chown(&incoming, nobody.0, nobody.1).unwrap();
-        let dir = incoming.parent().unwrap();
-        fs::set_permissions(dir, fs::Permissions::from_mode(0o755)).unwrap();
-    }
+    hand_to_unprivileged_account(&incoming);
     let sshd = Sshd::start(&format!(
         "{} --policy {} --key web01",
         binary(),

@@ -7,13 +7,13 @@
 mod common;
 
 use std::fs;
-use std::os::unix::fs::{MetadataExt, PermissionsExt, symlink};
+use std::os::unix::fs::{MetadataExt, symlink};
 use std::path::Path;
 use std::process::{Command, Output};
 
-use common::gate::{Scenario, stderr};
+use common::gate::{Scenario, hand_to_unprivileged_account, stderr, unprivileged_account};
 use common::sshd::{Sshd, run_client};
-use nix::unistd::{Gid, Uid, User, chown, geteuid};
+use nix::unistd::geteuid;
 
 const DOWNLOAD: &str = include_str!("../policies/scp-download.toml");
 
@@ -288,30 +288,6 @@ fn a_preserving_upload_without_metadata_arrives_but_cannot_set_its_times() {
     assert_ne!(fs::metadata(&arrived).unwrap().mtime(), 1_000_000_000);
 }
 
-/// nobody's uid and gid on Debian.
-const NOBODY: u32 = 65534;
-
-/// An unprivileged account for the upload: nobody for a root gate, the
-/// test's own user otherwise.
-fn unprivileged_account() -> String {
-    if geteuid().is_root() {
-        return "nobody".to_owned();
-    }
-    User::from_uid(geteuid()).unwrap().unwrap().name
-}
-
-/// Hands `in` to nobody when the gate is root, so the upload can write it.
-fn hand_in_to_the_account(scenario: &Scenario) {
-    if !geteuid().is_root() {
-        return;
-    }
-    let incoming = scenario.path("in");
-    let nobody = (Some(Uid::from_raw(NOBODY)), Some(Gid::from_raw(NOBODY)));
-    chown(&incoming, nobody.0, nobody.1).unwrap();
-    let dir = incoming.parent().unwrap();
-    fs::set_permissions(dir, fs::Permissions::from_mode(0o755)).unwrap();
-}
-
 #[test]
 fn a_preserving_upload_with_metadata_sets_the_times() {
     let sandbox = format!(
@@ -319,7 +295,7 @@ fn a_preserving_upload_with_metadata_sets_the_times() {
         unprivileged_account()
     );
     let scenario = scenario(&upload_rule(false, &sandbox));
-    hand_in_to_the_account(&scenario);
+    hand_to_unprivileged_account(&scenario.path("in"));
     let local = scenario.path("local/old.txt");
     fs::write(&local, "old\n").unwrap();
     let touched = Command::new("touch")

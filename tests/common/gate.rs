@@ -146,3 +146,34 @@ pub fn copy_executable(from: &Path, to: &Path) {
         stderr(&output)
     );
 }
+
+/// nobody's uid and gid on Debian.
+pub const NOBODY: u32 = 65534;
+
+/// An account that is not root for a rule's `user`: nobody when the tests
+/// run as root, the tests' own user otherwise (a switch to oneself).
+pub fn unprivileged_account() -> String {
+    if nix::unistd::geteuid().is_root() {
+        return "nobody".to_owned();
+    }
+    nix::unistd::User::from_uid(nix::unistd::geteuid())
+        .expect("look up the test user")
+        .expect("the test user exists")
+        .name
+}
+
+/// When the tests run as root, hands `dir` to nobody and opens its parent
+/// to others, so that a command switched to [`unprivileged_account`] can
+/// write into it.
+pub fn hand_to_unprivileged_account(dir: &Path) {
+    if !nix::unistd::geteuid().is_root() {
+        return;
+    }
+    let nobody = (
+        Some(nix::unistd::Uid::from_raw(NOBODY)),
+        Some(nix::unistd::Gid::from_raw(NOBODY)),
+    );
+    nix::unistd::chown(dir, nobody.0, nobody.1).expect("chown to nobody");
+    let parent = dir.parent().expect("a directory below the scenario");
+    fs::set_permissions(parent, fs::Permissions::from_mode(0o755)).expect("open the parent");
+}

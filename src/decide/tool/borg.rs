@@ -291,6 +291,7 @@ mod tests {
     use std::path::{Path, PathBuf};
 
     use super::*;
+    use crate::decide::tool::test_argv;
 
     const REPOSITORY: &str = "/srv/borg/host1";
 
@@ -301,10 +302,6 @@ mod tests {
         .unwrap()
     }
 
-    fn words(command: &str) -> Vec<String> {
-        command.split_whitespace().map(str::to_owned).collect()
-    }
-
     fn context() -> Context<'static> {
         Context {
             chdir: Path::new("/root"),
@@ -312,14 +309,14 @@ mod tests {
     }
 
     fn accepted(rule: &BorgRule, command: &str) -> ToolCall {
-        let argv = words(command);
+        let argv = test_argv(command);
         assert!(addressed(rule, &argv), "{command}: not addressed");
         check(rule, &argv, context()).unwrap_or_else(|e| panic!("{command}: refused: {e}"))
     }
 
     fn refused(command: &str) -> String {
         let rule = rule(true);
-        let argv = words(command);
+        let argv = test_argv(command);
         assert!(addressed(&rule, &argv), "{command}: not addressed");
         check(&rule, &argv, context()).expect_err(command)
     }
@@ -497,10 +494,10 @@ mod tests {
             "sh -c borg",
             "BORG_X=1 sh -c borg",
             "1X=1 borg serve",
-            "",
         ] {
-            assert!(!addressed(&rule, &words(command)), "{command}");
+            assert!(!addressed(&rule, &test_argv(command)), "{command}");
         }
+        assert!(!addressed(&rule, &[]));
     }
 
     #[test]

@@ -273,7 +273,7 @@ fn call(rule: &GitRule, service: Service, repository: PathBuf) -> ToolCall {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::request::tokenize::split;
+    use crate::decide::tool::test_argv;
 
     /// The rule of most cases: two read repositories, one write, one work
     /// tree's git directory, a name listed with and without `.git`, and a
@@ -290,12 +290,8 @@ mod tests {
         toml::from_str(text).unwrap()
     }
 
-    fn argv(command: &str) -> Vec<String> {
-        split(command.as_bytes()).unwrap()
-    }
-
     fn run(rule: &GitRule, command: &str) -> Result<ToolCall, String> {
-        let argv = argv(command);
+        let argv = test_argv(command);
         assert!(addressed(rule, &argv), "{command} is not addressed");
         check(
             rule,
@@ -755,7 +751,7 @@ mod tests {
             "/usr/bin/git upload-pack x",
             "git",
         ] {
-            assert!(addressed(&rule, &argv(command)), "{command}");
+            assert!(addressed(&rule, &test_argv(command)), "{command}");
         }
         for command in [
             "/usr/local/bin/git upload-pack x",
@@ -767,7 +763,7 @@ mod tests {
             "git-http-backend",
             "rsync --server .",
         ] {
-            assert!(!addressed(&rule, &argv(command)), "{command}");
+            assert!(!addressed(&rule, &test_argv(command)), "{command}");
         }
         assert!(!addressed(&rule, &[]));
     }

@@ -88,6 +88,13 @@ pub fn check(tool: Tool<'_>, argv: &[String], context: Context<'_>) -> Result<To
     }
 }
 
+/// A command line split as the gate's tokenizer splits it, for the tools'
+/// unit tables.
+#[cfg(test)]
+pub(crate) fn test_argv(command: &str) -> Vec<String> {
+    crate::request::tokenize::split(command.as_bytes()).expect("the test command splits")
+}
+
 /// Whether the client's `argv0` names `program`: its absolute path or
 /// its bare file name, as for command rules.
 fn names_program(program: &Path, argv0: &str) -> bool {

@@ -7,6 +7,7 @@ use std::path::Path;
 use super::{addressed, check};
 use crate::decide::plan::Access;
 use crate::decide::tool::Context;
+use crate::decide::tool::test_argv;
 use crate::policy::tool::RsyncRule;
 
 /// A rule pulling from /srv and /etc/ssh, pushing into /backup.
@@ -17,13 +18,9 @@ fn rule(extra: &str) -> RsyncRule {
     toml::from_str(&format!("{RULE}\n{extra}")).expect("test rule parses")
 }
 
-fn argv(command: &str) -> Vec<String> {
-    command.split(' ').map(str::to_owned).collect()
-}
-
 fn run(extra: &str, command: &str) -> Result<Vec<String>, String> {
     let rule = rule(extra);
-    let argv = argv(command);
+    let argv = test_argv(command);
     assert!(addressed(&rule, &argv), "not addressed: {command}");
     check(
         &rule,
@@ -673,7 +670,7 @@ fn only_rsync_server_commands_are_addressed() {
         "rsync --server --sender -re.iLsfxCIvu . /srv/",
         "/usr/bin/rsync --server -re.iLsfxCIvu . /backup/",
     ] {
-        assert!(addressed(&rule, &argv(command)), "{command}");
+        assert!(addressed(&rule, &test_argv(command)), "{command}");
     }
     for command in [
         "rsync --daemon --server",
@@ -683,16 +680,19 @@ fn only_rsync_server_commands_are_addressed() {
         "sudo rsync --server --sender . /srv/",
         "rsync",
     ] {
-        assert!(!addressed(&rule, &argv(command)), "{command}");
+        assert!(!addressed(&rule, &test_argv(command)), "{command}");
     }
     let other: RsyncRule =
         toml::from_str("program = \"/opt/rsync/bin/rsync\"\nsend = [\"/srv\"]").unwrap();
     assert!(addressed(
         &other,
-        &argv("/opt/rsync/bin/rsync --server . /srv")
+        &test_argv("/opt/rsync/bin/rsync --server . /srv")
     ));
-    assert!(addressed(&other, &argv("rsync --server . /srv")));
-    assert!(!addressed(&other, &argv("/usr/bin/rsync --server . /srv")));
+    assert!(addressed(&other, &test_argv("rsync --server . /srv")));
+    assert!(!addressed(
+        &other,
+        &test_argv("/usr/bin/rsync --server . /srv")
+    ));
 }
 
 #[test]
@@ -703,7 +703,7 @@ fn grants_follow_the_direction_and_only_the_roots_used() {
     };
     let pull = check(
         &rule,
-        &argv("rsync --server --sender -re.iLsfxCIvu . /srv/a"),
+        &test_argv("rsync --server --sender -re.iLsfxCIvu . /srv/a"),
         context,
     )
     .unwrap();
@@ -711,7 +711,7 @@ fn grants_follow_the_direction_and_only_the_roots_used() {
     assert_eq!(pull.request.action, "download");
     let push = check(
         &rule,
-        &argv("rsync --server -re.iLsfxCIvu --link-dest /backup/old . /backup/new"),
+        &test_argv("rsync --server -re.iLsfxCIvu --link-dest /backup/old . /backup/new"),
         context,
     )
     .unwrap();
@@ -729,7 +729,7 @@ fn a_download_that_removes_its_sources_is_granted_write_on_them() {
     let context = Context {
         chdir: Path::new("/srv"),
     };
-    let argv = argv("rsync --server --sender -re.iLsfxCIvu --remove-source-files . /srv/out");
+    let argv = test_argv("rsync --server --sender -re.iLsfxCIvu --remove-source-files . /srv/out");
     let call = check(&rule, &argv, context).unwrap();
     assert_eq!(call.grants, vec![("/srv".into(), Access::ReadWrite)]);
 }
@@ -740,7 +740,7 @@ fn rsync_runs_with_a_home_no_grant_reaches() {
     // would replace the server with another program.
     let call = check(
         &rule(""),
-        &argv("rsync --server -re.iLsfxCIvu . /backup/"),
+        &test_argv("rsync --server -re.iLsfxCIvu . /backup/"),
         Context {
             chdir: Path::new("/srv"),
         },

@@ -216,6 +216,7 @@ mod tests {
     use std::path::Path;
 
     use super::*;
+    use crate::decide::tool::test_argv;
 
     const RULE: &str = r#"download = ["/srv/pub", "/srv/docs"]
 upload = ["/srv/in"]"#;
@@ -229,12 +230,8 @@ preserve = true"#;
         toml::from_str(text).unwrap()
     }
 
-    fn words(text: &str) -> Vec<String> {
-        text.split(' ').map(str::to_owned).collect()
-    }
-
     fn run(rule: &ScpRule, command: &str) -> Result<ToolCall, String> {
-        let argv = words(command);
+        let argv = test_argv(command);
         assert!(addressed(rule, &argv), "{command} is not addressed");
         check(
             rule,
@@ -318,7 +315,7 @@ preserve = true"#;
         for (table, command, expected) in ACCEPTED {
             let rule = rule(table);
             let call = run(&rule, command).unwrap_or_else(|e| panic!("{command}: {e}"));
-            assert_eq!(call.argv, words(expected), "{command}");
+            assert_eq!(call.argv, test_argv(expected), "{command}");
         }
     }
 
@@ -467,7 +464,7 @@ preserve = true"#;
     fn other_programs_are_not_addressed() {
         let rule = rule(RULE);
         for command in ["sftp-server", "/usr/local/bin/scp", "scp2", "rsync"] {
-            assert!(!addressed(&rule, &words(command)), "{command}");
+            assert!(!addressed(&rule, &test_argv(command)), "{command}");
         }
         assert!(!addressed(&rule, &[]));
     }

@@ -106,17 +106,14 @@ mod tests {
     use std::path::Path;
 
     use super::*;
+    use crate::decide::tool::test_argv;
 
     fn rule(toml_text: &str) -> SftpRule {
         toml::from_str(toml_text).unwrap()
     }
 
-    fn words(text: &str) -> Vec<String> {
-        text.split(' ').map(str::to_owned).collect()
-    }
-
     fn run(rule: &SftpRule, command: &str) -> Result<ToolCall, String> {
-        let argv = words(command);
+        let argv = test_argv(command);
         assert!(addressed(rule, &argv), "{command} is not addressed");
         check(
             rule,
@@ -196,8 +193,8 @@ mod tests {
     fn accepted_requests_run_sftp_server_with_the_rules_options() {
         for (table, command, expected) in ACCEPTED {
             let call = run(&rule(table), command).unwrap_or_else(|e| panic!("{command}: {e}"));
-            assert_eq!(call.argv, words(expected), "{table}\n{command}");
-            assert_eq!(call.request.forced, words(expected)[1..].to_vec());
+            assert_eq!(call.argv, test_argv(expected), "{table}\n{command}");
+            assert_eq!(call.request.forced, test_argv(expected)[1..].to_vec());
         }
     }
 
@@ -243,13 +240,13 @@ mod tests {
             "/tmp/sftp-server",
             "sftp-server2",
         ] {
-            assert!(!addressed(&default, &words(command)), "{command}");
+            assert!(!addressed(&default, &test_argv(command)), "{command}");
         }
         assert!(!addressed(&default, &[]));
-        assert!(addressed(&narrowed, &words("internal-sftp")));
+        assert!(addressed(&narrowed, &test_argv("internal-sftp")));
         assert!(!addressed(
             &narrowed,
-            &words("/usr/lib/openssh/sftp-server")
+            &test_argv("/usr/lib/openssh/sftp-server")
         ));
     }
 
