@@ -348,7 +348,7 @@ mod tests {
         );
         assert_eq!(count(&text, "[[allow]]"), 10);
         assert!(text.trim_end().ends_with("command = [\"/usr/bin/true\"]"));
-        assert!(text.contains("write = [\"/t/srv/incoming\"]"));
+        assert!(text.contains("rsync = { receive = [\"/t/srv/incoming\"] }"));
         assert!(text.contains("\"127.0.0.1\"]"));
     }
 
