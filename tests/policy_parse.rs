@@ -96,7 +96,7 @@ fn bad_files_fail_with_located_messages() {
     let cases: &[(&str, &str)] = &[
         (
             "silnet = true",
-            "p.toml:1:1: unknown field `silnet`, expected one of `description`, `from`, `keys`, `log`, `silent`, `sandbox`, `allow`",
+            "p.toml:1:1: unknown key `silnet`, did you mean `silent`? (expected one of `description`, `from`, `keys`, `log`, `silent`, `sandbox`, `allow`)",
         ),
         (
             "silent = 1",
@@ -104,7 +104,7 @@ fn bad_files_fail_with_located_messages() {
         ),
         (
             "[sandbox]\nraed = [\"/srv\"]",
-            "p.toml:2:1: unknown field `raed`, expected one of `read`, `write`, `exec`, `network`, `unix`, `metadata`, `capabilities`, `user`, `deny_syscalls`, `rlimits`, `umask`, `env`, `chdir`, `compat`",
+            "p.toml:2:1: unknown key `raed`, did you mean `read`? (expected one of `read`, `write`, `exec`, `network`, `unix`, `metadata`, `capabilities`, `user`, `deny_syscalls`, `rlimits`, `umask`, `env`, `chdir`, `compat`)",
         ),
         (
             "[sandbox]\nread = [\"srv\"]",
@@ -140,7 +140,7 @@ fn bad_files_fail_with_located_messages() {
         ),
         (
             "[sandbox]\nrlimits = { nofiles = 10 }",
-            "p.toml:2:13: unknown field `nofiles`, expected one of `nofile`, `nproc`, `cpu`, `fsize`, `as`, `data`, `stack`, `memlock`",
+            "p.toml:2:13: unknown key `nofiles`, did you mean `nofile`? (expected one of `nofile`, `nproc`, `cpu`, `fsize`, `as`, `data`, `stack`, `memlock`)",
         ),
         (
             "[sandbox]\nenv = { LD_PRELOAD = \"/tmp/x.so\" }",
@@ -176,11 +176,11 @@ fn bad_files_fail_with_located_messages() {
         ),
         (
             "[[allow]]\nname = \"x\"\ncommand = [\"/usr/bin/ls\", { regx = \"a\" }]",
-            "p.toml:3:27: unknown field `regx`, expected `regex`",
+            "p.toml:3:27: unknown key `regx`, did you mean `regex`? (expected `regex`)",
         ),
         (
             "[[allow]]\nname = \"x\"\ncommand = [\"/usr/bin/ls\"]\ntrailing_arg = true",
-            "p.toml:4:1: unknown field `trailing_arg`, expected one of `name`, `command`, `trailing_args`, `rsync`, `scp`, `sftp`, `git`, `borg`, `sandbox`",
+            "p.toml:4:1: unknown key `trailing_arg`, did you mean `trailing_args`? (expected one of `name`, `command`, `trailing_args`, `rsync`, `scp`, `sftp`, `git`, `borg`, `sandbox`)",
         ),
         (
             "[[allow]]\nname = \"has space\"\ncommand = [\"/usr/bin/ls\"]",
@@ -208,7 +208,7 @@ fn bad_files_fail_with_located_messages() {
         ),
         (
             "[[allow]]\nname = \"x\"\nrsync = { send = [\"/srv\"], delet = true }",
-            "p.toml:3:28: unknown field `delet`, expected one of `program`, `send`, `receive`, `delete`, `devices`, `links`, `deltas`, `files_from`, `log_file`",
+            "p.toml:3:28: unknown key `delet`, did you mean `delete`? (expected one of `program`, `send`, `receive`, `delete`, `devices`, `links`, `deltas`, `files_from`, `log_file`)",
         ),
         ("x = [", "p.toml:1:6: unclosed array, expected `]`"),
     ];

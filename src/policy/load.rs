@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 
 use super::error::{PolicyError, PolicyErrorKind};
 use super::schema::{Action, Policy, Rule};
+use super::suggest::with_suggestion;
 
 /// Where `--profile` names are looked up unless `--policy-dir` says otherwise.
 pub const DEFAULT_POLICY_DIR: &str = "/etc/sshgate";
@@ -236,7 +237,7 @@ fn read_and_parse(
 /// result has no `location`: the text is not known to be that file's.
 pub fn parse(path: &Path, text: String) -> Result<LoadedPolicy, PolicyError> {
     let policy: Policy = toml::from_str(&text).map_err(|error| {
-        PolicyError::invalid_at(path, &text, error.span(), error.message().to_owned())
+        PolicyError::invalid_at(path, &text, error.span(), with_suggestion(error.message()))
     })?;
     let mut names = BTreeSet::new();
     for rule in &policy.allow {

@@ -14,6 +14,7 @@ mod load;
 mod network;
 mod path;
 mod schema;
+mod suggest;
 mod syscall;
 pub mod tool;
 mod umask;
