@@ -21,11 +21,13 @@ pub struct ExplainArgs {
     #[command(flatten)]
     policy: PolicyArgs,
 
-    /// Client address to decide for, as if sshd reported it.
+    /// Client address to decide for, as if sshd reported it. Without it the
+    /// address is unknown, and a profile with `from` denies.
     #[arg(long, value_name = "IP")]
     from: Option<IpAddr>,
 
-    /// Key name to decide for, as if given with --key.
+    /// Key name to decide for, as if given with --key. Without it, a
+    /// profile with `keys` denies.
     #[arg(long, value_name = "NAME")]
     key: Option<String>,
 

@@ -174,13 +174,13 @@ enum Command {
     /// Show what forced-command mode would decide for a command, and the
     /// full sandbox plan, without running anything or touching kernel state
     #[command(
-        after_long_help = "EXIT STATUS:\n    0 allowed, 1 denied, 78 the policy could not be loaded, 2 usage error\n\nEXAMPLE:\n    sshgate explain --policy ./backup.toml --from 192.0.2.10 -- 'df -h'"
+        after_long_help = "EXIT STATUS:\n    0 allowed, 1 denied, 78 the policy could not be loaded, 2 usage error\n\nEXAMPLES:\n    sshgate explain --policy ./backup.toml --from 192.0.2.10 -- 'df -h'\n    sshgate explain --profile rsync-pull-backup --from 192.0.2.10 --key backup01 \\\n        -- 'rsync --server --sender -logDtpre.iLsfxCIvu . /srv/'\n        (a tool rule: the parsed request, the rebuilt argv and the derived grants;\n        a refusal names the option or path)"
     )]
     Explain(explain::ExplainArgs),
     /// Check policy files: schema, absolute programs, regexes, unreachable
     /// rules, and that programs and paths exist on this host
     #[command(
-        after_long_help = "Prints one `file:line:col: severity: message` line per finding.\n\nEXIT STATUS:\n    0 no errors (warnings allowed), 1 at least one error, 2 usage error"
+        after_long_help = "Prints one `file:line:col: severity: message` line per finding, and a\nsummary on stderr. Across several files it also checks profiles against each\nother (one profile writing where another reads or executes, or where\nanother's policy or log lives).\n\nEXIT STATUS:\n    0 no errors (warnings allowed), 1 at least one error, 2 usage error\n\nEXAMPLES:\n    sshgate lint /etc/sshgate\n    sshgate lint --strict /etc/sshgate/backup.toml   (on the host the profile is for)"
     )]
     Lint(lint::LintArgs),
     /// Show what this host offers the gate (Landlock, seccomp,
