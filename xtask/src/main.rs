@@ -12,6 +12,7 @@ mod demo;
 mod deps;
 mod error;
 mod files;
+mod fuzz;
 mod process;
 mod sshd;
 mod sshgate;
@@ -34,10 +35,12 @@ tasks:
          cargo fmt --check, cargo clippy -D warnings and cargo test for the
          whole workspace, stopping at the first failure (this is what CI runs)
   demo   build sshgate and show it behind a throwaway sshd: an allowed rsync
-         pull, two denials, and a pull the sandbox stops
+         pull, two denials, and a pull the rsync rule refuses
+{}
 {}
   help   show this help (also -h, --help)",
-        bench::HELP
+        bench::HELP,
+        fuzz::HELP
     )
 }
 
@@ -46,6 +49,7 @@ enum Task {
     Test,
     Demo,
     Bench(bench::Options),
+    Fuzz(fuzz::Options),
     Help,
 }
 
@@ -59,6 +63,9 @@ fn parse(args: &[String]) -> Result<Task, Error> {
         .ok_or_else(|| Error::Usage("no task given".into()))?;
     if task == "bench" {
         return bench::Options::parse(rest).map(Task::Bench);
+    }
+    if task == "fuzz" {
+        return fuzz::Options::parse(rest).map(Task::Fuzz);
     }
     if let Some(extra) = rest.first() {
         return Err(Error::Usage(format!("unexpected argument {extra:?}")));
@@ -84,6 +91,7 @@ fn main() -> ExitCode {
         Task::Test => ci::run(),
         Task::Demo => demo::run(),
         Task::Bench(options) => bench::run(&options),
+        Task::Fuzz(options) => fuzz::run(&workspace_root(), &options),
         Task::Help => {
             println!("{}", help());
             Ok(())
