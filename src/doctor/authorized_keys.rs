@@ -14,7 +14,7 @@
 use std::fmt::{self, Display, Formatter};
 
 /// Key types sshd reads (`ssh -Q key`, certificates included).
-const KEY_TYPES: &[&str] = &[
+pub const KEY_TYPES: &[&str] = &[
     "ssh-ed25519",
     "ssh-ed25519-cert-v01@openssh.com",
     "sk-ssh-ed25519@openssh.com",
@@ -152,6 +152,11 @@ pub struct KeyLine {
     pub options: Vec<KeyOption>,
     /// The key type, e.g. `ssh-ed25519`.
     pub key_type: String,
+    /// The key itself, the base64 word after the type (not decoded here),
+    /// which with the type tells two keys apart.
+    pub key_data: String,
+    /// The rest of the line after the key, if any, e.g. `backup01@host`.
+    pub comment: String,
 }
 
 impl KeyLine {
@@ -217,10 +222,12 @@ pub fn parse(text: &str) -> Vec<Entry> {
                 return None;
             }
             Some(match parse_line(content) {
-                Ok((options, key_type)) => Entry::Key(KeyLine {
+                Ok((options, key)) => Entry::Key(KeyLine {
                     line,
                     options,
-                    key_type,
+                    key_type: key.key_type,
+                    key_data: key.key_data,
+                    comment: key.comment,
                 }),
                 Err(reason) => Entry::Invalid { line, reason },
             })
@@ -228,15 +235,35 @@ pub fn parse(text: &str) -> Vec<Entry> {
         .collect()
 }
 
-/// The options and key type of one non-blank, non-comment line.
-fn parse_line(content: &str) -> Result<(Vec<KeyOption>, String), String> {
+/// The words of a line from its key type on.
+struct KeyWords {
+    key_type: String,
+    key_data: String,
+    comment: String,
+}
+
+/// Splits `text`, which starts with a known key type, into the type, the
+/// key and the comment.
+fn key_words(text: &str) -> KeyWords {
+    let (key_type, rest) = split_word(text);
+    let (key_data, comment) = split_word(rest);
+    KeyWords {
+        key_type: key_type.to_owned(),
+        key_data: key_data.to_owned(),
+        comment: comment.to_owned(),
+    }
+}
+
+/// The options and key words of one non-blank, non-comment line.
+fn parse_line(content: &str) -> Result<(Vec<KeyOption>, KeyWords), String> {
     let first = first_word(content);
     if KEY_TYPES.contains(&first) {
-        return Ok((Vec::new(), first.to_owned()));
+        return Ok((Vec::new(), key_words(content)));
     }
     let options_end = end_of_options(content)?;
     let (options, rest) = content.split_at(options_end);
-    let key_type = first_word(rest.trim_start_matches([' ', '\t']));
+    let rest = rest.trim_start_matches([' ', '\t']);
+    let key_type = first_word(rest);
     if !KEY_TYPES.contains(&key_type) {
         return Err(if key_type.is_empty() {
             "no key after the options".to_owned()
@@ -244,11 +271,20 @@ fn parse_line(content: &str) -> Result<(Vec<KeyOption>, String), String> {
             format!("unknown key type {key_type:?}")
         });
     }
-    Ok((parse_options(options)?, key_type.to_owned()))
+    Ok((parse_options(options)?, key_words(rest)))
 }
 
 fn first_word(text: &str) -> &str {
-    text.split([' ', '\t']).next().unwrap_or_default()
+    split_word(text).0
+}
+
+/// The first word of `text` and what follows it, without the spaces and
+/// tabs between them.
+fn split_word(text: &str) -> (&str, &str) {
+    match text.split_once([' ', '\t']) {
+        Some((word, rest)) => (word, rest.trim_start_matches([' ', '\t'])),
+        None => (text, ""),
+    }
 }
 
 /// Where the options end: the first space or tab outside double quotes
@@ -391,6 +427,8 @@ mod tests {
     fn a_bare_key_has_every_permit() {
         let key = key(KEY);
         assert_eq!(key.key_type, "ssh-ed25519");
+        assert_eq!(key.key_data, "AAAAC3NzaC1lZDI1NTE5AAAAIKey");
+        assert_eq!(key.comment, "comment here");
         assert!(key.options.is_empty());
         assert_eq!(key.still_allowed(), Permit::ALL);
         assert_eq!(key.command(), None);
@@ -441,6 +479,8 @@ mod tests {
              --key \\\"a,b\\\"\",no-pty\t{KEY}"
         ));
         assert_eq!(key.value("from"), Some("192.0.2.10,198.51.100.0/24"));
+        assert_eq!(key.key_data, "AAAAC3NzaC1lZDI1NTE5AAAAIKey");
+        assert_eq!(key.comment, "comment here");
         assert_eq!(
             key.command(),
             Some("/usr/local/bin/sshgate --profile pg --key \"a,b\"")
