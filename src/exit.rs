@@ -5,9 +5,13 @@
 
 /// `explain`: the request would be allowed. `lint`: no errors. `doctor`:
 /// this host can enforce the default policy, and nothing was found.
+/// `install-key`: the line was written (or, with `--dry-run`, printed).
 pub const OK: u8 = 0;
 /// `explain`: the request would be denied. `lint`: at least one error.
 /// `doctor`: the default policy can be enforced, with warnings.
+/// `install-key`: refused (the key is already there or malformed, the
+/// profile is missing or has lint errors, the authorized_keys file is a
+/// symlink, ...), and nothing was written.
 pub const NEGATIVE: u8 = 1;
 /// The command line of sshgate itself is malformed.
 pub const USAGE: u8 = 2;
@@ -21,3 +25,6 @@ pub const CONFIG: u8 = 78;
 pub const SANDBOX: u8 = 71;
 /// Forced-command mode: the audit record could not be written.
 pub const AUDIT: u8 = 74;
+/// `install-key`: a file could not be read or written (`EX_IOERR`, the
+/// value of [`AUDIT`]: both say the system failed, not the request).
+pub const IO: u8 = 74;

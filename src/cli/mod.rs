@@ -2,6 +2,7 @@
 
 mod doctor;
 mod explain;
+mod install_key;
 mod lint;
 
 use std::path::PathBuf;
@@ -42,6 +43,7 @@ WIRING:
     In authorized_keys, one line per key (`--key` names it for the profile's `keys`):
         restrict,command=\"/usr/local/bin/sshgate --profile backup --key b01\" ssh-ed25519 AAAA...
     For a root key, also set `PermitRootLogin forced-commands-only` in sshd_config.
+    `sshgate install-key --profile backup --key b01 key.pub` writes such a line.
     Or, in sshd_config: ForceCommand /usr/local/bin/sshgate --profile backup
 
 ENVIRONMENT (set by sshd):
@@ -69,6 +71,8 @@ EXIT STATUS:
     lint:    0 no errors, 1 errors found, 2 usage
     doctor:  0 can enforce the default policy, no warnings; 1 warnings;
              71 this host cannot enforce the default policy; 2 usage
+    install-key: 0 written (or printed, with --dry-run); 1 refused, nothing
+             written; 74 a file could not be read or written; 2 usage
 
 EXAMPLES:
     sshgate explain --profile backup --from 192.0.2.10 -- 'df -h'
@@ -76,6 +80,7 @@ EXAMPLES:
         (for a tool rule: the parsed request, the rebuilt argv and the derived grants)
     sshgate lint --strict /etc/sshgate
     sshgate doctor --authorized-keys /home/backup/.ssh/authorized_keys
+    sshgate install-key --profile backup --key b01 --from 192.0.2.10 b01.pub
 ";
 
 const DOCTOR_LONG_ABOUT: &str = "\
@@ -146,6 +151,58 @@ EXAMPLES:
     sshgate doctor --authorized-keys /home/backup/.ssh/authorized_keys --json
     sshgate doctor --sshd /usr/local/sbin/sshd --authorized-keys /root/.ssh/authorized_keys";
 
+const INSTALL_KEY_LONG_ABOUT: &str = "\
+Add one line to an authorized_keys file that wires a public key to a profile:
+
+    restrict,command=\"/usr/local/bin/sshgate --profile NAME --key KEY\",from=\"CIDR\" TYPE BASE64 COMMENT
+
+`restrict` turns off port, agent and X11 forwarding, the pty and ~/.ssh/rc
+for the key; command= names this sshgate (or --sshgate PATH) with the
+profile, the policy directory when it is not /etc/sshgate, and --key when
+given; from= is written only with --from.
+
+Nothing is written unless every check passes. install-key refuses:
+- a key the file already holds (same type and key, whatever its options,
+  even on a line sshd ignores), naming FILE:LINE;
+- a malformed key: not exactly one line, an unknown key type, key data that
+  is not base64 or not a key of that type, or options before the key;
+- a profile that does not exist, or that `sshgate lint` finds errors in
+  (they are shown; warnings are shown and do not stop it), or whose `keys`
+  list does not hold the --key name;
+- a --key name the policy's `keys` could not hold, or a --from entry that
+  is not an address or CIDR network (usage errors);
+- a sshgate path that is not absolute or not an executable file;
+- an authorized_keys file, or its directory, that is a symbolic link.
+
+The file is replaced atomically: a temp file in the same directory holds
+every old byte unchanged (a newline is added after a last line that has
+none), then the new line; it gets the old file's mode and owner, is synced,
+and renamed over the old one. A missing directory (only the last one, e.g.
+~/.ssh) is created at mode 0700 and a missing file at 0600, both owned by
+--user when run as root. The file is the account's ~/.ssh/authorized_keys
+from its passwd entry, as sshd finds it; if sshd_config sets
+AuthorizedKeysFile elsewhere, name that file with --authorized-keys.
+
+Afterwards it says what was written and what sshd still runs beside the
+gate: the login shell must read no startup files, the home directory and
+~/.ssh must not be writable by the sandboxed command, and a root key needs
+PermitRootLogin forced-commands-only. `sshgate doctor --authorized-keys FILE`
+checks all of it.";
+
+const INSTALL_KEY_AFTER_LONG_HELP: &str = "\
+EXIT STATUS:
+    0   the line was written, or printed with --dry-run
+    1   refused; nothing was written
+    74  a file could not be read or written (the key, authorized_keys, the
+        temp file), or the account could not be looked up
+    2   usage error (an unknown option, a bad --key name or --from entry)
+
+EXAMPLES:
+    sshgate install-key --profile backup --key b01 b01.pub
+    sshgate install-key --profile backup --key b01 --from 192.0.2.0/24,2001:db8::/32 \\
+        --user backup --dry-run - < b01.pub
+    sudo sshgate install-key --profile rsync-pull-backup --user root backup.pub";
+
 /// sshgate's command line.
 #[derive(Debug, Parser)]
 #[command(
@@ -188,6 +245,14 @@ enum Command {
     /// authorized_keys options, login shells, writable homes)
     #[command(long_about = DOCTOR_LONG_ABOUT, after_long_help = DOCTOR_AFTER_LONG_HELP)]
     Doctor(doctor::DoctorArgs),
+    /// Add a `restrict,command="sshgate --profile NAME"` line for a public
+    /// key to authorized_keys, after checking the key, the profile and the
+    /// file
+    #[command(
+        long_about = INSTALL_KEY_LONG_ABOUT,
+        after_long_help = INSTALL_KEY_AFTER_LONG_HELP
+    )]
+    InstallKey(install_key::InstallKeyArgs),
 }
 
 /// Which policy to use: a profile name in the policy directory, or a file.
@@ -257,6 +322,7 @@ pub fn main() -> ExitCode {
         Some(Command::Explain(args)) => explain::run(&args),
         Some(Command::Lint(args)) => lint::run(&args),
         Some(Command::Doctor(args)) => doctor::run(&args),
+        Some(Command::InstallKey(args)) => install_key::run(&args),
         None => match cli.policy.source() {
             Some(source) => gate::run(&source, cli.key),
             None => {
