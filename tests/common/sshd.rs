@@ -67,6 +67,23 @@ impl Sshd {
     /// pubkey>`; sshd runs the forced command with the login user's shell
     /// (`$SHELL -c`), so quote paths in it as for `sh`.
     pub fn start(forced_command: &str) -> Sshd {
+        Sshd::start_with_authorized_keys(|pubkey_path, authorized_keys| {
+            let pubkey = fs::read_to_string(pubkey_path)
+                .unwrap_or_else(|e| panic!("cannot read {}: {e}", pubkey_path.display()));
+            let line = format!(
+                "restrict,command=\"{}\" {}\n",
+                authorized_keys_quote(forced_command),
+                pubkey.trim()
+            );
+            write_file(authorized_keys, &line);
+        })
+    }
+
+    /// Starts sshd as [`Sshd::start`] does, but lets `install` write the
+    /// authorized_keys file: it is called with the client's public key file
+    /// and the authorized_keys path sshd reads (which does not exist yet),
+    /// e.g. to run `sshgate install-key`.
+    pub fn start_with_authorized_keys(install: impl FnOnce(&Path, &Path)) -> Sshd {
         let dir = tempfile::Builder::new()
             .prefix("sshgate-sshd.")
             .tempdir()
@@ -81,17 +98,8 @@ impl Sshd {
         keygen(&host_key);
         let key = root.join("client_ed25519");
         keygen(&key);
-        let pubkey_path = root.join("client_ed25519.pub");
-        let pubkey = fs::read_to_string(&pubkey_path)
-            .unwrap_or_else(|e| panic!("cannot read {}: {e}", pubkey_path.display()));
-
         let authorized_keys = root.join("authorized_keys");
-        let line = format!(
-            "restrict,command=\"{}\" {}\n",
-            authorized_keys_quote(forced_command),
-            pubkey.trim()
-        );
-        write_file(&authorized_keys, &line);
+        install(&root.join("client_ed25519.pub"), &authorized_keys);
 
         let is_root = geteuid().is_root();
         if is_root {
