@@ -100,6 +100,18 @@ impl Setup {
         child.wait_with_output().unwrap()
     }
 
+    /// Runs `install-key --profile backup EXTRA --authorized-keys FILE PUBKEY`.
+    fn add(&self, extra: &[&str], keys_file: &Path, pubkey: &Path) -> Output {
+        let mut args = vec!["--profile", "backup"];
+        args.extend_from_slice(extra);
+        args.extend([
+            "--authorized-keys",
+            keys_file.to_str().unwrap(),
+            pubkey.to_str().unwrap(),
+        ]);
+        self.install(&args)
+    }
+
     /// The line install-key should write for `key` with `extra` after the
     /// profile (`--policy-dir` and `--key`) and `from` options.
     fn expected_line(&self, extra: &str, from: &str, key: &str) -> String {
@@ -156,19 +168,18 @@ fn assert_refused(output: &Output, message: &str) {
 fn a_fresh_home_gets_ssh_at_0700_and_the_file_at_0600_with_the_exact_line() {
     let setup = Setup::new(POLICY);
     let keys_file = setup.keys_file();
-    let output = setup.install(&[
-        "--profile",
-        "backup",
-        "--key",
-        "b01",
-        "--from",
-        "192.0.2.0/24,2001:db8::/32",
-        "--from",
-        "198.51.100.7",
-        "--authorized-keys",
-        keys_file.to_str().unwrap(),
-        setup.pubkey.to_str().unwrap(),
-    ]);
+    let output = setup.add(
+        &[
+            "--key",
+            "b01",
+            "--from",
+            "192.0.2.0/24,2001:db8::/32",
+            "--from",
+            "198.51.100.7",
+        ],
+        &keys_file,
+        &setup.pubkey,
+    );
     assert_exit(&output, 0);
     let line = setup.expected_line(
         " --key b01",
@@ -203,13 +214,7 @@ fn every_other_byte_of_an_existing_file_and_its_mode_are_kept() {
     let old: &[u8] = b"# keys\r\nfrom=\"10.0.0.1\" ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOBZsGTZQbKVj+5Isd5/9RQJOXIesmCcYeOO7sgWuJdb caf\xe9\n\n  # last, unterminated";
     fs::write(&keys_file, old).unwrap();
     fs::set_permissions(&keys_file, fs::Permissions::from_mode(0o640)).unwrap();
-    let output = setup.install(&[
-        "--profile",
-        "backup",
-        "--authorized-keys",
-        keys_file.to_str().unwrap(),
-        setup.pubkey.to_str().unwrap(),
-    ]);
+    let output = setup.add(&[], &keys_file, &setup.pubkey);
     assert_exit(&output, 0);
     let line = setup.expected_line("", "", &format!("{KEY} b01@client"));
     let mut expected = old.to_vec();
@@ -231,13 +236,7 @@ fn a_key_already_present_is_refused_naming_its_line() {
     let old =
         format!("# {KEY}\n{OTHER_KEY} other\nno-pty,command=\"/bin/true\" {KEY} old comment\n");
     fs::write(&keys_file, &old).unwrap();
-    let output = setup.install(&[
-        "--profile",
-        "backup",
-        "--authorized-keys",
-        keys_file.to_str().unwrap(),
-        setup.pubkey.to_str().unwrap(),
-    ]);
+    let output = setup.add(&[], &keys_file, &setup.pubkey);
     assert_refused(
         &output,
         &format!(
@@ -275,13 +274,7 @@ fn malformed_keys_are_refused_and_nothing_is_created() {
     for (text, message) in cases {
         let pubkey = setup.root.join("bad.pub");
         fs::write(&pubkey, &text).unwrap();
-        let output = setup.install(&[
-            "--profile",
-            "backup",
-            "--authorized-keys",
-            keys_file.to_str().unwrap(),
-            pubkey.to_str().unwrap(),
-        ]);
+        let output = setup.add(&[], &keys_file, &pubkey);
         assert_refused(&output, &format!("{}: {message}", pubkey.display()));
         assert!(!setup.home.join(".ssh").exists(), "{text:?}");
     }
@@ -317,13 +310,7 @@ name = "relative"
 command = ["echo", "hello"]
 "#,
     );
-    let output = setup.install(&[
-        "--profile",
-        "backup",
-        "--authorized-keys",
-        setup.keys_file().to_str().unwrap(),
-        setup.pubkey.to_str().unwrap(),
-    ]);
+    let output = setup.add(&[], &setup.keys_file(), &setup.pubkey);
     let file = setup.policies.join("backup.toml");
     assert_refused(
         &output,
@@ -341,17 +328,9 @@ command = ["echo", "hello"]
 fn the_key_name_must_suit_the_profile_keys() {
     let setup = Setup::new(&format!("keys = [\"b01\"]\n{POLICY}"));
     let keys_file = setup.keys_file();
-    let run = |key: Option<&str>| {
-        let mut args = vec!["--profile", "backup"];
-        if let Some(key) = key {
-            args.extend(["--key", key]);
-        }
-        args.extend([
-            "--authorized-keys",
-            keys_file.to_str().unwrap(),
-            setup.pubkey.to_str().unwrap(),
-        ]);
-        setup.install(&args)
+    let run = |key: Option<&str>| match key {
+        Some(key) => setup.add(&["--key", key], &keys_file, &setup.pubkey),
+        None => setup.add(&[], &keys_file, &setup.pubkey),
     };
     assert_refused(&run(None), "restricts `keys` (b01)");
     assert_refused(
@@ -374,15 +353,7 @@ fn the_key_name_must_suit_the_profile_keys() {
 fn from_takes_addresses_and_networks_only() {
     let setup = Setup::new(POLICY);
     for from in ["*.example.org", "192.0.2.1/24", "192.0.2.0/33"] {
-        let output = setup.install(&[
-            "--profile",
-            "backup",
-            "--from",
-            from,
-            "--authorized-keys",
-            setup.keys_file().to_str().unwrap(),
-            setup.pubkey.to_str().unwrap(),
-        ]);
+        let output = setup.add(&["--from", from], &setup.keys_file(), &setup.pubkey);
         assert_exit(&output, 2);
         assert!(stderr(&output).contains(from), "{}", stderr(&output));
     }
@@ -393,16 +364,7 @@ fn from_takes_addresses_and_networks_only() {
 fn dry_run_prints_the_line_and_writes_nothing() {
     let setup = Setup::new(POLICY);
     let keys_file = setup.keys_file();
-    let output = setup.install(&[
-        "--profile",
-        "backup",
-        "--key",
-        "b01",
-        "--dry-run",
-        "--authorized-keys",
-        keys_file.to_str().unwrap(),
-        setup.pubkey.to_str().unwrap(),
-    ]);
+    let output = setup.add(&["--key", "b01", "--dry-run"], &keys_file, &setup.pubkey);
     assert_exit(&output, 0);
     assert_eq!(
         stdout(&output),
@@ -416,14 +378,7 @@ fn dry_run_prints_the_line_and_writes_nothing() {
     // An existing file is left as it is, too.
     let existing = setup.root.join("authorized_keys");
     fs::write(&existing, format!("{OTHER_KEY}\n")).unwrap();
-    let output = setup.install(&[
-        "--profile",
-        "backup",
-        "--dry-run",
-        "--authorized-keys",
-        existing.to_str().unwrap(),
-        setup.pubkey.to_str().unwrap(),
-    ]);
+    let output = setup.add(&["--dry-run"], &existing, &setup.pubkey);
     assert_exit(&output, 0);
     assert_eq!(
         fs::read_to_string(&existing).unwrap(),
@@ -442,13 +397,7 @@ fn a_symlinked_authorized_keys_is_refused() {
     fs::write(&real, format!("{OTHER_KEY}\n")).unwrap();
     let link = setup.root.join("authorized_keys");
     symlink(&real, &link).unwrap();
-    let output = setup.install(&[
-        "--profile",
-        "backup",
-        "--authorized-keys",
-        link.to_str().unwrap(),
-        setup.pubkey.to_str().unwrap(),
-    ]);
+    let output = setup.add(&[], &link, &setup.pubkey);
     assert_refused(
         &output,
         &format!(
@@ -472,13 +421,7 @@ fn a_symlinked_ssh_directory_is_refused() {
     let elsewhere = setup.root.join("elsewhere");
     fs::create_dir(&elsewhere).unwrap();
     symlink(&elsewhere, setup.home.join(".ssh")).unwrap();
-    let output = setup.install(&[
-        "--profile",
-        "backup",
-        "--authorized-keys",
-        setup.keys_file().to_str().unwrap(),
-        setup.pubkey.to_str().unwrap(),
-    ]);
+    let output = setup.add(&[], &setup.keys_file(), &setup.pubkey);
     assert_refused(
         &output,
         &format!("{} is a symbolic link", setup.home.join(".ssh").display()),
@@ -521,15 +464,7 @@ fn the_sshgate_path_must_be_an_absolute_executable() {
         (not_executable.to_str().unwrap(), "not executable"),
     ];
     for (path, message) in cases {
-        let output = setup.install(&[
-            "--profile",
-            "backup",
-            "--sshgate",
-            path,
-            "--authorized-keys",
-            setup.keys_file().to_str().unwrap(),
-            setup.pubkey.to_str().unwrap(),
-        ]);
+        let output = setup.add(&["--sshgate", path], &setup.keys_file(), &setup.pubkey);
         assert_refused(
             &output,
             &format!("cannot put {path} in command=: {message}"),
@@ -543,15 +478,7 @@ fn a_key_for_another_account_is_owned_by_it_and_needs_root() {
     let setup = Setup::new(POLICY);
     let keys_file = setup.keys_file();
     if nix::unistd::geteuid().is_root() {
-        let output = setup.install(&[
-            "--profile",
-            "backup",
-            "--user",
-            "nobody",
-            "--authorized-keys",
-            keys_file.to_str().unwrap(),
-            setup.pubkey.to_str().unwrap(),
-        ]);
+        let output = setup.add(&["--user", "nobody"], &keys_file, &setup.pubkey);
         assert_exit(&output, 0);
         for path in [setup.home.join(".ssh"), keys_file] {
             let metadata = fs::metadata(&path).unwrap();
@@ -563,15 +490,7 @@ fn a_key_for_another_account_is_owned_by_it_and_needs_root() {
             );
         }
     } else {
-        let output = setup.install(&[
-            "--profile",
-            "backup",
-            "--user",
-            "root",
-            "--authorized-keys",
-            keys_file.to_str().unwrap(),
-            setup.pubkey.to_str().unwrap(),
-        ]);
+        let output = setup.add(&["--user", "root"], &keys_file, &setup.pubkey);
         assert_refused(
             &output,
             "only root can install a key for another account (\"root\")",
@@ -587,17 +506,11 @@ fn sshd_runs_the_gate_through_the_line_install_key_wrote() {
     let setup = Setup::new(&format!("keys = [\"b01\"]\n{POLICY}"));
     let mut written = String::new();
     let sshd = Sshd::start_with_authorized_keys(|pubkey, authorized_keys| {
-        let output = setup.install(&[
-            "--profile",
-            "backup",
-            "--key",
-            "b01",
-            "--from",
-            "127.0.0.1",
-            "--authorized-keys",
-            authorized_keys.to_str().unwrap(),
-            pubkey.to_str().unwrap(),
-        ]);
+        let output = setup.add(
+            &["--key", "b01", "--from", "127.0.0.1"],
+            authorized_keys,
+            pubkey,
+        );
         assert_exit(&output, 0);
         written = fs::read_to_string(authorized_keys).unwrap();
     });
@@ -629,4 +542,37 @@ fn sshd_runs_the_gate_through_the_line_install_key_wrote() {
     assert_eq!(records[0]["key"], "b01");
     assert_eq!(records[0]["profile"], "backup");
     assert_eq!(records[1]["decision"], "deny");
+}
+
+#[test]
+fn help_documents_every_option_the_exit_status_and_an_example() {
+    let output = Command::new(binary())
+        .args(["install-key", "--help"])
+        .output()
+        .unwrap();
+    assert_exit(&output, 0);
+    let help = stdout(&output);
+    for needle in [
+        "--profile <NAME>",
+        "--key <NAME>",
+        "--authorized-keys <FILE>",
+        "[default: ~/.ssh/authorized_keys of --user",
+        "--from <CIDR>",
+        "--policy-dir <DIR>",
+        "[default: /etc/sshgate]",
+        "--user <USER>",
+        "--sshgate <PATH>",
+        "--dry-run",
+        "<PUBKEY_FILE|->",
+        "EXIT STATUS:",
+        "    74  a file could not be read or written",
+        "EXAMPLES:\n    sshgate install-key --profile backup --key b01 b01.pub",
+    ] {
+        assert!(help.contains(needle), "missing {needle:?} in:\n{help}");
+    }
+    let top = stdout(&Command::new(binary()).arg("--help").output().unwrap());
+    assert!(
+        top.contains("    install-key: 0 written (or printed, with --dry-run); 1 refused"),
+        "{top}"
+    );
 }

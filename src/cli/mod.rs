@@ -154,12 +154,12 @@ EXAMPLES:
 const INSTALL_KEY_LONG_ABOUT: &str = "\
 Add one line to an authorized_keys file that wires a public key to a profile:
 
-    restrict,command=\"/usr/local/bin/sshgate --profile NAME --key KEY\",from=\"CIDR\" TYPE BASE64 COMMENT
+    restrict,command=\"SSHGATE --profile NAME --key KEY\" TYPE BASE64 COMMENT
 
 `restrict` turns off port, agent and X11 forwarding, the pty and ~/.ssh/rc
-for the key; command= names this sshgate (or --sshgate PATH) with the
-profile, the policy directory when it is not /etc/sshgate, and --key when
-given; from= is written only with --from.
+for the key. command= names this sshgate (or --sshgate PATH) with the
+profile, with --policy-dir when it is not /etc/sshgate, and with --key when
+given. With --from, from=\"CIDR,...\" follows the command.
 
 Nothing is written unless every check passes. install-key refuses:
 - a key the file already holds (same type and key, whatever its options,
