@@ -303,6 +303,13 @@ fn record_if_invoked_by_sshd(problem: &str) {
     }
 }
 
+/// sshgate's command line as a clap `Command`: the same definition the
+/// parser uses, so that the man pages and shell completions `cargo xtask
+/// dist` generates from it cannot drift from what sshgate accepts.
+pub fn command() -> clap::Command {
+    <Cli as clap::CommandFactory>::command()
+}
+
 /// Parses the command line and runs the requested mode.
 pub fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
