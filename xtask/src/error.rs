@@ -44,6 +44,13 @@ pub enum Error {
     },
     /// The environment is not what the task needs (a file is missing, ...).
     Setup(String),
+    /// A built artefact (the Debian package) is not what it should be.
+    CheckFailed {
+        /// What was checked.
+        what: String,
+        /// One line per unmet expectation.
+        failures: Vec<String>,
+    },
     /// The demo ran, but some steps did not turn out as expected.
     DemoFailed {
         /// One line per unmet expectation.
@@ -75,6 +82,13 @@ impl fmt::Display for Error {
             ),
             Error::Sshd { reason, log } => write!(f, "sshd: {reason}\n--- sshd log ---\n{log}"),
             Error::Setup(msg) => write!(f, "{msg}"),
+            Error::CheckFailed { what, failures } => {
+                write!(f, "{what} is not as expected:")?;
+                for failure in failures {
+                    write!(f, "\n  - {failure}")?;
+                }
+                Ok(())
+            }
             Error::DemoFailed { failures } => {
                 write!(f, "the demo did not go as expected:")?;
                 for failure in failures {

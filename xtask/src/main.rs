@@ -1,15 +1,18 @@
 //! `cargo xtask`: the project's automation, in Rust so that CI and
 //! developers run exactly the same steps.
 //!
-//! Std only, by design (serde_json aside, already in the lockfile): it has
-//! to build fast on a clean CI machine before anything else, and needs
-//! nothing a crate would add.
+//! Std only where it can be (serde_json and toml aside, already in the
+//! lockfile): it has to build fast on a clean CI machine before anything
+//! else. `dist` is the exception: it renders man pages and completions from
+//! sshgate's own clap definition, so it links the sshgate library and the
+//! clap_mangen and clap_complete generators.
 
 mod bench;
 mod ci;
 mod clients;
 mod demo;
 mod deps;
+mod dist;
 mod error;
 mod files;
 mod fuzz;
@@ -38,9 +41,11 @@ tasks:
          pull, two denials, and a pull the rsync rule refuses
 {}
 {}
+{}
   help   show this help (also -h, --help)",
         bench::HELP,
-        fuzz::HELP
+        fuzz::HELP,
+        dist::HELP
     )
 }
 
@@ -50,6 +55,7 @@ enum Task {
     Demo,
     Bench(bench::Options),
     Fuzz(fuzz::Options),
+    Dist(dist::Options),
     Help,
 }
 
@@ -66,6 +72,8 @@ fn parse(args: &[String]) -> Result<Task, Error> {
     }
     if task == "fuzz" {
         return fuzz::Options::parse(rest).map(Task::Fuzz);
+    if task == "dist" {
+        return dist::Options::parse(rest).map(Task::Dist);
     }
     if let Some(extra) = rest.first() {
         return Err(Error::Usage(format!("unexpected argument {extra:?}")));
@@ -92,6 +100,7 @@ fn main() -> ExitCode {
         Task::Demo => demo::run(),
         Task::Bench(options) => bench::run(&options),
         Task::Fuzz(options) => fuzz::run(&workspace_root(), &options),
+        Task::Dist(options) => dist::run(&options),
         Task::Help => {
             println!("{}", help());
             Ok(())
@@ -133,6 +142,11 @@ mod tests {
         assert!(matches!(parse(&args(&["--help"])), Ok(Task::Help)));
         assert!(matches!(parse(&args(&["demo", "-h"])), Ok(Task::Help)));
         assert!(matches!(parse(&args(&["bench"])), Ok(Task::Bench(_))));
+        assert!(matches!(parse(&args(&["dist"])), Ok(Task::Dist(_))));
+        assert!(matches!(
+            parse(&args(&["dist", "--check"])),
+            Ok(Task::Dist(_))
+        ));
         assert!(matches!(
             parse(&args(&["bench", "--quick", "--skip-e2e"])),
             Ok(Task::Bench(_))
@@ -145,5 +159,6 @@ mod tests {
         assert!(parse(&args(&["deploy"])).is_err());
         assert!(parse(&args(&["test", "now"])).is_err());
         assert!(parse(&args(&["bench", "--runs"])).is_err());
+        assert!(parse(&args(&["dist", "--now"])).is_err());
     }
 }
