@@ -35,6 +35,8 @@ const DEPENDENCIES: &[Lookup] = &[
     Lookup::InPath("cc"),
     // The btrfs escape test makes a real btrfs on a loop device.
     Lookup::InPath("mkfs.btrfs"),
+    // xtask's man page tests render every page and fail on any warning.
+    Lookup::InPath("groff"),
 ];
 
 /// The Debian packages that provide [`DEPENDENCIES`].
@@ -46,6 +48,7 @@ const APT_PACKAGES: &[&str] = &[
     "borgbackup",
     "gcc",
     "btrfs-progs",
+    "groff-base",
 ];
 
 /// The tools that are not present, by name.
