@@ -4,6 +4,7 @@ use std::fs;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
+use std::sync::OnceLock;
 
 use tempfile::TempDir;
 
@@ -72,9 +73,23 @@ pub fn write_private(path: &Path, text: &str) {
     fs::set_permissions(path, fs::Permissions::from_mode(0o600)).expect("chmod");
 }
 
-/// The built sshgate binary.
+/// The sshgate binary under test: the one cargo built, unless
+/// `SSHGATE_TEST_BINARY` names another (`cargo xtask dist
+/// --install-and-test` runs the end-to-end tests this way against the
+/// packaged `/usr/bin/sshgate`).
 pub fn binary() -> &'static str {
-    env!("CARGO_BIN_EXE_sshgate")
+    static BINARY: OnceLock<String> = OnceLock::new();
+    BINARY.get_or_init(|| match std::env::var("SSHGATE_TEST_BINARY") {
+        Ok(path) => {
+            // Relative, it would be looked up in PATH by sshd's shell.
+            assert!(
+                Path::new(&path).is_absolute(),
+                "SSHGATE_TEST_BINARY must be an absolute path, not {path:?}"
+            );
+            path
+        }
+        Err(_) => env!("CARGO_BIN_EXE_sshgate").to_owned(),
+    })
 }
 
 /// sshgate in forced-command mode, with the environment sshd would give it
