@@ -6,6 +6,7 @@
 //! nothing here restates what sshgate accepts.
 
 mod deb;
+mod install;
 mod markdown;
 
 use std::fs;
@@ -24,21 +25,35 @@ dist   build sshgate --release and write to <target>/dist: man pages
          fish completions, and the Debian package built from Cargo.toml's
          [package.metadata.deb]
     --check   then check the package: its file list (dpkg-deb -c), owners,
-              modes, Depends, and that the packaged binary runs";
+              modes, Depends, and that the packaged binary runs
+    --install-and-test
+              check, then (as root) dpkg -i the package, check the installed
+              files, and run every e2e_* test against /usr/bin/sshgate; the
+              package stays installed (dpkg -r sshgate removes it)";
 
 /// `dist`'s options.
 pub struct Options {
     /// Check the built package's contents.
     check: bool,
+    /// Install the package and run the end-to-end tests against it.
+    install_and_test: bool,
 }
 
 impl Options {
     /// Parses the arguments after `cargo xtask dist`.
     pub fn parse(args: &[String]) -> Result<Options, Error> {
-        let mut options = Options { check: false };
+        let mut options = Options {
+            check: false,
+            install_and_test: false,
+        };
         for arg in args {
             match arg.as_str() {
                 "--check" => options.check = true,
+                // Never install a package that fails the check.
+                "--install-and-test" => {
+                    options.check = true;
+                    options.install_and_test = true;
+                }
                 other => return Err(Error::Usage(format!("dist: unknown option {other:?}"))),
             }
         }
@@ -73,6 +88,14 @@ pub fn run(options: &Options) -> Result<(), Error> {
     if options.check {
         deb::check(&package, &pages)?;
         println!("checked {}: contents as expected", package.display());
+    }
+    if options.install_and_test {
+        install::install(&package)?;
+        install::run_e2e_tests(&root)?;
+        println!(
+            "the end-to-end tests passed against the installed /usr/bin/sshgate; \
+             the package stays installed (dpkg -r sshgate removes it)"
+        );
     }
     Ok(())
 }
@@ -385,5 +408,10 @@ mod tests {
         assert!(Options::parse(&args(&["--check"])).is_ok_and(|o| o.check));
         assert!(Options::parse(&args(&[])).is_ok_and(|o| !o.check));
         assert!(Options::parse(&args(&["--chek"])).is_err());
+        let install = Options::parse(&args(&["--install-and-test"])).expect("valid");
+        assert!(
+            install.install_and_test && install.check,
+            "installs only a checked package"
+        );
     }
 }
