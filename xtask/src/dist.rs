@@ -391,6 +391,32 @@ mod tests {
     }
 
     #[test]
+    fn the_bash_completion_is_valid_bash() {
+        let (_, script) = completions()
+            .into_iter()
+            .find(|(file, _)| file == "sshgate")
+            .expect("bash completion");
+        let mut bash = Command::new("bash")
+            .arg("-n")
+            .stdin(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("bash runs");
+        use std::io::Write;
+        bash.stdin
+            .take()
+            .expect("stdin")
+            .write_all(&script)
+            .expect("write");
+        let output = bash.wait_with_output().expect("bash exits");
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+
+    #[test]
     fn installed_paths_put_pages_in_their_sections() {
         let pages = vec![
             ("sshgate.1".to_owned(), vec![]),
