@@ -72,6 +72,7 @@ fn parse(args: &[String]) -> Result<Task, Error> {
     }
     if task == "fuzz" {
         return fuzz::Options::parse(rest).map(Task::Fuzz);
+    }
     if task == "dist" {
         return dist::Options::parse(rest).map(Task::Dist);
     }
