@@ -1,9 +1,12 @@
-//! `cargo xtask test`: what CI runs, in order, stopping at the first failure.
+//! `cargo xtask test`: what CI runs, in order, stopping at the first failure:
+//! fmt, clippy, every test, and (as root) the Debian package installed and
+//! the end-to-end tests run against it.
 
 use std::process::Command;
 
 use crate::error::Error;
-use crate::{cargo, clients, deps, workspace_root};
+use crate::process::effective_uid;
+use crate::{cargo, clients, deps, dist, workspace_root};
 
 /// The checks, cheapest first, so a formatting slip fails in seconds rather
 /// than after a full test build.
@@ -43,6 +46,19 @@ pub fn run() -> Result<(), Error> {
             banner(&format!("FAILED: {title}"));
             return Err(error);
         }
+    }
+    // The package is what users install: as root (CI), build it, install
+    // it and run the end-to-end tests once more against /usr/bin/sshgate.
+    if effective_uid()? == 0 {
+        banner("package: cargo xtask dist --install-and-test");
+        if let Err(error) = dist::run(&dist::Options::install_and_test()) {
+            banner("FAILED: package");
+            return Err(error);
+        }
+    } else {
+        println!(
+            "\nnot root: the package is not installed and tested (cargo xtask dist --check builds it)"
+        );
     }
     banner("all checks passed");
     Ok(())

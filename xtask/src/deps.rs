@@ -37,6 +37,9 @@ const DEPENDENCIES: &[Lookup] = &[
     Lookup::InPath("mkfs.btrfs"),
     // xtask's man page tests render every page and fail on any warning.
     Lookup::InPath("groff"),
+    // The package the tests install: its Depends, and its stripped binary.
+    Lookup::InPath("dpkg-shlibdeps"),
+    Lookup::InPath("strip"),
 ];
 
 /// The Debian packages that provide [`DEPENDENCIES`].
@@ -49,6 +52,8 @@ const APT_PACKAGES: &[&str] = &[
     "gcc",
     "btrfs-progs",
     "groff-base",
+    "dpkg-dev",
+    "binutils",
 ];
 
 /// The tools that are not present, by name.

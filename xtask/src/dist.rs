@@ -40,6 +40,14 @@ pub struct Options {
 }
 
 impl Options {
+    /// `--install-and-test`: what `cargo xtask test` runs last, as root.
+    pub fn install_and_test() -> Options {
+        Options {
+            check: true,
+            install_and_test: true,
+        }
+    }
+
     /// Parses the arguments after `cargo xtask dist`.
     pub fn parse(args: &[String]) -> Result<Options, Error> {
         let mut options = Options {
