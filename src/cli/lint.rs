@@ -43,19 +43,10 @@ pub fn run(args: &LintArgs) -> ExitCode {
     }
     for (file, findings) in lint_files(&files, options) {
         for finding in findings {
-            let location = finding
-                .location
-                .map(|location| format!(":{location}"))
-                .unwrap_or_default();
             if finding.severity == Severity::Error {
                 errors += 1;
             }
-            println!(
-                "{}{location}: {}: {}",
-                file.display(),
-                finding.severity,
-                finding.message
-            );
+            println!("{}", finding.line(&file));
         }
     }
     let files = files.len();

@@ -43,6 +43,23 @@ pub struct Finding {
     pub message: String,
 }
 
+impl Finding {
+    /// The finding as `lint` prints it for `file`:
+    /// `FILE[:LINE:COL]: SEVERITY: MESSAGE`.
+    pub fn line(&self, file: &Path) -> String {
+        let location = self
+            .location
+            .map(|location| format!(":{location}"))
+            .unwrap_or_default();
+        format!(
+            "{}{location}: {}: {}",
+            file.display(),
+            self.severity,
+            self.message
+        )
+    }
+}
+
 /// Options that change what counts as an error.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct LintOptions {

@@ -50,18 +50,7 @@ pub(super) fn check_profile(
         findings
             .iter()
             .filter(|finding| finding.severity == severity)
-            .map(|finding| {
-                let location = finding
-                    .location
-                    .map(|location| format!(":{location}"))
-                    .unwrap_or_default();
-                format!(
-                    "{}{location}: {}: {}",
-                    file.display(),
-                    finding.severity,
-                    finding.message
-                )
-            })
+            .map(|finding| finding.line(&file))
             .collect()
     };
     let errors = shown(Severity::Error);
