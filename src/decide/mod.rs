@@ -259,13 +259,19 @@ fn allow(loaded: &LoadedPolicy, rule: &Rule, request: &Request, runs: Runs<'_>) 
     Decision::Allow { rule: name, plan }
 }
 
-fn filesystem_grants(sandbox: &Sandbox, program: &std::path::Path) -> Vec<PathGrant> {
+/// What every plan grants: the system base, and execute on the program.
+fn base_and_program(program: &std::path::Path) -> Vec<PathGrant> {
     let mut grants = system_base::grants();
     grants.push(PathGrant {
         path: program.to_path_buf(),
         access: Access::Execute,
         origin: GrantOrigin::Program,
     });
+    grants
+}
+
+fn filesystem_grants(sandbox: &Sandbox, program: &std::path::Path) -> Vec<PathGrant> {
+    let mut grants = base_and_program(program);
     let policy_lists = [
         (&sandbox.exec, Access::Execute),
         (&sandbox.read, Access::Read),
@@ -295,12 +301,7 @@ fn working_directory(sandbox: &Sandbox, runs_as: &User) -> PathBuf {
 /// The grants of a tool request: the system base, the program, and what
 /// the tool derived from the rule's paths for this request.
 fn tool_grants(call: &tool::ToolCall, program: &std::path::Path) -> Vec<PathGrant> {
-    let mut grants = system_base::grants();
-    grants.push(PathGrant {
-        path: program.to_path_buf(),
-        access: Access::Execute,
-        origin: GrantOrigin::Program,
-    });
+    let mut grants = base_and_program(program);
     grants.extend(call.grants.iter().map(|(path, access)| PathGrant {
         path: path.clone(),
         access: *access,
