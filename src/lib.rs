@@ -5,7 +5,8 @@
 //! [`request`] → [`policy`] → [`decide`] (pure) → [`sandbox`] (the only
 //! kernel-touching code) → [`exec`], with [`audit`] recording every request
 //! and [`cli`] as the thin command-line shell around them.
-//! [`doctor`] is a side tool beside the pipeline: what a host offers the gate.
+//! [`doctor`] is a side tool beside the pipeline: what a host offers the gate;
+//! [`import`] another: converting other gates' configurations into profiles.
 
 #![warn(missing_docs)]
 
@@ -16,6 +17,7 @@ pub mod doctor;
 pub mod exec;
 pub mod exit;
 pub mod gate;
+pub mod import;
 pub mod policy;
 pub mod request;
 pub mod sandbox;
