@@ -2,6 +2,7 @@
 
 mod doctor;
 mod explain;
+mod import_authprogs;
 mod install_key;
 mod lint;
 
@@ -73,6 +74,9 @@ EXIT STATUS:
              71 this host cannot enforce the default policy; 2 usage
     install-key: 0 written (or printed, with --dry-run); 1 refused, nothing
              written; 74 a file could not be read or written; 2 usage
+    import-authprogs: 0 converted exactly; 1 converted, with rules to review or
+             approximations; 78 the configuration cannot be converted, nothing
+             written; 74 a file could not be read or written, or a profile exists
 
 EXAMPLES:
     sshgate explain --profile backup --from 192.0.2.10 -- 'df -h'
@@ -189,6 +193,55 @@ gate: the login shell must read no startup files, the home directory and
 PermitRootLogin forced-commands-only. `sshgate doctor --authorized-keys FILE`
 checks all of it.";
 
+const IMPORT_AUTHPROGS_LONG_ABOUT: &str = "\
+Convert an authprogs configuration into sshgate profiles: one per key name
+(`keynames`), NAME.toml with `keys = [\"NAME\"]`, and any-key.toml for the
+groups without keynames (for keys whose authprogs line had no --keyname).
+A key's profile holds its groups and the groups without keynames, in order.
+
+FILE.yaml and --dir are read as authprogs 0.7 reads them (the file, then the
+directory's files in name order, as one list of groups). --legacy reads the
+perl authprogs.conf: each [ ADDRESS ... ] section becomes a profile
+legacy-from-ADDRESS (its commands and the [ ALL ] ones, from those
+addresses) and [ ALL ] becomes legacy-all.
+
+Each rule is written under a comment quoting its source line:
+- command: exact words; allow_trailing_args: trailing_args = true; a
+  program without a path is looked up in --search-path now, and noted;
+- pcre_match: one anchored pattern per argument, when the regex is ^...$
+  and splits on single spaces into pieces that match neither whitespace
+  nor nothing; otherwise the rule is written commented out (NEEDS REVIEW);
+- rule_type: rsync: send (allow_download) and receive (allow_upload) on
+  paths and path_startswith, delete (allow_delete), devices (allow_devices
+  and allow_specials); the flags sshgate's rsync rule does not check
+  (-r -l -p -g -o -A -c -t -v) are noted when authprogs refused them;
+- rule_type: scp: download, upload on paths (or files), recursive
+  (allow_recursive, allow_recursion), preserve (unless allow_permissions
+  is false, as authprogs 0.7.5 does).
+sshgate's `from` is per profile: a group with another `from` than the
+profile's is written commented out, and a group without one is kept.
+Unknown keys are noted (authprogs ignored them; a typo usually). Every note
+names FILE:LINE and is printed on stderr with a count: `info` (exact, says
+how), `approximate` (sshgate allows slightly more or less) and `needs
+review` (commented out or left out).";
+
+const IMPORT_AUTHPROGS_AFTER_LONG_HELP: &str = "\
+EXIT STATUS:
+    0   every rule was converted exactly (info notes only)
+    1   converted, but some rules need review or are approximate (see the notes)
+    78  the configuration cannot be converted (YAML syntax, a rule authprogs
+        itself would refuse, a bad value): FILE:LINE and the fix are printed,
+        nothing is written
+    74  a file could not be read or written, or a profile already exists in
+        --out (use --force); nothing is written
+    2   usage error
+
+EXAMPLES:
+    sshgate import-authprogs ~/.ssh/authprogs.yaml
+    sshgate import-authprogs ~/.ssh/authprogs.yaml --dir ~/.ssh/authprogs.d --out /tmp/profiles
+    sshgate import-authprogs --legacy ~/.ssh/authprogs.conf --out /tmp/profiles
+    sshgate lint /tmp/profiles && sudo cp /tmp/profiles/backup01.toml /etc/sshgate/";
+
 const INSTALL_KEY_AFTER_LONG_HELP: &str = "\
 EXIT STATUS:
     0   the line was written, or printed with --dry-run
@@ -253,6 +306,14 @@ enum Command {
         after_long_help = INSTALL_KEY_AFTER_LONG_HELP
     )]
     InstallKey(install_key::InstallKeyArgs),
+    /// Convert an authprogs configuration (YAML, or the perl version's with
+    /// --legacy) into one profile per key name, and report what could not
+    /// be carried over exactly
+    #[command(
+        long_about = IMPORT_AUTHPROGS_LONG_ABOUT,
+        after_long_help = IMPORT_AUTHPROGS_AFTER_LONG_HELP
+    )]
+    ImportAuthprogs(import_authprogs::ImportAuthprogsArgs),
 }
 
 /// Which policy to use: a profile name in the policy directory, or a file.
@@ -330,6 +391,7 @@ pub fn main() -> ExitCode {
         Some(Command::Lint(args)) => lint::run(&args),
         Some(Command::Doctor(args)) => doctor::run(&args),
         Some(Command::InstallKey(args)) => install_key::run(&args),
+        Some(Command::ImportAuthprogs(args)) => import_authprogs::run(&args),
         None => match cli.policy.source() {
             Some(source) => gate::run(&source, cli.key),
             None => {
