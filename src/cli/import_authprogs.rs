@@ -104,8 +104,9 @@ pub fn run(args: &ImportAuthprogsArgs) -> ExitCode {
     names.sort();
     if let Some(twice) = names.windows(2).find(|w| w[0] == w[1]) {
         eprintln!(
-            "sshgate import-authprogs: two profiles would be {}: import the YAML and the \
-             --legacy file separately",
+            "sshgate import-authprogs: two profiles would both be {} (key names that differ \
+             only in characters a profile name cannot hold, a key named any-key, or the YAML \
+             and --legacy together): rename a key, or import the files one at a time",
             twice[0].display()
         );
         return ExitCode::from(exit::CONFIG);

@@ -150,5 +150,6 @@ pub fn convert(source: &Source, options: &Options) -> Result<Import, Vec<ImportE
                 .to_owned(),
         });
     }
+    super::sort_notes(&mut notes);
     Ok(Import { profiles, notes })
 }

@@ -99,6 +99,7 @@ pub fn convert(sources: &[Source], options: &Options) -> Result<Import, Vec<Impo
         return Err(converter.errors);
     }
     let profiles = profiles(&groups, &mut converter.notes);
+    sort_notes(&mut converter.notes);
     Ok(Import {
         profiles,
         notes: converter.notes,
@@ -578,14 +579,10 @@ impl Converter<'_> {
             return None;
         };
         let base = program.rsplit('/').next().unwrap_or(program).to_owned();
-        let program = match self.program(line, program) {
-            Ok(program) => program,
-            Err(why) => {
-                self.note(line, NoteKind::NeedsReview, why.clone());
-                return Some(draft(&base, vec![], Some(why)));
-            }
-        };
-        let mut items = vec![toml_string(&program)];
+        let resolved = self.program(line, program);
+        // A rule left for review still shows its arguments, with the
+        // program as written, so that only the path needs fixing.
+        let mut items = vec![toml_string(resolved.as_deref().unwrap_or(program))];
         for arg in &args[1..] {
             items.push(match arg {
                 pcre::Arg::Literal(text) => toml_string(text),
@@ -596,7 +593,13 @@ impl Converter<'_> {
         if trailing {
             body.push("trailing_args = true".to_owned());
         }
-        Some(draft(&base, body, None))
+        match resolved {
+            Ok(_) => Some(draft(&base, body, None)),
+            Err(why) => {
+                self.note(line, NoteKind::NeedsReview, why.clone());
+                Some(draft(&base, body, Some(why)))
+            }
+        }
     }
 
     /// The absolute program for a rule's first word.
@@ -898,6 +901,20 @@ impl Converter<'_> {
             review,
         }))
     }
+}
+
+/// Puts the notes in source order (file, then line), the order a reader
+/// goes through the configuration in; the sort is stable, so notes on one
+/// line keep the order they were made in.
+pub(crate) fn sort_notes(notes: &mut [Note]) {
+    notes.sort_by_key(|note| {
+        let (file, line) = note
+            .location
+            .rsplit_once(':')
+            .map(|(file, line)| (file.to_owned(), line.parse::<usize>().unwrap_or(0)))
+            .unwrap_or_else(|| (note.location.clone(), 0));
+        (file, line)
+    });
 }
 
 /// An authprogs `from` entry in sshgate's form: host bits cleared as
