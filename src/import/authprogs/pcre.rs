@@ -212,15 +212,16 @@ fn piece_to_arg(piece: &str) -> Result<Arg, String> {
         .parse(piece)
         .map_err(|error| format!("is not a regex sshgate accepts: {error}"))?;
     if hir.properties().minimum_len() == Some(0) {
-        return Err(format!(
-            "can match an empty argument, which authprogs would not have seen as one"
-        ));
+        return Err(
+            "can match an empty argument, which authprogs would not have seen as one".into(),
+        );
     }
     if may_match_space(&hir) {
-        return Err(format!(
+        return Err(
             "can match whitespace (`.` and `\\s` do; `\\.` is a dot), so one authprogs \
-             match could span several arguments"
-        ));
+                    match could span several arguments"
+                .into(),
+        );
     }
     if let HirKind::Literal(literal) = hir.kind() {
         if let Ok(text) = std::str::from_utf8(&literal.0) {
