@@ -298,3 +298,64 @@ fn a_malformed_configuration_names_file_and_line_and_writes_nothing() {
     );
     assert!(!out.exists());
 }
+
+#[test]
+fn help_reads_like_a_man_page() {
+    let output = Command::new(binary())
+        .args(["import-authprogs", "--help"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0));
+    let help = stdout(&output);
+    for needle in [
+        "[FILE.yaml]",
+        "--dir <DIR>",
+        "--legacy <FILE>",
+        "--out <DIR>",
+        "--force",
+        "[default: /usr/local/bin:/usr/bin:/bin]",
+        "EXIT STATUS:",
+        "    78  the configuration cannot be converted",
+        "EXAMPLES:\n    sshgate import-authprogs ~/.ssh/authprogs.yaml",
+    ] {
+        assert!(help.contains(needle), "missing {needle:?} in:\n{help}");
+    }
+    let top = stdout(&Command::new(binary()).arg("--help").output().unwrap());
+    assert!(
+        top.contains(
+            "    import-authprogs: 0 converted exactly; 1 converted, with rules to review"
+        ),
+        "{top}"
+    );
+}
+
+#[test]
+fn without_a_configuration_it_is_a_usage_error() {
+    let output = Command::new(binary())
+        .arg("import-authprogs")
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert!(stderr(&output).contains("name a configuration"));
+}
+
+#[test]
+fn without_out_the_profiles_are_printed_each_under_its_name() {
+    let search = search_dir();
+    let output = import(&[&format!("{FIXTURES}/authprogs.yaml")], search.path());
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    let printed = stdout(&output);
+    let headers: Vec<&str> = printed
+        .lines()
+        .filter(|l| l.starts_with("# ==> "))
+        .collect();
+    assert_eq!(
+        headers,
+        [
+            "# ==> backup01.toml <==",
+            "# ==> uploader.toml <==",
+            "# ==> any-key.toml <=="
+        ]
+    );
+    assert!(printed.contains(&format!("# ==> backup01.toml <==\n{BACKUP01}")));
+}
