@@ -53,7 +53,14 @@ pub fn run(args: &ImportAuthprogsArgs) -> ExitCode {
         return ExitCode::from(exit::USAGE);
     }
     let options = Options {
-        search_path: args.search_path.split(':').map(PathBuf::from).collect(),
+        // A relative or empty entry would find programs in the current
+        // directory, as a shell's PATH would: never wanted here.
+        search_path: args
+            .search_path
+            .split(':')
+            .map(PathBuf::from)
+            .filter(|dir| dir.is_absolute())
+            .collect(),
     };
     let mut imports: Vec<(&str, Import)> = Vec::new();
     let mut errors: Vec<ImportError> = Vec::new();

@@ -421,7 +421,7 @@ impl Converter<'_> {
             Some(value) => {
                 let names = self.strings(value, "keynames");
                 let mut valid = Vec::new();
-                for name in names {
+                for name in names.iter().cloned() {
                     if name.chars().all(|c| {
                         c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | '@' | ':')
                     }) && !name.is_empty()
@@ -438,7 +438,18 @@ impl Converter<'_> {
                         );
                     }
                 }
-                if valid.is_empty() {
+                if valid.is_empty() && !names.is_empty() {
+                    // Every key it names was noted above; any key instead
+                    // would widen the group.
+                    dead = true;
+                    self.note(
+                        value.line(),
+                        NoteKind::NeedsReview,
+                        "no key name of this group can be an sshgate --key: its rules are not \
+                         imported",
+                    );
+                    None
+                } else if valid.is_empty() {
                     // authprogs: an empty list means any key.
                     None
                 } else {
@@ -1049,6 +1060,60 @@ mod tests {
         assert_eq!(network("any").unwrap().0, "0.0.0.0/0");
         assert!(network("backup.example.org").is_err());
         assert!(network("10.0.0.0/33").is_err());
+    }
+
+    fn convert_text(text: &str) -> Result<Import, Vec<ImportError>> {
+        let source = Source {
+            path: PathBuf::from("t.yaml"),
+            text: text.to_owned(),
+        };
+        let options = Options {
+            search_path: Vec::new(),
+        };
+        convert(&[source], &options)
+    }
+
+    #[test]
+    fn a_group_whose_keys_cannot_be_named_is_not_widened_to_any_key() {
+        let import =
+            convert_text("- keynames: ['bad key']\n  allow:\n    command: /bin/true\n").unwrap();
+        assert!(import.profiles.is_empty(), "{:?}", import.profiles);
+        assert_eq!(import.count(NoteKind::NeedsReview), 2, "{:?}", import.notes);
+    }
+
+    #[test]
+    fn allow_may_be_one_rule_and_flags_follow_yaml_1_1() {
+        let import =
+            convert_text("- allow:\n    command: /bin/ls\n    allow_trailing_args: yes\n").unwrap();
+        let rule = &import.profiles[0].rules[0];
+        assert_eq!(
+            rule.body,
+            ["command = [\"/bin/ls\"]", "trailing_args = true"]
+        );
+        assert_eq!(import.profiles[0].name, ANY_KEY_PROFILE);
+    }
+
+    #[test]
+    fn rules_authprogs_refuses_are_errors_with_their_line() {
+        let errors = convert_text(
+            "- allow:\n  - rule_type: rsync\n    allow_archive: true\n    allow_recursive: false\n",
+        )
+        .unwrap_err();
+        assert_eq!(errors[0].location, "t.yaml:2");
+        assert!(
+            errors[0].message.contains("drop one of them"),
+            "{}",
+            errors[0].message
+        );
+        let errors =
+            convert_text("- allow:\n  - command: /bin/ls\n    pcre_match: maybe\n").unwrap_err();
+        assert_eq!(errors[0].location, "t.yaml:3");
+        let errors = convert_text("from: 192.0.2.1\n").unwrap_err();
+        assert!(
+            errors[0].message.contains("start each group with `- `"),
+            "{}",
+            errors[0].message
+        );
     }
 
     #[test]
