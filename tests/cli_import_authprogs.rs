@@ -359,3 +359,44 @@ fn without_out_the_profiles_are_printed_each_under_its_name() {
     );
     assert!(printed.contains(&format!("# ==> backup01.toml <==\n{BACKUP01}")));
 }
+
+#[test]
+fn the_directory_is_read_after_the_file_in_name_order_without_dotfiles() {
+    let dir = tempfile::tempdir().unwrap();
+    let conf = dir.path().join("authprogs.d");
+    std::fs::create_dir(&conf).unwrap();
+    std::fs::write(
+        conf.join("20-late.yaml"),
+        "- keynames: [k]\n  allow:\n    - command: /usr/bin/true\n",
+    )
+    .unwrap();
+    std::fs::write(
+        conf.join("10-early.yaml"),
+        "- keynames: [k]\n  allow:\n    - command: /usr/bin/false\n",
+    )
+    .unwrap();
+    std::fs::write(conf.join(".hidden.yaml"), "- this: is not read\n").unwrap();
+    let output = import(
+        &[
+            &format!("{FIXTURES}/authprogs.yaml"),
+            "--dir",
+            conf.to_str().unwrap(),
+        ],
+        dir.path(),
+    );
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    let printed = stdout(&output);
+    let k = printed.split("# ==> k.toml <==").nth(1).unwrap();
+    let k = k.split("# ==> ").next().unwrap();
+    let commands: Vec<&str> = k.lines().filter(|l| l.starts_with("command = ")).collect();
+    assert_eq!(
+        commands,
+        [
+            "command = [\"/usr/bin/date\"]",
+            "command = [\"/usr/bin/false\"]",
+            "command = [\"/usr/bin/true\"]"
+        ],
+        "{k}"
+    );
+    assert!(!stderr(&output).contains(".hidden"), "{}", stderr(&output));
+}
