@@ -85,6 +85,7 @@ EXAMPLES:
     sshgate lint --strict /etc/sshgate
     sshgate doctor --authorized-keys /home/backup/.ssh/authorized_keys
     sshgate install-key --profile backup --key b01 --from 192.0.2.10 b01.pub
+    sshgate import-authprogs ~/.ssh/authprogs.yaml --out /tmp/profiles
 ";
 
 const DOCTOR_LONG_ABOUT: &str = "\
