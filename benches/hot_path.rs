@@ -90,6 +90,7 @@ fn request(command: &str) -> Request {
         },
         accounts: Accounts::default(),
         gate_capabilities: Vec::new(),
+        program: None,
     }
 }
 

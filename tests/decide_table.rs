@@ -71,6 +71,7 @@ fn request(command: Option<&str>, from: Option<&str>, key: Option<&str>) -> Requ
             groups: vec![110, 109],
         }]),
         gate_capabilities: Vec::new(),
+        program: None,
     }
 }
 

@@ -140,6 +140,7 @@ fn request(command: &str, loaded: &LoadedPolicy) -> Request {
         },
         accounts: Accounts::from_accounts([]),
         gate_capabilities: Vec::new(),
+        program: None,
     }
 }
 

@@ -51,6 +51,7 @@ fn request(data: &[u8], loaded: &LoadedPolicy) -> Request {
         },
         accounts: Accounts::from_accounts([]),
         gate_capabilities: Vec::new(),
+        program: None,
     }
 }
 

@@ -31,7 +31,7 @@ pub use load::{
 pub use network::Network;
 pub use path::AbsolutePath;
 pub use schema::{
-    ACTION_KEYS, Action, EnvName, EnvValue, KeyName, Policy, Rlimits, Rule, RuleName, Sandbox,
+    ACTION_KEYS, Action, EnvName, EnvValue, KeyName, Mode, Policy, Rlimits, Rule, RuleName, Sandbox,
 };
 pub use syscall::SyscallName;
 pub use umask::Umask;

@@ -36,12 +36,28 @@ pub struct Policy {
     /// Suppress the denial line on stderr.
     #[serde(default)]
     pub silent: bool,
+    /// `"enforce"` (default): only the rules allow; `"learn"`: every
+    /// request that passes `from` and `keys` runs, under the sandbox.
+    #[serde(default)]
+    pub mode: Mode,
     /// Sandbox defaults for every rule.
     #[serde(default)]
     pub sandbox: Sandbox,
     /// The rules, tried in order; the first match wins.
     #[serde(default)]
     pub allow: Vec<Spanned<Rule>>,
+}
+
+/// How the profile treats a request no rule allows.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Mode {
+    /// Deny it.
+    #[default]
+    Enforce,
+    /// Run it anyway under the profile's `[sandbox]`, and record it with
+    /// `"learning": true` so that `sshgate suggest` can propose rules.
+    Learn,
 }
 
 /// One `[[allow]]` rule: exactly one of `command` or a tool table

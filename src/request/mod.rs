@@ -8,6 +8,7 @@ pub mod tokenize;
 mod account;
 mod account_error;
 mod connection;
+mod program;
 
 use std::ffi::OsString;
 use std::os::unix::ffi::OsStringExt;
@@ -16,9 +17,10 @@ use std::path::PathBuf;
 pub use account::{Account, Accounts, permitted_capabilities};
 pub use account_error::AccountError;
 pub use connection::{Connection, Endpoint};
+pub use program::{LEARN_SEARCH_PATH, UnresolvedProgram};
 pub use tokenize::TokenizeError;
 
-use crate::policy::Policy;
+use crate::policy::{Mode, Policy};
 
 /// One SSH request, as sshd handed it to the gate.
 #[derive(Debug, Clone)]
@@ -37,6 +39,11 @@ pub struct Request {
     /// The capabilities in the gate's permitted set: all a command can
     /// keep.
     pub gate_capabilities: Vec<crate::policy::CapabilityName>,
+    /// The client's `argv[0]` as an absolute path, for a learn-mode
+    /// request that no rule allows: `None` until
+    /// [`Request::with_programs_for`] looks it up, and always `None` in
+    /// enforce mode, where only rules name programs.
+    pub program: Option<Result<PathBuf, UnresolvedProgram>>,
 }
 
 /// The client's command line, split into words or refused.
@@ -174,6 +181,7 @@ impl Request {
             user: User::current()?,
             accounts: Accounts::default(),
             gate_capabilities: permitted_capabilities(),
+            program: None,
         })
     }
 
@@ -186,5 +194,21 @@ impl Request {
             accounts: Accounts::for_policy(policy),
             ..self
         }
+    }
+
+    /// The request completed for `policy`'s mode: in learn mode, the
+    /// client's program resolved (absolute as sent, or found in
+    /// [`LEARN_SEARCH_PATH`]) so that
+    /// [`crate::decide::decide`] can run an unmatched command without a
+    /// lookup of its own. Enforce mode looks nothing up.
+    #[must_use]
+    pub fn with_programs_for(self, policy: &Policy) -> Self {
+        let program = match (&policy.mode, &self.command) {
+            (Mode::Learn, CommandLine::Words { argv, .. }) => {
+                argv.first().map(|argv0| program::resolve(argv0))
+            }
+            _ => None,
+        };
+        Self { program, ..self }
     }
 }
