@@ -80,7 +80,9 @@ pub fn run(args: &ExplainArgs) -> ExitCode {
             return ExitCode::from(exit::CONFIG);
         }
     };
-    let request = request.with_accounts_for(&loaded.policy);
+    let request = request
+        .with_accounts_for(&loaded.policy)
+        .with_programs_for(&loaded.policy);
     let decision = decide(&loaded, &request);
     let grants = match &decision {
         Decision::Allow { plan, .. } => Some(

@@ -4,6 +4,7 @@
 //! be table-tested, and `sshgate explain` prints exactly what forced-command
 //! mode would do.
 
+mod learn;
 mod matching;
 pub mod plan;
 mod reason;
@@ -15,16 +16,23 @@ use std::path::PathBuf;
 
 use serde::Serialize;
 
-use crate::policy::{Action, LoadedPolicy, Policy, Rule, Sandbox, Umask};
+use crate::policy::{Action, LoadedPolicy, Mode, Policy, Rule, Sandbox, Umask};
 use crate::request::{CommandLine, Request, User};
 
 pub use matching::{RuleMatch, match_rule, names_program};
-pub use plan::{Access, Compat, GrantOrigin, Identity, LimitKind, PathGrant, Plan, ResourceLimit};
+pub use plan::{
+    Access, Compat, GrantOrigin, Identity, Learning, LimitKind, PathGrant, Plan, ResourceLimit,
+};
 pub use reason::DenyReason;
 
 /// `PATH` of the confined command. Only the matched program is executable,
 /// so this is a courtesy for programs that look themselves up, not a grant.
 const CONFINED_PATH: &str = "/usr/local/bin:/usr/bin:/bin";
+
+/// The rule name of a learn-mode request that no rule allowed, as
+/// `explain` shows it. It cannot be a policy's rule name, and the audit
+/// record carries `"rule": null` instead.
+pub const LEARNING_RULE: &str = "(learn mode: no rule matched)";
 
 /// The umask of the command unless the policy sets one: what it creates is
 /// private to its user. Backups and uploads should not become readable by
@@ -133,6 +141,11 @@ pub fn decide(loaded: &LoadedPolicy, request: &Request) -> Decision {
             }
         }
     }
+    if policy.mode == Mode::Learn {
+        // Learning overrides refusals too: a tool rule too narrow for
+        // the request is exactly what suggest should widen.
+        return learn(loaded, request, argv);
+    }
     if let Some(reason) = refused {
         return Decision::deny(reason);
     }
@@ -147,6 +160,45 @@ pub fn decide(loaded: &LoadedPolicy, request: &Request) -> Decision {
 enum Runs<'a> {
     Argv(&'a [String]),
     Tool(tool::ToolCall),
+    /// A learn-mode request no rule allows: the client's arguments, and
+    /// what a tool parser made of them, for the record only.
+    Learn(&'a [String], Option<tool::ToolRequest>),
+}
+
+/// Runs a request no rule allows under the profile's own `[sandbox]`:
+/// the client's program, resolved before deciding, with its arguments.
+fn learn(loaded: &LoadedPolicy, request: &Request, argv: &[String]) -> Decision {
+    let program = match &request.program {
+        Some(Ok(program)) => program.clone(),
+        Some(Err(why)) => return Decision::deny(DenyReason::LearnProgram(why.clone())),
+        None => {
+            return Decision::deny(DenyReason::LearnProgram(
+                crate::request::UnresolvedProgram::NotLookedUp,
+            ));
+        }
+    };
+    let sandbox = loaded.policy.sandbox.clone();
+    let chdir = match target_account(&sandbox, request, LEARNING_RULE) {
+        Ok((user, _)) => working_directory(&sandbox, user),
+        Err(reason) => return Decision::deny(reason),
+    };
+    let parsed = learn::parse(argv, &chdir);
+    let target = Target {
+        name: LEARNING_RULE.to_owned(),
+        sandbox,
+        program,
+        learning: Learning::Unmatched,
+    };
+    build(loaded, target, request, Runs::Learn(argv, parsed))
+}
+
+/// What an allowed request runs as, and under which sandbox.
+struct Target {
+    /// The matched rule, or [`LEARNING_RULE`].
+    name: String,
+    sandbox: Sandbox,
+    program: PathBuf,
+    learning: Learning,
 }
 
 fn check_origin(policy: &Policy, request: &Request) -> Option<DenyReason> {
@@ -171,9 +223,33 @@ fn check_origin(policy: &Policy, request: &Request) -> Option<DenyReason> {
 }
 
 fn allow(loaded: &LoadedPolicy, rule: &Rule, request: &Request, runs: Runs<'_>) -> Decision {
+    let Some((program, _)) = rule.program() else {
+        return Decision::deny(DenyReason::no_matching_rule(
+            request.command.raw().unwrap_or_default(),
+        ));
+    };
+    let target = Target {
+        name: rule.name.as_str().to_owned(),
+        sandbox: loaded.policy.sandbox_for(rule),
+        program: program.to_path_buf(),
+        learning: match loaded.policy.mode {
+            Mode::Enforce => Learning::Off,
+            Mode::Learn => Learning::Matched,
+        },
+    };
+    build(loaded, target, request, runs)
+}
+
+/// The plan for `target`, or the denial when its account or
+/// capabilities cannot be had.
+fn build(loaded: &LoadedPolicy, target: Target, request: &Request, runs: Runs<'_>) -> Decision {
     let policy = &loaded.policy;
-    let name = rule.name.as_str().to_owned();
-    let sandbox = policy.sandbox_for(rule);
+    let Target {
+        name,
+        sandbox,
+        program,
+        learning,
+    } = target;
     let (runs_as, identity) = match target_account(&sandbox, request, &name) {
         Ok(target) => target,
         Err(reason) => return Decision::deny(reason),
@@ -193,12 +269,6 @@ fn allow(loaded: &LoadedPolicy, rule: &Rule, request: &Request, runs: Runs<'_>) 
             gate_uid: request.user.uid,
         });
     }
-    let Some((program, _)) = rule.program() else {
-        return Decision::deny(DenyReason::no_matching_rule(
-            request.command.raw().unwrap_or_default(),
-        ));
-    };
-    let program = program.to_path_buf();
     let default_chdir = working_directory(&sandbox, runs_as);
     let metadata = sandbox
         .metadata
@@ -223,6 +293,12 @@ fn allow(loaded: &LoadedPolicy, rule: &Rule, request: &Request, runs: Runs<'_>) 
             let chdir = call.chdir.unwrap_or(default_chdir);
             env.extend(call.env);
             (call.argv, grants, chdir, Some(call.request))
+        }
+        Runs::Learn(argv, parsed) => {
+            let mut full_argv = vec![program.display().to_string()];
+            full_argv.extend(argv.iter().skip(1).cloned());
+            let grants = filesystem_grants(&sandbox, &program);
+            (full_argv, grants, default_chdir, parsed)
         }
     };
     let plan = Plan {
@@ -255,6 +331,7 @@ fn allow(loaded: &LoadedPolicy, rule: &Rule, request: &Request, runs: Runs<'_>) 
         program,
         argv,
         tool,
+        learning,
     };
     Decision::Allow { rule: name, plan }
 }

@@ -61,7 +61,32 @@ pub struct Plan {
     /// by default.
     pub metadata: bool,
     /// For a tool rule, the request as the tool's parser understood it.
+    /// In learn mode, also what a tool parser made of an unmatched
+    /// request, for the record only: nothing is granted from it.
     pub tool: Option<ToolRequest>,
+    /// Whether the profile is learning, and whether a rule matched.
+    pub learning: Learning,
+}
+
+/// How a plan relates to learn mode, for the audit record.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Learning {
+    /// The profile enforces its rules.
+    #[default]
+    Off,
+    /// The profile is learning, and a rule allowed the request.
+    Matched,
+    /// The profile is learning, and no rule allowed the request: it runs
+    /// the client's own program under the profile's sandbox.
+    Unmatched,
+}
+
+impl Learning {
+    /// Whether the record says `"learning": true`.
+    pub fn is_learning(self) -> bool {
+        self != Self::Off
+    }
 }
 
 /// The account a command runs as, resolved through NSS before deciding.

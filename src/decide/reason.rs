@@ -4,7 +4,7 @@ use std::fmt;
 use std::net::IpAddr;
 
 use crate::audit::escape_control;
-use crate::request::{AccountError, TokenizeError};
+use crate::request::{AccountError, TokenizeError, UnresolvedProgram};
 
 /// How much of the command a no-match reason quotes.
 pub const QUOTED_COMMAND_MAX_CHARS: usize = 200;
@@ -63,6 +63,9 @@ pub enum DenyReason {
         /// The gate's uid.
         gate_uid: u32,
     },
+    /// In learn mode, no rule allows the request and its program cannot
+    /// be run as sent.
+    LearnProgram(UnresolvedProgram),
     /// The matched rule keeps a capability the gate does not hold.
     CannotKeepCapability {
         /// The matched rule.
@@ -114,6 +117,7 @@ impl fmt::Display for DenyReason {
                 f,
                 "rule {rule:?} ({tool}) has metadata = true and would run as root: a client could change the mode of any file on the host through a symlink; set `user` to an unprivileged account"
             ),
+            Self::LearnProgram(why) => write!(f, "{why}"),
             Self::UnknownUser { rule, why } => write!(f, "rule {rule:?}: {why}"),
             Self::CannotSwitchUser {
                 rule,

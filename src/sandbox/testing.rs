@@ -38,6 +38,7 @@ pub(crate) fn plan_for(program: &Path, grants: Vec<PathGrant>) -> Plan {
         deny_syscalls: Vec::new(),
         metadata: false,
         tool: None,
+        learning: crate::decide::Learning::Off,
     }
 }
 
