@@ -9,10 +9,10 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use crate::audit::{Applied, EscapedCommand, Outcome, Record, Sink, Target, ToolRecord};
-use crate::decide::{Decision, Plan, decide};
+use crate::decide::{Decision, Learning, Plan, decide};
 use crate::exec::PreparedCommand;
 use crate::exit;
-use crate::policy::{LoadedPolicy, PolicyError, load_trusted, profile_path};
+use crate::policy::{LoadedPolicy, Mode, PolicyError, load_trusted, profile_path};
 use crate::request::Request;
 use crate::sandbox;
 
@@ -86,8 +86,16 @@ fn gate(source: &PolicySource, key: Option<String>) -> Result<Infallible, Denial
             false,
         )
     })?;
+    let template = Record {
+        // Every record of a learning profile says so, denials included,
+        // so that suggest can count what it leaves out.
+        learning: loaded.policy.mode == Mode::Learn,
+        ..template
+    };
     let mut recorder = Recorder::open(&loaded, template)?;
-    let request = request.with_accounts_for(&loaded.policy);
+    let request = request
+        .with_accounts_for(&loaded.policy)
+        .with_programs_for(&loaded.policy);
 
     let (rule, plan) = match decide(&loaded, &request) {
         Decision::Allow { rule, plan } => (rule, plan),
@@ -96,8 +104,11 @@ fn gate(source: &PolicySource, key: Option<String>) -> Result<Infallible, Denial
         }
     };
     let tool = plan.tool.as_ref().map(ToolRecord::new);
+    // An unmatched learn-mode request ran under no rule: its record says
+    // `"rule": null`, not the placeholder name `explain` shows.
+    let rule = (plan.learning != Learning::Unmatched).then_some(rule);
     let rule_only = || Verdict {
-        rule: Some(rule.clone()),
+        rule: rule.clone(),
         tool: tool.clone(),
         ..Verdict::default()
     };
@@ -106,7 +117,7 @@ fn gate(source: &PolicySource, key: Option<String>) -> Result<Infallible, Denial
     let applied =
         confine(&plan).map_err(|reason| recorder.deny(exit::SANDBOX, reason, rule_only()))?;
     let ran = Verdict {
-        rule: Some(rule),
+        rule,
         exec: Some(plan.program.clone()),
         applied,
         tool,

@@ -132,6 +132,10 @@ pub struct Record {
     pub applied: Applied,
     /// For a tool rule, the request as its parser understood it.
     pub tool: Option<ToolRecord>,
+    /// Whether the profile is in learn mode (`mode = "learn"`): then an
+    /// allowed request with `"rule": null` matched no rule and ran under
+    /// the profile's sandbox; `sshgate suggest` reads these records.
+    pub learning: bool,
     /// The absolute path of the program executed. Serialized escaped like
     /// the command, because a path need not be UTF-8.
     #[serde(serialize_with = "serialize_path")]
@@ -175,6 +179,7 @@ impl Record {
             reason: None,
             applied: Applied::default(),
             tool: None,
+            learning: false,
             exec: None,
         }
     }
@@ -258,6 +263,7 @@ mod tests {
                     "skipped": [],
                 },
                 "tool": null,
+                "learning": false,
                 "exec": null,
             })
         );
