@@ -455,3 +455,22 @@ unix = true
         stdout(&output)
     );
 }
+
+#[test]
+fn learn_mode_is_warned_about() {
+    let scenario = Scenario::new("mode = \"learn\"\n");
+    let file = scenario.policy.display().to_string();
+    let output = lint(&[scenario.policy.as_os_str()]);
+    assert_eq!(
+        stdout(&output),
+        format!(
+            "{file}: warning: `mode = \"learn\"`: every command the key sends runs under the profile's [sandbox], rule or not; run `sshgate suggest` on the log and switch back to \"enforce\"\n"
+        )
+    );
+    assert_eq!(output.status.code(), Some(0), "warnings only");
+    let strict = lint(&["--strict".as_ref(), scenario.policy.as_os_str()]);
+    assert_eq!(strict.status.code(), Some(0), "not a host finding");
+
+    let typo = Scenario::new("mode = \"learning\"\n");
+    assert_eq!(lint(&[typo.policy.as_os_str()]).status.code(), Some(1));
+}

@@ -12,7 +12,7 @@ use super::error::{Location, PolicyError};
 use super::load::{LoadedPolicy, load_untrusted, untrusted_because};
 use super::network::Network;
 use super::path::AbsolutePath;
-use super::schema::{Rule, Sandbox};
+use super::schema::{Mode, Rule, Sandbox};
 use super::tool::Tool;
 use crate::request::Account;
 use crate::sandbox::GATE_NEEDS_AFTER_FILTER;
@@ -321,7 +321,17 @@ impl Linter<'_> {
 
     fn check_policy(&mut self) {
         let policy = &self.loaded.policy;
-        if policy.allow.is_empty() {
+        if policy.mode == Mode::Learn {
+            // Learning is meant to be temporary: until it is switched off,
+            // the key runs whatever it sends.
+            self.at(
+                Severity::Warning,
+                None,
+                "`mode = \"learn\"`: every command the key sends runs under the profile's [sandbox], \
+                 rule or not; run `sshgate suggest` on the log and switch back to \"enforce\""
+                    .to_owned(),
+            );
+        } else if policy.allow.is_empty() {
             self.at(
                 Severity::Warning,
                 None,
