@@ -63,6 +63,15 @@ pub fn parse(argv: &[String], chdir: &Path) -> Option<ToolRequest> {
         .filter(|rule| tool::addressed(*rule, argv))
         .find_map(|rule| tool::check(rule, argv, Context { chdir }).ok())
         .map(|call| call.request)
+        .map(|request| match request.tool {
+            // borg serve names its repository inside the protocol, not on
+            // the command line: the permissive rule's "/" is no finding.
+            "borg" => ToolRequest {
+                paths: Vec::new(),
+                ..request
+            },
+            _ => request,
+        })
 }
 
 #[cfg(test)]
@@ -91,6 +100,12 @@ mod tests {
         let parsed = parse(&argv, Path::new("/home/u")).unwrap();
         assert_eq!((parsed.tool, parsed.action), ("scp", "download"));
         assert_eq!(parsed.paths, vec![PathBuf::from("/home/u/notes.txt")]);
+    }
+
+    #[test]
+    fn borg_names_no_path_on_its_command_line() {
+        let parsed = parse(&test_argv("borg serve"), Path::new("/")).unwrap();
+        assert_eq!((parsed.tool, parsed.paths.len()), ("borg", 0));
     }
 
     #[test]

@@ -19,6 +19,7 @@ use serde::Serialize;
 use crate::policy::{Action, LoadedPolicy, Mode, Policy, Rule, Sandbox, Umask};
 use crate::request::{CommandLine, Request, User};
 
+pub use learn::parse as parse_tool_request;
 pub use matching::{RuleMatch, match_rule, names_program};
 pub use plan::{
     Access, Compat, GrantOrigin, Identity, Learning, LimitKind, PathGrant, Plan, ResourceLimit,
