@@ -21,3 +21,4 @@ pub mod import;
 pub mod policy;
 pub mod request;
 pub mod sandbox;
+pub mod suggest;
