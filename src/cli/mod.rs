@@ -5,6 +5,7 @@ mod explain;
 mod import_authprogs;
 mod install_key;
 mod lint;
+mod suggest;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -77,6 +78,8 @@ EXIT STATUS:
     import-authprogs: 0 converted exactly; 1 converted, with rules to review or
              approximations; 78 the configuration cannot be converted, nothing
              written; 74 a file could not be read or written, or a profile exists
+    suggest: 0 rules printed, every line read; 1 rules printed, some lines
+             skipped (named on stderr); 74 the log could not be read; 2 usage
 
 EXAMPLES:
     sshgate explain --profile backup --from 192.0.2.10 -- 'df -h'
@@ -86,6 +89,7 @@ EXAMPLES:
     sshgate doctor --authorized-keys /home/backup/.ssh/authorized_keys
     sshgate install-key --profile backup --key b01 --from 192.0.2.10 b01.pub
     sshgate import-authprogs ~/.ssh/authprogs.yaml --out /tmp/profiles
+    sshgate suggest --log /var/log/sshgate/backup.log --profile backup
 ";
 
 const DOCTOR_LONG_ABOUT: &str = "\
@@ -257,6 +261,45 @@ EXAMPLES:
         --user backup --dry-run - < b01.pub
     sudo sshgate install-key --profile rsync-pull-backup --user root backup.pub";
 
+const SUGGEST_LONG_ABOUT: &str = "\
+Read the audit log of a profile with mode = \"learn\" and print [[allow]]
+rules that would have allowed its learning records, to paste under the
+profile once it is switched back to mode = \"enforce\".
+
+Only records with \"learning\": true, \"decision\": \"allow\" and
+\"rule\": null are used (of --profile NAME when given): a request a rule
+of the profile allowed needs no new one. Rules are grouped by tool:
+- rsync requests become one `rsync = { send, receive }` rule, scp requests
+  one `scp = { download, upload }` rule, sftp sessions with a start
+  directory one `sftp = { read }` rule, and git requests one
+  `git = { read, write }` rule. Each list holds the deepest common
+  ancestor of the paths, one per top-level directory, never `/`;
+- borg, and sftp sessions without a start directory, name no path on
+  their command line: a comment says to write that rule by hand;
+- any other command becomes an exact `command = [...]` rule with the
+  absolute program that ran (deduplicated).
+
+The log is not trusted: a line that is not JSON, lacks a field or has the
+wrong type, is not an allow, has a truncated or escaped command, whose
+command does not split, does not name the recorded program, or does not
+re-parse to the recorded tool, action and paths, is skipped, named with
+FILE:LINE on stderr and counted. It never becomes a rule.
+
+Check the rules before using them: they allow what was seen, and
+`sshgate lint` on the profile shows what else they need (a missing path,
+a write path beneath a system tree).";
+
+const SUGGEST_AFTER_LONG_HELP: &str = "\
+EXIT STATUS:
+    0   rules printed; every line of the log was read
+    1   rules printed, but some lines were skipped (see stderr)
+    74  the log could not be read
+    2   usage error
+
+EXAMPLES:
+    sshgate suggest --log /var/log/sshgate/backup.log --profile backup
+    sshgate suggest --log backup.log >> /tmp/backup.toml && sshgate lint /tmp/backup.toml";
+
 /// sshgate's command line.
 #[derive(Debug, Parser)]
 #[command(
@@ -315,6 +358,10 @@ enum Command {
         after_long_help = IMPORT_AUTHPROGS_AFTER_LONG_HELP
     )]
     ImportAuthprogs(import_authprogs::ImportAuthprogsArgs),
+    /// Print [[allow]] rules that would have allowed the learning records
+    /// of a profile with mode = "learn", from its audit log
+    #[command(long_about = SUGGEST_LONG_ABOUT, after_long_help = SUGGEST_AFTER_LONG_HELP)]
+    Suggest(suggest::SuggestArgs),
 }
 
 /// Which policy to use: a profile name in the policy directory, or a file.
@@ -393,6 +440,7 @@ pub fn main() -> ExitCode {
         Some(Command::Doctor(args)) => doctor::run(&args),
         Some(Command::InstallKey(args)) => install_key::run(&args),
         Some(Command::ImportAuthprogs(args)) => import_authprogs::run(&args),
+        Some(Command::Suggest(args)) => suggest::run(&args),
         None => match cli.policy.source() {
             Some(source) => gate::run(&source, cli.key),
             None => {
