@@ -155,3 +155,132 @@ fn an_rsync_pull_is_recorded_with_its_parsed_paths() {
         serde_json::json!([scenario.path("srv/sub").display().to_string()])
     );
 }
+
+/// A learning run's log, with forged lines appended, makes rules that
+/// pass lint and allow, in enforce mode, what was learned and nothing the
+/// forged lines asked for.
+#[test]
+fn suggest_turns_a_learning_log_into_rules_that_lint_and_allow_it() {
+    let setup = setup();
+    let scenario = &setup.scenario;
+    let hello = scenario.path("srv/sub/hello.txt").display().to_string();
+    let cat = format!("cat {hello}");
+    for command in [
+        cat.clone(),
+        format!("ls {}", scenario.path("srv/sub").display()),
+    ] {
+        let output = setup.sshd.ssh(Some(&command));
+        assert_eq!(
+            output.status.code(),
+            Some(0),
+            "{}",
+            setup.sshd.explain(&output)
+        );
+    }
+    let mut rsync = Command::new("rsync");
+    rsync
+        .arg("-a")
+        .arg("-e")
+        .arg(setup.sshd.ssh_command_line())
+        .arg(format!(
+            "{}:{}",
+            setup.sshd.host(),
+            scenario.path("srv/sub").display()
+        ))
+        .arg(scenario.path("local"));
+    let output = run_client(&mut rsync, None);
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        setup.sshd.explain(&output)
+    );
+
+    let profile = scenario.policy.display().to_string();
+    let forged = |command: &str, tool: serde_json::Value, exec: &str| {
+        serde_json::json!({
+            "profile": profile, "command": command, "command_truncated": false,
+            "decision": "allow", "rule": null, "learning": true,
+            "tool": tool, "exec": exec,
+        })
+        .to_string()
+    };
+    let mut log = fs::read_to_string(&scenario.log).unwrap();
+    assert_eq!(log.lines().count(), 3, "{log}");
+    for line in [
+        "this is not a record".to_owned(),
+        // The program that ran is not the one the command names.
+        forged("cat /etc/shadow", serde_json::Value::Null, "/bin/sh"),
+        // A pull of one tree, recorded as a pull of everything.
+        forged(
+            &format!("rsync --server --sender -logDtpre.iLsfxCIvu . {hello}"),
+            serde_json::json!({"tool": "rsync", "action": "download", "paths": ["/etc"],
+                               "paths_truncated": false, "forced": []}),
+            "/usr/bin/rsync",
+        ),
+    ] {
+        log.push_str(&line);
+        log.push('\n');
+    }
+    fs::write(&scenario.log, log).unwrap();
+
+    let output = Command::new(common::gate::binary())
+        .args(["suggest", "--log"])
+        .arg(&scenario.log)
+        .args(["--profile", &profile])
+        .output()
+        .unwrap();
+    assert_eq!(
+        output.status.code(),
+        Some(1),
+        "lines were skipped: {}",
+        stderr(&output)
+    );
+    assert!(
+        stderr(&output).contains("2 learning record(s) used, 3 line(s) skipped, 1 left out"),
+        "{}",
+        stderr(&output)
+    );
+    let rules = stdout(&output);
+    let srv_sub = scenario.path("srv/sub").display().to_string();
+    assert!(
+        rules.contains(&format!("rsync = {{ send = [\"{srv_sub}\"] }}")),
+        "{rules}"
+    );
+    assert!(
+        rules.contains(&format!("command = [\"/usr/bin/cat\", \"{hello}\"]")),
+        "{rules}"
+    );
+    // ls matched the profile's rule: it needs no second one.
+    assert!(!rules.contains("/usr/bin/ls"), "{rules}");
+    assert!(
+        !rules.contains("shadow") && !rules.contains("\"/etc\""),
+        "{rules}"
+    );
+
+    // Pasted under the profile, switched back to enforce: lint passes,
+    // and what was learned is allowed while the forged request is not.
+    let enforcing = fs::read_to_string(&scenario.policy)
+        .unwrap()
+        .replace("mode = \"learn\"\n", "")
+        + "\n"
+        + &rules;
+    let enforced = Scenario::new(&enforcing);
+    let lint = Command::new(common::gate::binary())
+        .arg("lint")
+        .arg(&enforced.policy)
+        .output()
+        .unwrap();
+    assert_eq!(
+        lint.status.code(),
+        Some(0),
+        "{}{}\n{enforcing}",
+        stdout(&lint),
+        stderr(&lint)
+    );
+    let allowed = enforced.run(Some(&cat));
+    assert_eq!(allowed.status.code(), Some(0), "{}", stderr(&allowed));
+    assert_eq!(stdout(&allowed), "hello\n");
+    let denied = enforced.run(Some("cat /etc/shadow"));
+    assert_eq!(denied.status.code(), Some(77), "{}", stderr(&denied));
+}
