@@ -396,3 +396,36 @@ fn a_tool_rule_s_plan_in_json_carries_the_parsed_request() {
     );
     assert_eq!(tool["options"][0], "-re.iLsfxCIvu");
 }
+
+#[test]
+fn learn_mode_says_what_runs_and_that_a_tool_parse_grants_nothing() {
+    let scenario = Scenario::new("mode = \"learn\"\n[sandbox]\nread = [\"{dir}\"]\n");
+    let target = scenario.path("data");
+    let pull = format!(
+        "rsync --server --sender -logDtpre.iLsfxCIvu . {}",
+        target.display()
+    );
+    let output = explain(&scenario, &["--", &pull]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let text = stdout(&output);
+    assert!(
+        text.contains("learning: mode = \"learn\" and no rule matched"),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!("  path:     {}", target.display())),
+        "{text}"
+    );
+    let json = explain(&scenario, &["--json", "--", &pull]);
+    let value: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    assert_eq!(value["plan"]["learning"], "unmatched");
+    assert_eq!(value["plan"]["program"], "/usr/bin/rsync");
+
+    let output = explain(&scenario, &["--", "./run"]);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(
+        stdout(&output).contains("is a relative path"),
+        "{}",
+        stdout(&output)
+    );
+}

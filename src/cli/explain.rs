@@ -9,7 +9,7 @@ use serde_json::json;
 
 use super::PolicyArgs;
 use crate::audit::escape_control;
-use crate::decide::{Decision, NearMiss, PathGrant, Plan, decide};
+use crate::decide::{Decision, Learning, NearMiss, PathGrant, Plan, decide};
 use crate::exit;
 use crate::gate::load_policy;
 use crate::request::{CommandLine, Connection, Request};
@@ -218,6 +218,16 @@ impl Explanation {
 }
 
 fn describe_plan(plan: &Plan, resolved: Option<&ResolvedGrants>, line: &mut impl FnMut(String)) {
+    match plan.learning {
+        Learning::Off => {}
+        Learning::Matched => line("learning: mode = \"learn\"; a rule matched, it runs as usual".into()),
+        // Said first: what follows is the client's own command, and any
+        // tool section below is a parse for the record, not a grant.
+        Learning::Unmatched => line(
+            "learning: mode = \"learn\" and no rule matched: the client's program runs under the profile's [sandbox]; a tool section below is recorded, not granted"
+                .into(),
+        ),
+    }
     if let Some(request) = &plan.tool {
         line(format!("{}:", request.tool));
         line(format!("  action:   {}", request.action));
