@@ -236,3 +236,20 @@ fn learn_mode_resolves_bare_names_in_the_fixed_path() {
         Some(Err(UnresolvedProgram::Relative("./sh".into())))
     );
 }
+
+#[test]
+fn the_profile_write_paths_count_as_writable_in_learn_mode() {
+    let text = "mode = \"learn\"\n[sandbox]\nwrite = [\"/srv/in\"]\n";
+    let policy = loaded(text);
+    let Decision::Allow { plan, .. } = decide(
+        &policy,
+        &request("cat /srv/in/x", FROM, Some(Ok("/usr/bin/cat"))),
+    ) else {
+        panic!("learn mode allows");
+    };
+    // The sandbox refuses to execute beneath these, and follows no
+    // symlink there: an upload must not become a program.
+    assert_eq!(plan.profile_writable, [PathBuf::from("/srv/in")]);
+    let enforcing = loaded(&text.replace("mode = \"learn\"\n", ""));
+    assert!(enforcing.policy.writable_paths().is_empty());
+}

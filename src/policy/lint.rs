@@ -247,7 +247,7 @@ fn writable_with_rule_names(loaded: &LoadedPolicy) -> Vec<(PathBuf, String)> {
         .policy
         .writable_paths()
         .into_iter()
-        .map(|(path, rule)| (path, rule.as_str().to_owned()))
+        .map(|(path, rule)| (path, rule.to_owned()))
         .collect()
 }
 

@@ -48,6 +48,10 @@ pub struct Policy {
     pub allow: Vec<Spanned<Rule>>,
 }
 
+/// The writer [`Policy::writable_paths`] names for the profile's own
+/// `write` paths in learn mode: no rule name can look like it.
+pub const LEARNING_WRITER: &str = "(learn mode)";
+
 /// How the profile treats a request no rule allows.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -369,16 +373,24 @@ impl<'de> Deserialize<'de> for EnvName {
 }
 
 impl Policy {
-    /// Every path some rule may write, once each, with the first rule that
-    /// may: what a request under any rule could have changed.
-    pub fn writable_paths(&self) -> Vec<(PathBuf, &RuleName)> {
-        let mut paths: Vec<(PathBuf, &RuleName)> = Vec::new();
-        for rule in &self.allow {
-            let rule = rule.get_ref();
-            for write in self.sandbox_for(rule).write.iter().flatten() {
+    /// Every path some rule may write, once each, with the name of the
+    /// first rule that may: what a request under any rule could have
+    /// changed. In learn mode an unmatched request writes the profile's
+    /// own `write` paths, named [`LEARNING_WRITER`].
+    pub fn writable_paths(&self) -> Vec<(PathBuf, &str)> {
+        let mut paths: Vec<(PathBuf, &str)> = Vec::new();
+        let rules = self.allow.iter().map(|rule| {
+            (
+                self.sandbox_for(rule.get_ref()),
+                rule.get_ref().name.as_str(),
+            )
+        });
+        let learning = (self.mode == Mode::Learn).then(|| (self.sandbox.clone(), LEARNING_WRITER));
+        for (sandbox, name) in rules.chain(learning) {
+            for write in sandbox.write.iter().flatten() {
                 let path = write.get_ref().as_path();
                 if !paths.iter().any(|(known, _)| known == path) {
-                    paths.push((path.to_path_buf(), &rule.name));
+                    paths.push((path.to_path_buf(), name));
                 }
             }
         }
