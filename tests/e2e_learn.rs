@@ -284,3 +284,25 @@ fn suggest_turns_a_learning_log_into_rules_that_lint_and_allow_it() {
     let denied = enforced.run(Some("cat /etc/shadow"));
     assert_eq!(denied.status.code(), Some(77), "{}", stderr(&denied));
 }
+
+/// Learning runs the client's own program, but never one beneath a path
+/// the profile may write: an upload must not become a program.
+#[test]
+fn a_program_beneath_a_write_path_is_refused() {
+    let scenario =
+        Scenario::new("mode = \"learn\"\nlog = \"{log}\"\n[sandbox]\nwrite = [\"{dir}/in\"]\n");
+    fs::create_dir(scenario.path("in")).unwrap();
+    let planted = scenario.path("in/mycat");
+    common::gate::copy_executable(std::path::Path::new("/usr/bin/cat"), &planted);
+    let sshd = Sshd::start_gate(&scenario.policy);
+    let output = sshd.ssh(Some(&format!("{} /etc/hostname", planted.display())));
+    assert_eq!(output.status.code(), Some(71), "{}", sshd.explain(&output));
+    assert!(
+        stderr(&output).contains("in/mycat is beneath writable"),
+        "{}",
+        sshd.explain(&output)
+    );
+    let records = scenario.records();
+    assert_eq!(records[0]["decision"], "deny", "{records:#?}");
+    assert_eq!(records[0]["learning"], true);
+}
