@@ -273,7 +273,9 @@ of the profile allowed needs no new one. Rules are grouped by tool:
   one `scp = { download, upload }` rule, sftp sessions with a start
   directory one `sftp = { read }` rule, and git requests one
   `git = { read, write }` rule. Each list holds the deepest common
-  ancestor of the paths, one per top-level directory, never `/`;
+  ancestor of the paths, one per top-level directory, never `/`, and
+  the flags the requests need (delete for rsync --delete, recursive and
+  preserve for scp -r and -p, archive for git archive);
 - borg, and sftp sessions without a start directory, name no path on
   their command line: a comment says to write that rule by hand;
 - any other command becomes an exact `command = [...]` rule with the

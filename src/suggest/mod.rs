@@ -43,6 +43,9 @@ enum Learned {
         tool: String,
         action: String,
         paths: Vec<PathBuf>,
+        /// The rule flags the request needs (`delete`, `recursive`...),
+        /// from the re-parsed command, never from the record.
+        flags: Vec<&'static str>,
     },
     /// Any other command: the program run and the client's arguments.
     Command { program: PathBuf, args: Vec<String> },
@@ -195,7 +198,28 @@ fn tool_request(tool: &serde_json::Map<String, Value>, argv: &[String]) -> Resul
         tool: name.to_owned(),
         action: action.to_owned(),
         paths: recorded,
+        flags: flags_for(parsed.tool, &parsed.options),
     })
+}
+
+/// The boolean keys of a tool rule that the client's `options` need set,
+/// or the rule would refuse the request it was learned from.
+fn flags_for(tool: &str, options: &[String]) -> Vec<&'static str> {
+    let has = |wanted: &dyn Fn(&str) -> bool| options.iter().any(|option| wanted(option));
+    let mut flags = Vec::new();
+    match tool {
+        "rsync" if has(&|option| option.starts_with("--delete")) => flags.push("delete"),
+        "scp" => {
+            if has(&|option| option == "-r") {
+                flags.push("recursive");
+            }
+            if has(&|option| option == "-p") {
+                flags.push("preserve");
+            }
+        }
+        _ => {}
+    }
+    flags
 }
 
 /// No `.`, `..` or escaped bytes: what the gate's normalised paths are.
@@ -250,7 +274,7 @@ fn quoted(text: &str) -> String {
 fn render(learned: &BTreeSet<Learned>) -> String {
     // tool -> list key -> paths
     let mut tools: BTreeMap<&str, BTreeMap<&str, BTreeSet<PathBuf>>> = BTreeMap::new();
-    let mut archive = false;
+    let mut tool_flags: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
     let mut commands = Vec::new();
     let mut unplaced = BTreeMap::<&str, usize>::new();
     for request in learned {
@@ -259,9 +283,14 @@ fn render(learned: &BTreeSet<Learned>) -> String {
                 tool,
                 action,
                 paths,
+                flags,
             } => match list_for(tool, action) {
                 Some(list) if !paths.is_empty() => {
-                    archive |= tool == "git" && action == "archive";
+                    let needed = tool_flags.entry(tool.as_str()).or_default();
+                    needed.extend(flags.iter().copied());
+                    if tool == "git" && action == "archive" {
+                        needed.insert("archive");
+                    }
                     tools
                         .entry(tool.as_str())
                         .or_default()
@@ -285,7 +314,13 @@ fn render(learned: &BTreeSet<Learned>) -> String {
                     .collect();
                 format!("{list} = [{}]", parents.join(", "))
             })
-            .chain((*tool == "git" && archive).then(|| "archive = true".to_owned()))
+            .chain(
+                tool_flags
+                    .get(tool)
+                    .into_iter()
+                    .flatten()
+                    .map(|flag| format!("{flag} = true")),
+            )
             .collect();
         out.push_str(&format!(
             "[[allow]]\nname = \"learned-{tool}\"\n{tool} = {{ {} }}\n\n",

@@ -164,3 +164,31 @@ fn relative_tool_paths_match_by_their_tail() {
         "[[allow]]\nname = \"learned-scp\"\nscp = { download = [\"/home/u/notes.txt\"] }\n"
     );
 }
+
+#[test]
+fn options_the_rule_would_refuse_set_its_flags() {
+    let scp = |command: &str, action: &str, path: &str| {
+        let tool = json!({
+            "tool": "scp", "action": action, "paths": [path],
+            "paths_truncated": false, "forced": [],
+        });
+        record(command, tool, "/usr/bin/scp")
+    };
+    let log = [
+        rsync(
+            "rsync --server -logDtpre.iLsfxCIvu --delete . /srv/in",
+            "upload",
+            &["/srv/in"],
+        ),
+        scp("scp -r -f /srv/out", "download", "/srv/out"),
+        scp("scp -p -t /srv/in", "upload", "/srv/in"),
+    ]
+    .join("\n");
+    let suggestion = suggest(&log, None);
+    assert_eq!(suggestion.skipped, vec![]);
+    assert_eq!(
+        suggestion.rules,
+        "[[allow]]\nname = \"learned-rsync\"\nrsync = { receive = [\"/srv/in\"], delete = true }\n\n\
+         [[allow]]\nname = \"learned-scp\"\nscp = { download = [\"/srv/out\"], upload = [\"/srv/in\"], preserve = true, recursive = true }\n"
+    );
+}
