@@ -283,6 +283,34 @@ fn suggest_turns_a_learning_log_into_rules_that_lint_and_allow_it() {
     assert_eq!(stdout(&allowed), "hello\n");
     let denied = enforced.run(Some("cat /etc/shadow"));
     assert_eq!(denied.status.code(), Some(77), "{}", stderr(&denied));
+
+    // The learned rsync pull works under the suggested rule, through sshd.
+    let sshd = Sshd::start_gate(&enforced.policy);
+    let again = scenario.path("local/again");
+    let mut rsync = Command::new("rsync");
+    rsync
+        .arg("-a")
+        .arg("-e")
+        .arg(sshd.ssh_command_line())
+        .arg(format!(
+            "{}:{}",
+            sshd.host(),
+            scenario.path("srv/sub").display()
+        ))
+        .arg(&again);
+    let output = run_client(&mut rsync, None);
+    assert_eq!(output.status.code(), Some(0), "{}", sshd.explain(&output));
+    assert_eq!(
+        fs::read_to_string(again.join("sub/hello.txt")).unwrap(),
+        "hello\n"
+    );
+    // The pasted profile kept the learning profile's `log`, where the
+    // forged lines are: read only the last, the gate's own.
+    let log = fs::read_to_string(&scenario.log).unwrap();
+    let last = log.lines().last().unwrap();
+    let pulled: serde_json::Value = serde_json::from_str(last).unwrap();
+    assert_eq!(pulled["rule"], "learned-rsync", "{last}");
+    assert_eq!(pulled["learning"], false);
 }
 
 /// Learning runs the client's own program, but never one beneath a path
