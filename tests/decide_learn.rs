@@ -112,6 +112,20 @@ fn learn_mode_table() {
             Expect::Deny("found no executable \"frobnicate\""),
         ),
         ("cat /srv/x", FROM, None, Expect::Deny("was not looked up")),
+        // Only programs from the system's program trees, never the loader
+        // (found by review: an upload through another profile ran).
+        (
+            "/srv/in/evil",
+            FROM,
+            Some(Ok("/srv/in/evil")),
+            Expect::Deny("learn mode runs programs from the system's program trees"),
+        ),
+        (
+            "/lib64/ld-linux-x86-64.so.2 /srv/in/evil",
+            FROM,
+            Some(Ok("/lib64/ld-linux-x86-64.so.2")),
+            Expect::Deny("learn mode does not run the dynamic loader"),
+        ),
         // Who asks, and shell syntax, are checked as always.
         (
             "cat /srv/x",
@@ -252,4 +266,34 @@ fn the_profile_write_paths_count_as_writable_in_learn_mode() {
     assert_eq!(plan.profile_writable, [PathBuf::from("/srv/in")]);
     let enforcing = loaded(&text.replace("mode = \"learn\"\n", ""));
     assert!(enforcing.policy.writable_paths().is_empty());
+}
+
+#[test]
+fn learn_mode_with_metadata_is_refused_when_it_would_run_as_root() {
+    // Found by review: the client chooses the program, so `chmod 666`
+    // of any root file would run.
+    let policy = loaded("mode = \"learn\"\n[sandbox]\nmetadata = true\n");
+    let mut as_root = request("chmod 666 /etc/shadow", FROM, Some(Ok("/usr/bin/chmod")));
+    as_root.key = None;
+    as_root.user = User {
+        name: "root".into(),
+        uid: 0,
+        home: PathBuf::from("/root"),
+        shell: PathBuf::from("/bin/sh"),
+    };
+    let Decision::Deny { reason, .. } = decide(&policy, &as_root) else {
+        panic!("a root learn-mode chmod with metadata was allowed");
+    };
+    assert!(
+        reason
+            .to_string()
+            .starts_with("learn mode with metadata = true would run the client's command as root"),
+        "{reason}"
+    );
+    let mut as_backup = as_root;
+    as_backup.user.uid = 1001;
+    assert!(matches!(
+        decide(&policy, &as_backup),
+        Decision::Allow { .. }
+    ));
 }

@@ -313,8 +313,9 @@ fn suggest_turns_a_learning_log_into_rules_that_lint_and_allow_it() {
     assert_eq!(pulled["learning"], false);
 }
 
-/// Learning runs the client's own program, but never one beneath a path
-/// the profile may write: an upload must not become a program.
+/// Learning runs the client's own program, but only from the system's
+/// program trees: an upload (through this profile or any other) must not
+/// become a program.
 #[test]
 fn a_program_beneath_a_write_path_is_refused() {
     let scenario =
@@ -324,9 +325,14 @@ fn a_program_beneath_a_write_path_is_refused() {
     common::gate::copy_executable(std::path::Path::new("/usr/bin/cat"), &planted);
     let sshd = Sshd::start_gate(&scenario.policy);
     let output = sshd.ssh(Some(&format!("{} /etc/hostname", planted.display())));
-    assert_eq!(output.status.code(), Some(71), "{}", sshd.explain(&output));
+    assert_eq!(output.status.code(), Some(77), "{}", sshd.explain(&output));
     assert!(
-        stderr(&output).contains("in/mycat is beneath writable"),
+        stderr(&output).contains(&format!(
+            "learn mode runs programs from the system's program trees (/usr/bin, /usr/sbin, \
+             /usr/local/bin, /usr/local/sbin, /bin, /sbin, /usr/lib, /usr/libexec) or the \
+             profile's `exec` only, not {}",
+            planted.display()
+        )),
         "{}",
         sshd.explain(&output)
     );

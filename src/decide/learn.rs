@@ -10,6 +10,54 @@ use std::path::Path;
 
 use serde::Deserialize;
 
+use crate::policy::Sandbox;
+
+/// Where a program run in learn mode may live: the system's program
+/// trees, which only root changes. A file another profile uploaded, even
+/// one owned by the account, is not a program to learn.
+const SYSTEM_PROGRAM_TREES: &[&str] = &[
+    "/usr/bin",
+    "/usr/sbin",
+    "/usr/local/bin",
+    "/usr/local/sbin",
+    "/bin",
+    "/sbin",
+    "/usr/lib",
+    "/usr/libexec",
+];
+
+/// Why `program` may not run in learn mode, if it may not: it must lie in
+/// a system program tree or the profile's `exec`, and it must not be the
+/// ELF loader, which runs any readable file it is given.
+pub fn program_refusal(program: &Path, sandbox: &Sandbox) -> Option<String> {
+    let name = program
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or_default();
+    if name.starts_with("ld-linux") || name.starts_with("ld.so") || name.starts_with("ld64.so") {
+        return Some(format!(
+            "learn mode does not run the dynamic loader {}: it would run any readable file",
+            program.display()
+        ));
+    }
+    let in_system = SYSTEM_PROGRAM_TREES
+        .iter()
+        .any(|tree| program.starts_with(tree));
+    let in_exec = sandbox
+        .exec
+        .iter()
+        .flatten()
+        .any(|path| program.starts_with(path.get_ref().as_path()));
+    if in_system || in_exec {
+        return None;
+    }
+    Some(format!(
+        "learn mode runs programs from the system's program trees ({}) or the profile's `exec` only, not {}",
+        SYSTEM_PROGRAM_TREES.join(", "),
+        program.display()
+    ))
+}
+
 use super::tool::{self, Context, ToolRequest};
 use crate::policy::tool::{BorgRule, GitRule, RsyncRule, ScpRule, SftpRule, Tool};
 

@@ -179,6 +179,9 @@ fn learn(loaded: &LoadedPolicy, request: &Request, argv: &[String]) -> Decision 
         }
     };
     let sandbox = loaded.policy.sandbox.clone();
+    if let Some(why) = learn::program_refusal(&program, &sandbox) {
+        return Decision::deny(DenyReason::LearnProgramRefused(why));
+    }
     let chdir = match target_account(&sandbox, request, LEARNING_RULE) {
         Ok((user, _)) => working_directory(&sandbox, user),
         Err(reason) => return Decision::deny(reason),
@@ -296,6 +299,11 @@ fn build(loaded: &LoadedPolicy, target: Target, request: &Request, runs: Runs<'_
             (call.argv, grants, chdir, Some(call.request))
         }
         Runs::Learn(argv, parsed) => {
+            // The client chooses the program and its paths: a chmod as
+            // root through any path is the escape metadata allows.
+            if metadata && runs_as.uid == 0 {
+                return Decision::deny(DenyReason::LearningMetadataAsRoot);
+            }
             let mut full_argv = vec![program.display().to_string()];
             full_argv.extend(argv.iter().skip(1).cloned());
             let grants = filesystem_grants(&sandbox, &program);

@@ -66,6 +66,12 @@ pub enum DenyReason {
     /// In learn mode, no rule allows the request and its program cannot
     /// be run as sent.
     LearnProgram(UnresolvedProgram),
+    /// In learn mode, the program lies outside the trees learning runs
+    /// programs from, or is the dynamic loader.
+    LearnProgramRefused(String),
+    /// In learn mode, the profile's sandbox has `metadata = true` and the
+    /// command would run as root.
+    LearningMetadataAsRoot,
     /// The matched rule keeps a capability the gate does not hold.
     CannotKeepCapability {
         /// The matched rule.
@@ -118,6 +124,10 @@ impl fmt::Display for DenyReason {
                 "rule {rule:?} ({tool}) has metadata = true and would run as root: a client could change the mode of any file on the host through a symlink; set `user` to an unprivileged account"
             ),
             Self::LearnProgram(why) => write!(f, "{why}"),
+            Self::LearnProgramRefused(why) => f.write_str(why),
+            Self::LearningMetadataAsRoot => f.write_str(
+                "learn mode with metadata = true would run the client's command as root: it could change the mode of any file on the host; set `user` to an unprivileged account",
+            ),
             Self::UnknownUser { rule, why } => write!(f, "rule {rule:?}: {why}"),
             Self::CannotSwitchUser {
                 rule,

@@ -13,7 +13,7 @@ use std::path::{Component, Path, PathBuf};
 use serde_json::Value;
 
 use crate::decide::parse_tool_request;
-use crate::request::tokenize;
+use crate::request::{LEARN_SEARCH_PATH, tokenize};
 
 /// A working directory no real one is, so that a path a re-parsed tool
 /// request resolved against it is known to have been relative.
@@ -120,7 +120,16 @@ fn read_line(line: &str, profile: Option<&str>) -> Result<Option<Learned>, Strin
     let argv = tokenize::split(command.as_bytes())
         .map_err(|e| format!("the command does not split: {e}"))?;
     match record.get("tool").ok_or("no `tool` field")? {
-        Value::Null => command_request(record, argv).map(Some),
+        Value::Null => {
+            // The gate records the tool of every request a tool parser
+            // recognises: a tool command without one was not written by it.
+            if parse_tool_request(&argv, Path::new(UNKNOWN_CHDIR)).is_some() {
+                return Err(
+                    "the command is a tool request, but the record has no `tool`".to_owned(),
+                );
+            }
+            command_request(record, argv).map(Some)
+        }
         Value::Object(tool) => tool_request(tool, &argv).map(Some),
         _ => Err("`tool` is not an object".to_owned()),
     }
@@ -146,6 +155,18 @@ fn command_request(
         || (!argv0.contains('/') && program.file_name().and_then(|n| n.to_str()) == Some(&argv0));
     if !named {
         return Err(format!("`exec` {exec:?} is not the program {argv0:?}"));
+    }
+    // Learn mode looks a bare name up in a fixed path only.
+    let searched = program.parent().is_some_and(|dir| {
+        LEARN_SEARCH_PATH
+            .iter()
+            .any(|place| dir == Path::new(place))
+    });
+    if !argv0.contains('/') && !searched {
+        return Err(format!(
+            "`exec` {exec:?} is not where learn mode finds {argv0:?} ({})",
+            LEARN_SEARCH_PATH.join(":")
+        ));
     }
     Ok(Learned::Command {
         program: program.to_path_buf(),
@@ -184,7 +205,9 @@ fn tool_request(tool: &serde_json::Map<String, Value>, argv: &[String]) -> Resul
     }
     for (parsed, recorded) in parsed.paths.iter().zip(&recorded) {
         let agrees = match parsed.strip_prefix(UNKNOWN_CHDIR) {
-            Ok(tail) => recorded.ends_with(tail),
+            // `.` resolves to the placeholder itself, whose empty tail
+            // every recorded path would end with.
+            Ok(tail) => !tail.as_os_str().is_empty() && recorded.ends_with(tail),
             Err(_) => parsed == recorded,
         };
         if !agrees || !recorded.is_absolute() || !is_normal(recorded) {
@@ -229,12 +252,15 @@ fn is_normal(path: &Path) -> bool {
         && !path.to_string_lossy().contains('\\')
 }
 
-/// The deepest common ancestors of `paths`, one per top-level directory,
-/// so that the answer is never `/`.
+/// The deepest common ancestors of `paths`, one per second-level
+/// directory: `/srv/www/a` and `/srv/www/b` become `/srv/www`, but
+/// `/etc/hostname` and `/etc/ssl/certs` stay two entries rather than
+/// widening to `/etc` (found by review: a client steers what is learned,
+/// even with requests that fail). `/` itself is never suggested.
 pub fn common_parents(paths: &BTreeSet<PathBuf>) -> Vec<PathBuf> {
     let mut groups: BTreeMap<PathBuf, PathBuf> = BTreeMap::new();
-    for path in paths {
-        let top: PathBuf = path.components().take(2).collect();
+    for path in paths.iter().filter(|path| path.components().count() > 1) {
+        let top: PathBuf = path.components().take(3).collect();
         groups
             .entry(top)
             .and_modify(|common| *common = common_ancestor(common, path))
@@ -305,15 +331,24 @@ fn render(learned: &BTreeSet<Learned>) -> String {
     }
     let mut out = String::new();
     for (tool, lists) in &tools {
-        let entries: Vec<String> = lists
+        let path_lists: Vec<String> = lists
             .iter()
-            .map(|(list, paths)| {
+            .filter_map(|(list, paths)| {
                 let parents: Vec<String> = common_parents(paths)
                     .iter()
                     .map(|p| quoted(&p.to_string_lossy()))
                     .collect();
-                format!("{list} = [{}]", parents.join(", "))
+                (!parents.is_empty()).then(|| format!("{list} = [{}]", parents.join(", ")))
             })
+            .collect();
+        if path_lists.is_empty() {
+            out.push_str(&format!(
+                "# the {tool} requests named only `/`, which is never suggested: write the {tool} rule by hand\n\n"
+            ));
+            continue;
+        }
+        let entries: Vec<String> = path_lists
+            .into_iter()
             .chain(
                 tool_flags
                     .get(tool)

@@ -65,6 +65,43 @@ fn a_common_ancestor_of_slash_is_split_by_top_directory() {
 }
 
 #[test]
+fn no_suggestion_widens_to_a_top_level_directory_or_to_slash() {
+    let paths: BTreeSet<PathBuf> = [
+        "/etc/hostname",
+        "/etc/ssl/certs",
+        "/home/alice/x",
+        "/home/bob/y",
+        "/",
+        "/srv",
+    ]
+    .iter()
+    .map(PathBuf::from)
+    .collect();
+    assert_eq!(
+        common_parents(&paths),
+        [
+            "/etc/hostname",
+            "/etc/ssl/certs",
+            "/home/alice/x",
+            "/home/bob/y",
+            "/srv"
+        ]
+        .iter()
+        .map(PathBuf::from)
+        .collect::<Vec<_>>()
+    );
+    let log = rsync(&format!("{PULL}/"), "download", &["/"]);
+    let suggestion = suggest(&log, Some("backup"));
+    assert!(
+        suggestion
+            .rules
+            .starts_with("# the rsync requests named only `/`, which is never suggested"),
+        "{}",
+        suggestion.rules
+    );
+}
+
+#[test]
 fn other_commands_become_exact_command_rules_deduplicated() {
     let log = [
         record("cat /srv/x", Value::Null, "/usr/bin/cat"),
@@ -191,4 +228,43 @@ fn options_the_rule_would_refuse_set_its_flags() {
         "[[allow]]\nname = \"learned-rsync\"\nrsync = { receive = [\"/srv/in\"], delete = true }\n\n\
          [[allow]]\nname = \"learned-scp\"\nscp = { download = [\"/srv/out\"], upload = [\"/srv/in\"], preserve = true, recursive = true }\n"
     );
+}
+
+#[test]
+fn forged_lines_found_by_review_are_skipped() {
+    let log = [
+        // A bare name whose recorded program is not where learn mode looks.
+        record("cat /srv/x", Value::Null, "/tmp/up/cat"),
+        // An rsync server command recorded without its tool.
+        record(&format!("{PULL}/srv/x"), Value::Null, "/usr/bin/rsync"),
+        // `.` claimed to be `/`.
+        record(
+            "scp -f .",
+            serde_json::json!({"tool": "scp", "action": "download", "paths": ["/"],
+                "paths_truncated": false, "forced": []}),
+            "/usr/bin/scp",
+        ),
+    ]
+    .join("\n");
+    let suggestion = suggest(&log, None);
+    assert_eq!(suggestion.used, 0, "{}", suggestion.rules);
+    let reasons: Vec<&str> = suggestion
+        .skipped
+        .iter()
+        .map(|(_, why)| why.as_str())
+        .collect();
+    assert_eq!(reasons.len(), 3, "{reasons:?}");
+    assert!(
+        reasons[0].contains("is not where learn mode finds"),
+        "{reasons:?}"
+    );
+    assert!(
+        reasons[1].contains("is a tool request, but the record has no `tool`"),
+        "{reasons:?}"
+    );
+    assert!(
+        reasons[2].contains("recorded path / does not match the command"),
+        "{reasons:?}"
+    );
+    assert!(suggestion.rules.is_empty(), "{}", suggestion.rules);
 }
