@@ -104,7 +104,10 @@ pub fn decide(loaded: &LoadedPolicy, request: &Request) -> Decision {
         match action {
             Action::Command(pattern) => {
                 match match_rule(pattern.get_ref(), rule.trailing_args, argv) {
-                    RuleMatch::Matched => return allow(loaded, rule, request, Runs::Argv(argv)),
+                    RuleMatch::Matched => {
+                        let sandbox = policy.sandbox_for(rule);
+                        return allow(loaded, rule, sandbox, request, Runs::Argv(argv));
+                    }
                     RuleMatch::OtherProgram => {}
                     RuleMatch::NearMiss { agreed, detail } => {
                         if closest.as_ref().is_none_or(|(best, _)| agreed > *best) {
@@ -128,7 +131,7 @@ pub fn decide(loaded: &LoadedPolicy, request: &Request) -> Decision {
                 };
                 let chdir = working_directory(&sandbox, runs_as);
                 match tool::check(tool_rule, argv, tool::Context { chdir: &chdir }) {
-                    Ok(call) => return allow(loaded, rule, request, Runs::Tool(call)),
+                    Ok(call) => return allow(loaded, rule, sandbox, request, Runs::Tool(call)),
                     Err(detail) => {
                         // The first refusal is the one the client most
                         // likely meant; later rules may still allow.
@@ -226,7 +229,15 @@ fn check_origin(policy: &Policy, request: &Request) -> Option<DenyReason> {
     None
 }
 
-fn allow(loaded: &LoadedPolicy, rule: &Rule, request: &Request, runs: Runs<'_>) -> Decision {
+/// `rule` allows the request; `sandbox` is its effective sandbox, which
+/// the caller has already built (a tool rule needed it for its chdir).
+fn allow(
+    loaded: &LoadedPolicy,
+    rule: &Rule,
+    sandbox: Sandbox,
+    request: &Request,
+    runs: Runs<'_>,
+) -> Decision {
     let Some((program, _)) = rule.program() else {
         return Decision::deny(DenyReason::no_matching_rule(
             request.command.raw().unwrap_or_default(),
@@ -234,7 +245,7 @@ fn allow(loaded: &LoadedPolicy, rule: &Rule, request: &Request, runs: Runs<'_>) 
     };
     let target = Target {
         name: rule.name.as_str().to_owned(),
-        sandbox: loaded.policy.sandbox_for(rule),
+        sandbox,
         program: program.to_path_buf(),
         learning: match loaded.policy.mode {
             Mode::Enforce => Learning::Off,
