@@ -1,5 +1,7 @@
 //! Matching a split command line against one rule's command pattern.
 
+use std::path::Path;
+
 use crate::policy::CommandPattern;
 
 /// How a command line relates to one rule.
@@ -19,12 +21,15 @@ pub enum RuleMatch {
     },
 }
 
-/// Whether the client's `argv[0]` names `pattern`'s program: either its
+/// Whether the client's `argv[0]` names `program`: either its
 /// absolute path, or its bare file name. Any other path (`/tmp/df`,
 /// `../bin/df`) does not match, since the exec never uses the client's path.
-pub fn names_program(pattern: &CommandPattern, argv0: &str) -> bool {
-    argv0 == pattern.program.to_string()
-        || (!argv0.contains('/') && pattern.program.file_name() == Some(argv0))
+///
+/// Shared by command rules, tool rules and `suggest`, so that a program is
+/// named the same way wherever a request is matched against one.
+pub fn names_program(program: &Path, argv0: &str) -> bool {
+    program.to_str() == Some(argv0)
+        || (!argv0.contains('/') && program.file_name().and_then(|n| n.to_str()) == Some(argv0))
 }
 
 /// Compares `argv` with a `command` rule: its `pattern`, and whether it
@@ -33,7 +38,7 @@ pub fn match_rule(pattern: &CommandPattern, trailing_args: bool, argv: &[String]
     let Some((argv0, args)) = argv.split_first() else {
         return RuleMatch::OtherProgram;
     };
-    if !names_program(pattern, argv0) {
+    if !names_program(pattern.program.as_path(), argv0) {
         return RuleMatch::OtherProgram;
     }
     for (index, expected) in pattern.args.iter().enumerate() {

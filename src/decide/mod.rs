@@ -28,6 +28,9 @@ pub use reason::DenyReason;
 
 /// `PATH` of the confined command. Only the matched program is executable,
 /// so this is a courtesy for programs that look themselves up, not a grant.
+/// The same directories learn mode looks a bare name up in
+/// ([`crate::request::LEARN_SEARCH_PATH`]; a test keeps them equal), so a
+/// learned command finds what it would find confined.
 const CONFINED_PATH: &str = "/usr/local/bin:/usr/bin:/bin";
 
 /// The rule name of a learn-mode request that no rule allowed, as
@@ -490,4 +493,15 @@ fn environment(sandbox: &Sandbox, request: &Request, user: &User) -> BTreeMap<St
         env.insert(name.as_str().to_owned(), value.as_str().to_owned());
     }
     env
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_confined_path_is_where_learn_mode_looks_programs_up() {
+        assert_eq!(
+            super::CONFINED_PATH,
+            crate::request::LEARN_SEARCH_PATH.join(":")
+        );
+    }
 }

@@ -12,7 +12,7 @@ use std::path::{Component, Path, PathBuf};
 
 use serde_json::Value;
 
-use crate::decide::parse_tool_request;
+use crate::decide::{names_program, parse_tool_request};
 use crate::request::{LEARN_SEARCH_PATH, tokenize};
 
 /// A working directory no real one is, so that a path a re-parsed tool
@@ -151,9 +151,7 @@ fn command_request(
     }
     let mut words = argv.into_iter();
     let argv0 = words.next().ok_or("the command is empty")?;
-    let named = Path::new(&argv0) == program
-        || (!argv0.contains('/') && program.file_name().and_then(|n| n.to_str()) == Some(&argv0));
-    if !named {
+    if !names_program(program, &argv0) {
         return Err(format!("`exec` {exec:?} is not the program {argv0:?}"));
     }
     // Learn mode looks a bare name up in a fixed path only.

@@ -19,6 +19,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
+use super::matching::names_program;
 use super::plan::Access;
 use crate::policy::tool::Tool;
 
@@ -93,11 +94,4 @@ pub fn check(tool: Tool<'_>, argv: &[String], context: Context<'_>) -> Result<To
 #[cfg(test)]
 pub(crate) fn test_argv(command: &str) -> Vec<String> {
     crate::request::tokenize::split(command.as_bytes()).expect("the test command splits")
-}
-
-/// Whether the client's `argv0` names `program`: its absolute path or
-/// its bare file name, as for command rules.
-fn names_program(program: &Path, argv0: &str) -> bool {
-    Path::new(argv0) == program
-        || (!argv0.contains('/') && program.file_name().and_then(|n| n.to_str()) == Some(argv0))
 }
