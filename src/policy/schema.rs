@@ -379,15 +379,20 @@ impl Policy {
     /// own `write` paths, named [`LEARNING_WRITER`].
     pub fn writable_paths(&self) -> Vec<(PathBuf, &str)> {
         let mut paths: Vec<(PathBuf, &str)> = Vec::new();
+        // Borrowed, not built with `sandbox_for`: this runs for every rule
+        // on every request, and only the write lists are needed.
         let rules = self.allow.iter().map(|rule| {
+            let rule = rule.get_ref();
+            (self.written_by(rule), rule.name.as_str())
+        });
+        let learning = (self.mode == Mode::Learn).then(|| {
             (
-                self.sandbox_for(rule.get_ref()),
-                rule.get_ref().name.as_str(),
+                self.sandbox.write.iter().flatten().collect(),
+                LEARNING_WRITER,
             )
         });
-        let learning = (self.mode == Mode::Learn).then(|| (self.sandbox.clone(), LEARNING_WRITER));
-        for (sandbox, name) in rules.chain(learning) {
-            for write in sandbox.write.iter().flatten() {
+        for (written, name) in rules.chain(learning) {
+            for write in written {
                 let path = write.get_ref().as_path();
                 if !paths.iter().any(|(known, _)| known == path) {
                     paths.push((path.to_path_buf(), name));
@@ -395,6 +400,22 @@ impl Policy {
             }
         }
         paths
+    }
+
+    /// The `write` list of `rule`'s effective sandbox (see
+    /// [`Policy::sandbox_for`]), borrowed.
+    fn written_by<'a>(&'a self, rule: &'a Rule) -> Vec<&'a Spanned<AbsolutePath>> {
+        match rule.tool() {
+            Some(tool) => tool.writable_paths(),
+            None => rule
+                .sandbox
+                .as_ref()
+                .and_then(|over| over.write.as_ref())
+                .or(self.sandbox.write.as_ref())
+                .into_iter()
+                .flatten()
+                .collect(),
+        }
     }
 
     /// The effective sandbox for `rule`: the rule's keys over the profile's.
@@ -476,5 +497,42 @@ mod tests {
             assert_eq!(limits[0].resource.key(), key);
             assert_eq!(limits[0].value, Some(1), "{key}");
         }
+    }
+
+    #[test]
+    fn writable_paths_are_the_write_lists_of_every_effective_sandbox() {
+        let policy: Policy = toml::from_str(
+            r#"
+[sandbox]
+write = ["/srv/profile"]
+
+[[allow]]
+name = "inherits"
+command = ["/usr/bin/true"]
+
+[[allow]]
+name = "overrides"
+command = ["/usr/bin/false"]
+[allow.sandbox]
+write = ["/srv/rule"]
+
+[[allow]]
+name = "tool"
+rsync = { send = ["/srv/send"], receive = ["/srv/receive"] }
+"#,
+        )
+        .expect("the test policy parses");
+        let mut built: Vec<(PathBuf, &str)> = Vec::new();
+        for rule in &policy.allow {
+            let rule = rule.get_ref();
+            for write in policy.sandbox_for(rule).write.iter().flatten() {
+                let path = write.get_ref().as_path().to_path_buf();
+                if !built.iter().any(|(known, _)| *known == path) {
+                    built.push((path, rule.name.as_str()));
+                }
+            }
+        }
+        assert_eq!(policy.writable_paths(), built);
+        assert_eq!(built.len(), 3, "{built:?}");
     }
 }
