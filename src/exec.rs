@@ -2,7 +2,8 @@
 //!
 //! The command gets exactly the plan's program (an absolute path, never a
 //! `PATH` search), its argv, its environment and no file descriptors other
-//! than 0, 1 and 2. Everything that can fail on the plan's contents is
+//! than 0, 1 and 2, and the session lock it must hold when the profile has
+//! `max_concurrent` (see `sandbox::take_session_slot`). Everything that can fail on the plan's contents is
 //! checked in [`PreparedCommand::from_plan`], before the sandbox is applied,
 //! and descriptors are only marked close-on-exec, so a failed exec can still
 //! be reported through whatever the caller holds open.
@@ -11,6 +12,7 @@ use std::convert::Infallible;
 use std::ffi::{CString, NulError};
 use std::fmt::{self, Display, Formatter};
 use std::io;
+use std::os::fd::RawFd;
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 
@@ -54,6 +56,16 @@ pub enum ExecError {
         program: PathBuf,
         /// The offending name.
         name: String,
+    },
+    /// A descriptor the command must inherit (the session lock) could not
+    /// be kept open across the exec.
+    KeepOpen {
+        /// The program.
+        program: PathBuf,
+        /// The descriptor.
+        fd: RawFd,
+        /// What the kernel reported.
+        source: Errno,
     },
     /// `close_range(2)` marking the inherited descriptors close-on-exec failed.
     CloseFds {
@@ -103,6 +115,15 @@ impl Display for ExecError {
                 "cannot execute {}: marking inherited file descriptors close-on-exec failed: {source}",
                 program.display()
             ),
+            Self::KeepOpen {
+                program,
+                fd,
+                source,
+            } => write!(
+                f,
+                "cannot execute {}: keeping the session lock (descriptor {fd}) open across the exec failed: {source}",
+                program.display()
+            ),
             Self::Execve { program, source } => {
                 write!(f, "cannot execute {}: {source}", program.display())
             }
@@ -114,6 +135,7 @@ impl std::error::Error for ExecError {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
             Self::CloseFds { source, .. } => Some(source),
+            Self::KeepOpen { source, .. } => Some(source),
             Self::Execve { source, .. } => Some(source),
             _ => None,
         }
@@ -138,6 +160,9 @@ pub struct PreparedCommand {
     program: CString,
     argv: Vec<CString>,
     env: Vec<CString>,
+    /// Descriptors beyond 0, 1 and 2 the command inherits: the session
+    /// lock, when the profile has `max_concurrent`.
+    inherited: Vec<RawFd>,
 }
 
 impl PreparedCommand {
@@ -185,10 +210,19 @@ impl PreparedCommand {
             program,
             argv,
             env,
+            inherited: Vec::new(),
         })
     }
 
-    /// Marks every descriptor from 3 up close-on-exec, then calls
+    /// Lets the command inherit `fd`, which the caller keeps open until
+    /// the exec.
+    pub fn inheriting(mut self, fd: RawFd) -> Self {
+        self.inherited.push(fd);
+        self
+    }
+
+    /// Marks every descriptor from 3 up close-on-exec except those it
+    /// was told the command inherits, then calls
     /// `execve(2)` with the program, argv and environment (each variable as
     /// `KEY=VALUE`, nothing inherited). Returns only on error, and then the
     /// caller's descriptors (the audit log) are still open to report it.
@@ -197,6 +231,13 @@ impl PreparedCommand {
             program: self.program_path.clone(),
             source,
         })?;
+        for &fd in &self.inherited {
+            clear_close_on_exec(fd).map_err(|source| ExecError::KeepOpen {
+                program: self.program_path.clone(),
+                fd,
+                source,
+            })?;
+        }
         execve(&self.program, &self.argv, &self.env).map_err(|source| ExecError::Execve {
             program: self.program_path,
             source,
@@ -253,6 +294,13 @@ fn mark_inherited_fds_close_on_exec() -> io::Result<()> {
     } else {
         Err(io::Error::last_os_error())
     }
+}
+
+/// Clears `FD_CLOEXEC` on `fd`, so the command inherits it.
+fn clear_close_on_exec(fd: RawFd) -> Result<(), Errno> {
+    // SAFETY: fcntl(F_SETFD) takes integers; an invalid descriptor is EBADF.
+    let result = unsafe { libc::fcntl(fd, libc::F_SETFD, 0) };
+    Errno::result(result).map(drop)
 }
 
 #[cfg(test)]

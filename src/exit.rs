@@ -17,6 +17,9 @@ pub const NEGATIVE: u8 = 1;
 pub const USAGE: u8 = 2;
 /// Forced-command mode: the policy denied the request.
 pub const DENIED: u8 = 77;
+/// Forced-command mode: the profile's `max_concurrent` sessions are
+/// already running (`EX_TEMPFAIL`: the same request may succeed later).
+pub const BUSY: u8 = 75;
 /// Forced-command mode: the policy could not be loaded, so everything is denied.
 pub const CONFIG: u8 = 78;
 /// Forced-command mode: the sandbox could not be applied or the exec failed.

@@ -8,13 +8,15 @@ use std::os::unix::ffi::OsStrExt;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use crate::audit::{Applied, EscapedCommand, Outcome, Record, Sink, Target, ToolRecord};
+use crate::audit::{
+    Applied, EscapedCommand, Outcome, Record, SessionRecord, Sink, Target, ToolRecord,
+};
 use crate::decide::{Decision, Learning, Plan, decide};
 use crate::exec::PreparedCommand;
 use crate::exit;
 use crate::policy::{LoadedPolicy, Mode, PolicyError, load_trusted, profile_path};
 use crate::request::Request;
-use crate::sandbox;
+use crate::sandbox::{self, SessionError, SessionSlot};
 
 /// Where the policy comes from.
 #[derive(Debug, Clone)]
@@ -114,6 +116,20 @@ fn gate(source: &PolicySource, key: Option<String>) -> Result<Infallible, Denial
     };
     let command = PreparedCommand::from_plan(&plan)
         .map_err(|error| recorder.deny(exit::SANDBOX, error.to_string(), rule_only()))?;
+    // Before confinement, which would refuse the lock files; held from here
+    // to the exec, which hands it to the command.
+    let slot = take_session_slot(&plan).map_err(|error| {
+        let code = if error.is_busy() {
+            exit::BUSY
+        } else {
+            exit::SANDBOX
+        };
+        recorder.deny(code, format!("sessions: {error}"), rule_only())
+    })?;
+    let command = match &slot {
+        Some(slot) => command.inheriting(slot.descriptor()),
+        None => command,
+    };
     let applied =
         confine(&plan).map_err(|reason| recorder.deny(exit::SANDBOX, reason, rule_only()))?;
     let ran = Verdict {
@@ -121,6 +137,10 @@ fn gate(source: &PolicySource, key: Option<String>) -> Result<Infallible, Denial
         exec: Some(plan.program.clone()),
         applied,
         tool,
+        session: slot
+            .as_ref()
+            .zip(plan.sessions.as_ref())
+            .map(|(slot, limit)| SessionRecord::new(slot, limit.max)),
     };
     recorder.allow(ran.clone())?;
     // After the record: the plan's limits apply to the gate too (see
@@ -138,6 +158,14 @@ fn gate(source: &PolicySource, key: Option<String>) -> Result<Infallible, Denial
     // exec and is still here to record a failed one.
     let Err(error) = command.exec();
     Err(recorder.deny(exit::SANDBOX, error.to_string(), ran))
+}
+
+/// A slot of the profile's `max_concurrent`, if it has one.
+fn take_session_slot(plan: &Plan) -> Result<Option<SessionSlot>, SessionError> {
+    plan.sessions
+        .as_ref()
+        .map(sandbox::take_session_slot)
+        .transpose()
 }
 
 /// Resolves and applies the sandbox, describing what was applied for the record.
@@ -159,6 +187,8 @@ struct Verdict {
     applied: Applied,
     /// What a tool rule made of the request.
     tool: Option<ToolRecord>,
+    /// The `max_concurrent` slot held.
+    session: Option<SessionRecord>,
 }
 
 /// The policy's audit sink with the request's fields, opened before the
@@ -274,6 +304,7 @@ impl Recorder {
             exec: verdict.exec,
             applied: verdict.applied,
             tool: verdict.tool,
+            session: verdict.session,
             ..self.template.clone()
         }
     }

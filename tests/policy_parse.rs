@@ -96,7 +96,7 @@ fn bad_files_fail_with_located_messages() {
     let cases: &[(&str, &str)] = &[
         (
             "silnet = true",
-            "p.toml:1:1: unknown key `silnet`, did you mean `silent`? (expected one of `description`, `from`, `keys`, `log`, `silent`, `mode`, `sandbox`, `allow`)",
+            "p.toml:1:1: unknown key `silnet`, did you mean `silent`? (expected one of `description`, `from`, `keys`, `log`, `silent`, `mode`, `max_concurrent`, `wait`, `sandbox`, `allow`)",
         ),
         (
             "silent = 1",

@@ -11,6 +11,7 @@ use serde::{Serialize, Serializer};
 
 use super::command::EscapedCommand;
 use super::escape::escape_control;
+use super::session::SessionRecord;
 use super::time::rfc3339_utc;
 use super::tool::ToolRecord;
 use crate::sandbox::{self, Enforcement};
@@ -136,6 +137,9 @@ pub struct Record {
     /// allowed request with `"rule": null` matched no rule and ran under
     /// the profile's sandbox; `sshgate suggest` reads these records.
     pub learning: bool,
+    /// For a profile with `max_concurrent`, the slot the session held
+    /// when it was allowed; `null` otherwise.
+    pub session: Option<SessionRecord>,
     /// The absolute path of the program executed. Serialized escaped like
     /// the command, because a path need not be UTF-8.
     #[serde(serialize_with = "serialize_path")]
@@ -180,6 +184,7 @@ impl Record {
             applied: Applied::default(),
             tool: None,
             learning: false,
+            session: None,
             exec: None,
         }
     }
@@ -264,6 +269,7 @@ mod tests {
                 },
                 "tool": null,
                 "learning": false,
+                "session": null,
                 "exec": null,
             })
         );

@@ -3,13 +3,14 @@
 use std::net::IpAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::time::Duration;
 
 use clap::Args;
 use serde_json::json;
 
 use super::PolicyArgs;
 use crate::audit::escape_control;
-use crate::decide::{Decision, Learning, NearMiss, PathGrant, Plan, decide};
+use crate::decide::{Decision, Learning, NearMiss, PathGrant, Plan, SessionLimit, decide};
 use crate::exit;
 use crate::gate::load_policy;
 use crate::request::{CommandLine, Connection, Request};
@@ -217,6 +218,26 @@ impl Explanation {
     }
 }
 
+/// `max_concurrent` and `wait` in words, with the lock files.
+fn describe_session_limit(limit: &SessionLimit) -> String {
+    let queue = if limit.wait_ms == 0 {
+        "a session over it is denied (exit 75)".to_owned()
+    } else {
+        format!(
+            "a session over it waits up to {}s, then is denied (exit 75)",
+            Duration::from_millis(limit.wait_ms).as_secs_f64()
+        )
+    };
+    format!(
+        "at most {} at once (max_concurrent); {queue}; locks {}",
+        limit.max,
+        limit
+            .directory
+            .join(format!("{}.*.lock", limit.stem))
+            .display()
+    )
+}
+
 fn describe_plan(plan: &Plan, resolved: Option<&ResolvedGrants>, line: &mut impl FnMut(String)) {
     match plan.learning {
         Learning::Off => {}
@@ -244,6 +265,9 @@ fn describe_plan(plan: &Plan, resolved: Option<&ResolvedGrants>, line: &mut impl
     line(format!("  argv:     {:?}", plan.argv));
     line(format!("  chdir:    {}", plan.chdir.display()));
     line(format!("  compat:   {}", plan.compat));
+    if let Some(limit) = &plan.sessions {
+        line(format!("  sessions: {}", describe_session_limit(limit)));
+    }
     line("  environment:".to_owned());
     for (name, value) in &plan.env {
         line(format!("    {name}={value}"));

@@ -58,6 +58,9 @@ FILES:
                              It and every parent directory must be owned by root or the
                              invoking user and not group- or world-writable (a root-owned
                              sticky directory such as /tmp is accepted).
+    /run/sshgate/UID/        the session locks of profiles with max_concurrent, per
+                             invoking account; a root gate makes it, another account's
+                             must be made by root (install -d -m 0700 -o UID ...).
 
 EXIT STATUS:
     forced-command mode
@@ -65,6 +68,8 @@ EXIT STATUS:
         77  denied by the policy (no command, shell syntax, address, key, no matching
             rule, an option or path a tool rule refuses, a user or kept capability
             the gate cannot provide)
+        75  the profile's max_concurrent sessions are running (and `wait`, if
+            set, passed): the same request may succeed later
         78  the policy could not be loaded or is insecure; everything is denied
         71  a layer of the sandbox could not be applied, or the exec failed
         74  the audit record could not be written

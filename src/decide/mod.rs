@@ -8,6 +8,7 @@ mod learn;
 mod matching;
 pub mod plan;
 mod reason;
+mod sessions;
 mod system_base;
 pub mod tool;
 
@@ -23,8 +24,10 @@ pub use learn::parse as parse_tool_request;
 pub use matching::{RuleMatch, match_rule, names_program};
 pub use plan::{
     Access, Compat, GrantOrigin, Identity, Learning, LimitKind, PathGrant, Plan, ResourceLimit,
+    SessionLimit,
 };
 pub use reason::DenyReason;
+pub use sessions::{SESSION_LOCK_ROOT, lock_stem};
 
 /// `PATH` of the confined command. Only the matched program is executable,
 /// so this is a courtesy for programs that look themselves up, not a grant.
@@ -355,6 +358,7 @@ fn build(loaded: &LoadedPolicy, target: Target, request: &Request, runs: Runs<'_
         argv,
         tool,
         learning,
+        sessions: sessions::session_limit(loaded, request.user.uid),
     };
     Decision::Allow { rule: name, plan }
 }

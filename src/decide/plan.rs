@@ -66,6 +66,35 @@ pub struct Plan {
     pub tool: Option<ToolRequest>,
     /// Whether the profile is learning, and whether a rule matched.
     pub learning: Learning,
+    /// The profile's `max_concurrent`: the session must hold one of its
+    /// lock slots, and keeps it across the exec.
+    pub sessions: Option<SessionLimit>,
+}
+
+/// A profile's limit on sessions running at once, as lock files: a
+/// session holds an exclusive `flock(2)` on one of `max` files, and the
+/// command inherits it, so the slot is free again only when the command
+/// (and every child it left running) has exited.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SessionLimit {
+    /// `max_concurrent`: how many slots there are.
+    pub max: u32,
+    /// `wait`: how long to keep trying for a free slot, in milliseconds;
+    /// 0 denies at once.
+    pub wait_ms: u64,
+    /// The directory of the lock files: one per invoking account, so an
+    /// account can never hold another's slots.
+    pub directory: PathBuf,
+    /// The lock files' common stem, naming the policy file; slot `n` is
+    /// `<directory>/<stem>.<n>.lock`.
+    pub stem: String,
+}
+
+impl SessionLimit {
+    /// The lock file of slot `slot`.
+    pub fn lock_file_name(&self, slot: u32) -> String {
+        format!("{}.{slot}.lock", self.stem)
+    }
 }
 
 /// How a plan relates to learn mode, for the audit record.

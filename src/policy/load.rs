@@ -239,6 +239,15 @@ pub fn parse(path: &Path, text: String) -> Result<LoadedPolicy, PolicyError> {
     let policy: Policy = toml::from_str(&text).map_err(|error| {
         PolicyError::invalid_at(path, &text, error.span(), with_suggestion(error.message()))
     })?;
+    if let (Some(wait), None) = (&policy.wait, &policy.max_concurrent) {
+        return Err(PolicyError::invalid_at(
+            path,
+            &text,
+            Some(wait.span()),
+            "`wait` queues sessions over `max_concurrent`, which this profile does not set"
+                .to_owned(),
+        ));
+    }
     let mut names = BTreeSet::new();
     for rule in &policy.allow {
         if !names.insert(rule.get_ref().name.as_str()) {

@@ -14,6 +14,7 @@ mod load;
 mod network;
 mod path;
 mod schema;
+mod sessions;
 mod suggest;
 mod syscall;
 pub mod tool;
@@ -33,5 +34,6 @@ pub use path::AbsolutePath;
 pub use schema::{
     ACTION_KEYS, Action, EnvName, EnvValue, KeyName, Mode, Policy, Rlimits, Rule, RuleName, Sandbox,
 };
+pub use sessions::{MaxConcurrent, WaitTime};
 pub use syscall::SyscallName;
 pub use umask::Umask;

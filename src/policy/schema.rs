@@ -16,6 +16,7 @@ use super::command::CommandPattern;
 use super::limits::{Bytes, Count};
 use super::network::Network;
 use super::path::AbsolutePath;
+use super::sessions::{MaxConcurrent, WaitTime};
 use super::syscall::SyscallName;
 use super::tool::{BorgRule, GitRule, RsyncRule, ScpRule, SftpRule, Tool};
 use super::umask::Umask;
@@ -40,6 +41,13 @@ pub struct Policy {
     /// request that passes `from` and `keys` runs, under the sandbox.
     #[serde(default)]
     pub mode: Mode,
+    /// At most this many sessions of the profile at once, counted per
+    /// invoking account with a lock under `/run/sshgate`; absent means no
+    /// limit.
+    pub max_concurrent: Option<Spanned<MaxConcurrent>>,
+    /// How long a session over `max_concurrent` queues before it is
+    /// denied; absent means it is denied at once.
+    pub wait: Option<Spanned<WaitTime>>,
     /// Sandbox defaults for every rule.
     #[serde(default)]
     pub sandbox: Sandbox,

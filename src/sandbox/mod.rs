@@ -34,6 +34,7 @@ mod placement;
 mod process;
 mod resolve;
 mod seccomp;
+mod sessions;
 #[cfg(test)]
 pub(crate) mod testing;
 #[cfg(test)]
@@ -58,6 +59,7 @@ pub use limits::LimitError;
 pub use mounts::PlaceError;
 pub use resolve::{Resolved, resolve};
 pub use seccomp::{GATE_NEEDS_AFTER_FILTER, SeccompError, SeccompStatus, default_deny_list};
+pub use sessions::{SessionError, SessionSlot, take_session_slot};
 
 use self::landlock::{restrict_with_landlock, running_abi};
 use crate::decide::plan::{Compat, Plan};

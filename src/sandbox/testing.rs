@@ -39,6 +39,7 @@ pub(crate) fn plan_for(program: &Path, grants: Vec<PathGrant>) -> Plan {
         metadata: false,
         tool: None,
         learning: crate::decide::Learning::Off,
+        sessions: None,
     }
 }
 
