@@ -374,6 +374,11 @@ fn the_shipped_pull_backup_profile_pulls_read_only_with_one_capability() {
     );
     let record = &setup.scenario.records()[0];
     assert_eq!(record["applied"]["capabilities"][0], "CAP_DAC_READ_SEARCH");
+    // One pull at a time: the pull held the profile's only slot.
+    assert_eq!(
+        record["session"],
+        serde_json::json!({"slot": 0, "max": 1, "waited_ms": 0})
+    );
     // A push is not a pull.
     let output = rsync(
         &setup,
