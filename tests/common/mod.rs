@@ -8,6 +8,7 @@ pub mod gate;
 pub mod mount;
 pub mod probe;
 pub mod process;
+pub mod property;
 #[cfg(target_arch = "x86_64")]
 pub mod refuse;
 pub mod sshd;
