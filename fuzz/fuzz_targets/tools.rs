@@ -1,5 +1,7 @@
 //! Every tool parser on arbitrary argv, under rules with every control
-//! on and off: an accepted request's grants stay inside the rule.
+//! on and off: an accepted request's grants stay inside the rule, and
+//! for scp, sftp, git and borg its paths, options and command hold to
+//! the tool's own invariants (`sshgate_fuzz::assert_accepted_call`).
 #![no_main]
 
 use std::path::Path;
@@ -8,7 +10,7 @@ use std::sync::OnceLock;
 use libfuzzer_sys::fuzz_target;
 use sshgate::decide::tool::{Context, addressed, check};
 use sshgate::policy::tool::{BorgRule, GitRule, RsyncRule, ScpRule, SftpRule, Tool};
-use sshgate_fuzz::{assert_tool_call_inside_rule, words};
+use sshgate_fuzz::{assert_accepted_call, words};
 
 struct Rules {
     rsync: Vec<RsyncRule>,
@@ -23,31 +25,70 @@ fn parse<T: serde::de::DeserializeOwned>(text: &str) -> T {
     toml::from_str(text).expect("fuzz rule")
 }
 
+/// One table per combination of `controls`, each a TOML line with its
+/// `{}` replaced by `true` or `false`, after `base`.
+fn every_combination<T: serde::de::DeserializeOwned>(base: &str, controls: &[&str]) -> Vec<T> {
+    (0..1u32 << controls.len())
+        .map(|bits| {
+            let mut text = base.to_owned();
+            for (index, control) in controls.iter().enumerate() {
+                let on = bits & (1 << index) != 0;
+                text.push('\n');
+                text.push_str(&control.replace("{}", &on.to_string()));
+            }
+            parse(&text)
+        })
+        .collect()
+}
+
 fn rules() -> &'static Rules {
     static RULES: OnceLock<Rules> = OnceLock::new();
     RULES.get_or_init(|| {
+        let mut scp: Vec<ScpRule> = every_combination(
+            "download = [\"/srv\"]\nupload = [\"/in\"]",
+            &["recursive = {}", "preserve = {}"],
+        );
+        scp.push(parse("download = [\"/srv/export\", \"/srv/pub\"]"));
+        let mut sftp: Vec<SftpRule> = every_combination(
+            "read = [\"/srv\"]\nstart = \"/srv/100%/%u\"",
+            &["log = {}"],
+        );
+        sftp.extend(every_combination::<SftpRule>(
+            "read = [\"/srv\"]\nwrite = [\"/in\"]\nstart = \"/in\"\n\
+             allow_requests = [\"open\", \"read\", \"close\"]\ndeny_requests = [\"remove\"]",
+            &["log = {}"],
+        ));
+        sftp.push(parse("write = [\"/in\"]\naccept = [\"internal-sftp\"]"));
         Rules {
             rsync: vec![
                 parse("send = [\"/srv\"]\nreceive = [\"/backup\"]"),
                 parse("send = [\"/srv\"]\nreceive = [\"/backup\"]\ndelete = true\ndevices = true\nlinks = \"follow\"\nfiles_from = true\nlog_file = true\ndeltas = true"),
                 parse("receive = [\"/backup\"]\nlinks = \"munge\""),
             ],
-            scp: vec![
-                parse("download = [\"/srv\"]\nupload = [\"/in\"]"),
-                parse("download = [\"/srv\"]\nupload = [\"/in\"]\nrecursive = true\npreserve = true"),
-            ],
-            sftp: vec![
-                parse("read = [\"/srv\"]"),
-                parse("read = [\"/srv\"]\nwrite = [\"/in\"]\nstart = \"/in\"\nlog = true"),
-            ],
-            git: vec![
-                parse("read = [\"/srv/git/a.git\"]\nwrite = [\"/srv/git/b.git\"]"),
-                parse("read = [\"/srv/git/a.git\"]\narchive = true"),
-            ],
-            borg: vec![
-                parse("repository = \"/srv/borg/r\""),
-                parse("repository = \"/srv/borg/r\"\nappend_only = true"),
-            ],
+            scp,
+            sftp,
+            git: ["", "write = [\"/srv/git/b.git\"]"]
+                .iter()
+                .flat_map(|write| {
+                    every_combination::<GitRule>(
+                        &format!(
+                            "read = [\"/srv/git/a.git\", \"/srv/git/c\", \"/srv/git/c.git\", \
+                             \"/srv/git/w/.git\"]\n{write}"
+                        ),
+                        &["archive = {}"],
+                    )
+                })
+                .collect(),
+            borg: every_combination(
+                "repository = \"/srv/borg/r\"",
+                &["append_only = {}"],
+            )
+            .into_iter()
+            .chain(every_combination::<BorgRule>(
+                "repository = \"/srv/borg/r\"\nprogram = \"/opt/borg/bin/borg-1.2\"",
+                &["append_only = {}"],
+            ))
+            .collect(),
         }
     })
 }
@@ -63,18 +104,13 @@ fuzz_target!(|data: &[u8]| {
         .chain(rules.sftp.iter().map(Tool::Sftp))
         .chain(rules.git.iter().map(Tool::Git))
         .chain(rules.borg.iter().map(Tool::Borg));
+    let chdir = Path::new("/srv");
     for tool in tools {
         if !addressed(tool, &argv) {
             continue;
         }
-        if let Ok(call) = check(
-            tool,
-            &argv,
-            Context {
-                chdir: Path::new("/srv"),
-            },
-        ) {
-            assert_tool_call_inside_rule(tool, &call);
+        if let Ok(call) = check(tool, &argv, Context { chdir }) {
+            assert_accepted_call(tool, &argv, chdir, &call);
         }
     }
 });

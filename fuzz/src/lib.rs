@@ -1,12 +1,16 @@
 //! What the fuzz targets share: turning bytes into words, and the
 //! invariants each target asserts on what it accepted.
 
+mod tool_calls;
+
 use std::path::Path;
 
 use sshgate::decide::tool::ToolCall;
 use sshgate::decide::{Access, GrantOrigin, Plan};
 use sshgate::policy::LoadedPolicy;
 use sshgate::policy::tool::Tool;
+
+pub use tool_calls::assert_accepted_call;
 
 /// Splits fuzz input into argv words at NUL bytes, as a client's words
 /// after the tokenizer: lossy UTF-8, so every input is usable.
