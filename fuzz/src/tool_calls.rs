@@ -9,7 +9,9 @@ use std::path::Path;
 
 use sshgate::decide::Access;
 use sshgate::decide::tool::ToolCall;
-use sshgate::policy::tool::{BorgRule, GitRule, PathList, ScpRule, SftpRule, Tool};
+use sshgate::policy::tool::{
+    BorgRule, GitRule, Links, PathList, RsyncRule, ScpRule, SftpRule, Tool,
+};
 
 use crate::assert_tool_call_inside_rule;
 
@@ -18,11 +20,87 @@ use crate::assert_tool_call_inside_rule;
 pub fn assert_accepted_call(tool: Tool<'_>, argv: &[String], chdir: &Path, call: &ToolCall) {
     assert_tool_call_inside_rule(tool, call);
     match tool {
-        Tool::Rsync(_) => {}
+        Tool::Rsync(rule) => assert_rsync_call(rule, call),
         Tool::Scp(rule) => assert_scp_call(rule, argv, chdir, call),
         Tool::Sftp(rule) => assert_sftp_call(rule, argv, call),
         Tool::Git(rule) => assert_git_call(rule, argv, chdir, call),
         Tool::Borg(rule) => assert_borg_call(rule, argv, call),
+    }
+}
+
+/// rsync: the paths lie in the direction's tree (one for an upload), and
+/// no option the rule's controls refuse reaches `rsync --server`: no
+/// `-s`/`T`, no link following unless `links = "follow"`, no daemon,
+/// config, protect-args, write-devices or remote shell, no delete, log
+/// file or file list without its control, `--munge-links` forced under
+/// munge and never undone, no `--copy-*links` unless follow.
+pub fn assert_rsync_call(rule: &RsyncRule, call: &ToolCall) {
+    let download = call.request.action == "download";
+    let tree = if download { &rule.send } else { &rule.receive };
+    for path in &call.request.paths {
+        assert!(
+            inside(text(path), tree),
+            "{path:?} outside the tree: {call:?}"
+        );
+    }
+    assert!(download || call.request.paths.len() == 1, "{call:?}");
+    let exec = &call.argv;
+    assert_eq!(Path::new(&exec[0]), rule.program(), "{call:?}");
+    assert_eq!(exec[1], "--server", "{call:?}");
+    let dashdash = exec
+        .iter()
+        .position(|word| word == "--")
+        .unwrap_or_else(|| panic!("no -- before the paths: {call:?}"));
+    assert_eq!(
+        exec.get(dashdash + 1).map(String::as_str),
+        Some("."),
+        "{call:?}"
+    );
+    let options = &exec[2..dashdash];
+    let follow = rule.links == Links::Follow;
+    for word in options {
+        assert!(word.starts_with('-'), "{word} before --: {call:?}");
+        if !word.starts_with("--") && !word.starts_with("-B") && !word.starts_with("-@") {
+            let letters = word.trim_start_matches('-');
+            let letters = letters.split('e').next().unwrap_or(letters);
+            assert!(!letters.contains(['s', 'T']), "{word}: {call:?}");
+            assert!(
+                follow || !letters.contains(['L', 'k', 'K']),
+                "{word}: {call:?}"
+            );
+        }
+        for refused in [
+            "--daemon",
+            "--config",
+            "--protect-args",
+            "--write-devices",
+            "--rsh",
+        ] {
+            assert!(!word.starts_with(refused), "{word}: {call:?}");
+        }
+        let deleting =
+            word.starts_with("--del") || word.starts_with("--remove") || word == "--force";
+        assert!(rule.delete || !deleting, "{word}: {call:?}");
+        assert!(
+            rule.log_file || !word.starts_with("--log-file"),
+            "{word}: {call:?}"
+        );
+        assert!(
+            rule.files_from || !word.starts_with("--files-from"),
+            "{word}: {call:?}"
+        );
+        let copies_links = word.starts_with("--copy") && word.contains("links");
+        assert!(follow || !copies_links, "{word}: {call:?}");
+        assert!(
+            rule.links != Links::Munge || word != "--no-munge-links",
+            "{word}: {call:?}"
+        );
+    }
+    if rule.links == Links::Munge {
+        assert!(
+            options.iter().any(|word| word == "--munge-links"),
+            "{call:?}"
+        );
     }
 }
 
