@@ -64,6 +64,21 @@ pub enum AuditError {
         /// Bytes in the record.
         expected: usize,
     },
+    /// Where an appended record landed could not be read back, so whether
+    /// it starts a line of its own is unknown.
+    Placement {
+        /// The configured log path.
+        path: PathBuf,
+        /// The error from `lseek(2)` or `pread(2)`.
+        source: io::Error,
+    },
+    /// Every append of the record landed right after a record cut short.
+    AfterFragments {
+        /// The configured log path.
+        path: PathBuf,
+        /// How many times the record was appended.
+        attempts: usize,
+    },
     /// The system log socket could not be created or connected.
     Connect {
         /// The socket path, `/dev/log` outside tests.
@@ -135,6 +150,16 @@ impl fmt::Display for AuditError {
                 "cannot write audit log {}: short write ({written} of {expected} bytes)",
                 path.display()
             ),
+            AuditError::Placement { path, source } => write!(
+                f,
+                "cannot check that the record in audit log {} starts a line: {source}",
+                path.display()
+            ),
+            AuditError::AfterFragments { path, attempts } => write!(
+                f,
+                "cannot write audit log {}: each of {attempts} appends of the record landed after a record cut short",
+                path.display()
+            ),
             AuditError::Connect { path, source } => write!(
                 f,
                 "cannot connect to system log {}: {source}",
@@ -159,12 +184,14 @@ impl std::error::Error for AuditError {
             | AuditError::Stat { source, .. }
             | AuditError::Chmod { source, .. }
             | AuditError::Write { source, .. }
+            | AuditError::Placement { source, .. }
             | AuditError::Connect { source, .. }
             | AuditError::Send { source, .. } => Some(source),
             AuditError::Encode { source, .. } => Some(source),
             AuditError::NotRegularFile { .. }
             | AuditError::Untrusted { .. }
-            | AuditError::ShortWrite { .. } => None,
+            | AuditError::ShortWrite { .. }
+            | AuditError::AfterFragments { .. } => None,
         }
     }
 }

@@ -9,15 +9,16 @@
 //!   or is refused by the fstat check, and can never block the gate;
 //! - `O_APPEND`: each record is one `write(2)` of a whole line, which the
 //!   kernel appends atomically to a regular file, so concurrent gates never
-//!   interleave their lines;
+//!   interleave their lines (see [`FileSink::write_line`] for a record cut
+//!   short before it);
 //! - `O_CLOEXEC`: the command never inherits the log;
 //! - an existing file must belong to root or the invoking user, be writable
 //!   by nobody else and have one link, or records could be forged, read or
 //!   appended to someone else's file.
 
 use std::fs::{File, Permissions};
-use std::io::{self, Write};
-use std::os::unix::fs::{FileTypeExt, MetadataExt, PermissionsExt};
+use std::io::{self, Seek, Write};
+use std::os::unix::fs::{FileExt, FileTypeExt, MetadataExt, PermissionsExt};
 
 use nix::fcntl::{AT_FDCWD, OFlag, OpenHow, ResolveFlag, openat2};
 use nix::sys::stat::Mode;
@@ -33,15 +34,16 @@ const LOG_MODE: u32 = 0o600;
 /// disappearing between the two calls (log rotation at the wrong moment).
 const OPEN_ATTEMPTS: usize = 3;
 
+/// How many times a record is appended when each append lands right after
+/// a record cut short: once more than it takes to get past one fragment,
+/// since another could be cut short in between.
+const APPEND_ATTEMPTS: usize = 3;
+
 /// An opened log file.
 #[derive(Debug)]
 pub(crate) struct FileSink {
     path: PathBuf,
     file: File,
-    /// Whether the log ends without a newline (a record cut short by a
-    /// full disk or a file size limit): the next record then starts with
-    /// one, so the fragment does not swallow it.
-    ends_mid_line: bool,
 }
 
 impl FileSink {
@@ -118,15 +120,9 @@ impl FileSink {
                 why,
             });
         }
-        let ends_mid_line =
-            ends_mid_line(&file, metadata.len()).map_err(|source| AuditError::Stat {
-                path: path.to_path_buf(),
-                source,
-            })?;
         Ok(FileSink {
             path: path.to_path_buf(),
             file,
-            ends_mid_line,
         })
     }
 
@@ -136,22 +132,38 @@ impl FileSink {
     }
 
     /// Appends `line` (a complete record ending in `\n`) with one
-    /// `write(2)`. A short write is an error: retrying would append the rest
-    /// as a separate write that another gate's line could land before.
+    /// `write(2)`, on a line of its own.
+    ///
+    /// Whether the log ends mid-line, after a record cut short by a full
+    /// disk or a file size limit, can only be told after the append. Before
+    /// it, the end may be another gate's record still being copied in: the
+    /// kernel moves the file size on chunk by chunk, so a reader sees half
+    /// a line for that moment, and taking it for a fragment put a blank
+    /// line in the log. After it, the byte before this line belongs to an
+    /// append that has finished, since the kernel serialises appends to a
+    /// file. If that byte is not a newline, this line was glued to a
+    /// fragment (and is lost to a JSON-lines reader there), so it is
+    /// appended once more, now after its own newline.
     pub(crate) fn write_line(&mut self, line: &[u8]) -> Result<(), AuditError> {
-        let separated;
-        let line = if self.ends_mid_line {
-            separated = [b"\n", line].concat();
-            &separated[..]
-        } else {
-            line
-        };
+        for _ in 0..APPEND_ATTEMPTS {
+            let start = self.append(line)?;
+            if self.starts_a_line(start)? {
+                return Ok(());
+            }
+        }
+        Err(AuditError::AfterFragments {
+            path: self.path.clone(),
+            attempts: APPEND_ATTEMPTS,
+        })
+    }
+
+    /// Appends `line` with one `write(2)` and returns the offset it landed
+    /// at. A short write is an error: retrying would append the rest as a
+    /// separate write that another gate's line could land before.
+    fn append(&mut self, line: &[u8]) -> Result<u64, AuditError> {
         loop {
             match self.file.write(line) {
-                Ok(n) if n == line.len() => {
-                    self.ends_mid_line = false;
-                    return Ok(());
-                }
+                Ok(n) if n == line.len() => break,
                 Ok(written) => {
                     return Err(AuditError::ShortWrite {
                         path: self.path.clone(),
@@ -169,6 +181,38 @@ impl FileSink {
                     });
                 }
             }
+        }
+        // With O_APPEND the file offset is left at the end of this write,
+        // whatever others appended before or after it.
+        let end = self
+            .file
+            .stream_position()
+            .map_err(|source| self.placement_error(source))?;
+        end.checked_sub(line.len() as u64).ok_or_else(|| {
+            self.placement_error(io::Error::other(format!(
+                "the offset after the write, {end}, is before the record's length"
+            )))
+        })
+    }
+
+    /// Whether the byte before `offset` is a newline (or there is none),
+    /// read back with `pread(2)`, hence `O_RDWR`. A log truncated since the
+    /// append (rotation by copytruncate) cannot tell, and is an error.
+    fn starts_a_line(&self, offset: u64) -> Result<bool, AuditError> {
+        let Some(before) = offset.checked_sub(1) else {
+            return Ok(true);
+        };
+        let mut byte = [0u8; 1];
+        self.file
+            .read_exact_at(&mut byte, before)
+            .map_err(|source| self.placement_error(source))?;
+        Ok(byte[0] == b'\n')
+    }
+
+    fn placement_error(&self, source: io::Error) -> AuditError {
+        AuditError::Placement {
+            path: self.path.clone(),
+            source,
         }
     }
 }
@@ -222,17 +266,6 @@ fn untrusted_because(metadata: &std::fs::Metadata, uid: u32) -> Option<String> {
         return Some(format!("it has {} hard links", metadata.nlink()));
     }
     None
-}
-
-/// Whether a log of `len` bytes ends without a newline: its last byte is
-/// read back (hence `O_RDWR`).
-fn ends_mid_line(file: &File, len: u64) -> io::Result<bool> {
-    let Some(last) = len.checked_sub(1) else {
-        return Ok(false);
-    };
-    let mut byte = [0u8; 1];
-    std::os::unix::fs::FileExt::read_exact_at(file, &mut byte, last)?;
-    Ok(byte[0] != b'\n')
 }
 
 /// Opens `path` with `O_RDWR | O_APPEND | O_NOFOLLOW | O_NONBLOCK |
@@ -309,6 +342,37 @@ mod tests {
         assert_eq!(lines[1]["profile"], "backup");
         assert_eq!(lines[2]["reason"], "third");
         assert_eq!(mode(&path), 0o600);
+    }
+
+    #[test]
+    fn a_record_glued_to_a_fragment_is_appended_again_on_its_own_line() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("audit.log");
+        fs::write(&path, "{\"cut\":").expect("seed a fragment");
+        fs::set_permissions(&path, Permissions::from_mode(0o600)).expect("chmod");
+        let mut sink = FileSink::open(&path).expect("open");
+        sink.write_line(b"{\"n\":1}\n").expect("write 1");
+        sink.write_line(b"{\"n\":2}\n").expect("write 2");
+        assert_eq!(
+            fs::read_to_string(&path).expect("read"),
+            "{\"cut\":{\"n\":1}\n{\"n\":1}\n{\"n\":2}\n"
+        );
+    }
+
+    #[test]
+    fn a_record_in_an_empty_or_whole_log_is_appended_once() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("audit.log");
+        let mut sink = FileSink::open(&path).expect("open");
+        sink.write_line(b"{\"n\":1}\n").expect("write 1");
+        FileSink::open(&path)
+            .expect("reopen")
+            .write_line(b"{\"n\":2}\n")
+            .expect("write 2");
+        assert_eq!(
+            fs::read_to_string(&path).expect("read"),
+            "{\"n\":1}\n{\"n\":2}\n"
+        );
     }
 
     #[test]

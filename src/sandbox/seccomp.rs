@@ -329,8 +329,9 @@ fn kernel_lacks_filters(errno: Errno) -> bool {
 }
 
 /// Syscalls the gate itself makes between installing the filter and the
-/// exec (reading the mode back, writing the record, setting the limits,
-/// closing descriptors, the exec, and exiting on failure); a policy that
+/// exec (reading the mode back, writing the record and reading back where
+/// it landed, setting the limits, closing descriptors, the exec, and
+/// exiting on failure); a policy that
 /// adds one to `deny_syscalls` would make every request fail, which lint
 /// reports.
 pub const GATE_NEEDS_AFTER_FILTER: &[&str] = &[
@@ -339,9 +340,12 @@ pub const GATE_NEEDS_AFTER_FILTER: &[&str] = &[
     "close_range",
     "execve",
     "exit_group",
+    // Where the record landed in the log, and the byte before it.
+    "lseek",
     "mmap",
     "munmap",
     "prctl",
+    "pread64",
     "prlimit64",
     "rt_sigaction",
     // Returning from the gate's no-op SIGPIPE/SIGXFSZ handler.

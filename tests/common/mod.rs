@@ -6,6 +6,7 @@
 
 pub mod gate;
 pub mod mount;
+pub mod paused_write;
 pub mod probe;
 pub mod process;
 pub mod property;
