@@ -67,16 +67,7 @@ impl Sshd {
     /// pubkey>`; sshd runs the forced command with the login user's shell
     /// (`$SHELL -c`), so quote paths in it as for `sh`.
     pub fn start(forced_command: &str) -> Sshd {
-        Sshd::start_with_authorized_keys(|pubkey_path, authorized_keys| {
-            let pubkey = fs::read_to_string(pubkey_path)
-                .unwrap_or_else(|e| panic!("cannot read {}: {e}", pubkey_path.display()));
-            let line = format!(
-                "restrict,command=\"{}\" {}\n",
-                authorized_keys_quote(forced_command),
-                pubkey.trim()
-            );
-            write_file(authorized_keys, &line);
-        })
+        Sshd::launch(forced_key(forced_command), "")
     }
 
     /// Starts sshd as [`Sshd::start`] does, but lets `install` write the
@@ -84,6 +75,21 @@ impl Sshd {
     /// and the authorized_keys path sshd reads (which does not exist yet),
     /// e.g. to run `sshgate install-key`.
     pub fn start_with_authorized_keys(install: impl FnOnce(&Path, &Path)) -> Sshd {
+        Sshd::launch(install, "")
+    }
+
+    /// Starts sshd (as [`Sshd::start_gate`]) with `extra_config` appended
+    /// to its sshd_config, such as `MaxStartups 400` for a test that opens
+    /// many connections at once. sshd takes the first value it reads for a
+    /// keyword, so these lines cannot change what the base config sets.
+    pub fn start_gate_with_config(policy: &Path, extra_config: &str) -> Sshd {
+        let forced_command = format!("{} --policy {}", binary(), policy.display());
+        Sshd::launch(forced_key(&forced_command), extra_config)
+    }
+
+    /// Writes the keys and the config, starts sshd and waits until it
+    /// listens.
+    fn launch(install: impl FnOnce(&Path, &Path), extra_config: &str) -> Sshd {
         let dir = tempfile::Builder::new()
             .prefix("sshgate-sshd.")
             .tempdir()
@@ -111,10 +117,12 @@ impl Sshd {
 
         for _ in 0..START_ATTEMPTS {
             let port = free_port();
-            write_file(
-                &config,
-                &sshd_config(port, &host_key, &authorized_keys, is_root),
-            );
+            let mut text = sshd_config(port, &host_key, &authorized_keys, is_root);
+            text.push_str(extra_config);
+            if !text.ends_with('\n') {
+                text.push('\n');
+            }
+            write_file(&config, &text);
             // Truncated per attempt so a stale bind error cannot be misread.
             let log_file = File::create(&log)
                 .unwrap_or_else(|e| panic!("cannot create {}: {e}", log.display()));
@@ -417,6 +425,21 @@ fn sshd_config(port: u16, host_key: &Path, authorized_keys: &Path, is_root: bool
         config.push_str("PermitRootLogin forced-commands-only\n");
     }
     config
+}
+
+/// Writes authorized_keys with the client key behind
+/// `restrict,command="<forced_command>"`.
+fn forced_key(forced_command: &str) -> impl FnOnce(&Path, &Path) + '_ {
+    move |pubkey_path, authorized_keys| {
+        let pubkey = fs::read_to_string(pubkey_path)
+            .unwrap_or_else(|e| panic!("cannot read {}: {e}", pubkey_path.display()));
+        let line = format!(
+            "restrict,command=\"{}\" {}\n",
+            authorized_keys_quote(forced_command),
+            pubkey.trim()
+        );
+        write_file(authorized_keys, &line);
+    }
 }
 
 /// Quotes a forced command for `command="..."` in authorized_keys.
