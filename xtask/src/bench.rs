@@ -7,13 +7,16 @@
 //! 2. peers on the same request: authprogs from PyPI, rrsync;
 //! 3. end to end: an rsync pull through a real sshd on loopback;
 //! 4. scale: 1,000 rules and 10,000 CIDRs against ten rules;
-//! 5. memory: the gate's peak RSS before exec.
+//! 5. memory: the gate's peak RSS before exec;
+//! 6. load: bursts of 200 ssh sessions at once through a real sshd, with
+//!    the gate and with a pass-through forced command.
 //!
 //! Every comparison runs its commands alternating in one loop and reports
 //! ratios of medians; absolute times appear only beside them.
 
 mod e2e;
 mod fixtures;
+mod load;
 mod measure;
 mod peers;
 mod report;
@@ -42,6 +45,11 @@ const QUICK_E2E_SIZE: u64 = 64 << 20;
 /// Pulls per forced command, by default and with `--quick`.
 const DEFAULT_E2E_RUNS: usize = 9;
 const QUICK_E2E_RUNS: usize = 3;
+/// Sessions in each burst of the load section, and bursts per forced
+/// command, by default and with `--quick`.
+const DEFAULT_LOAD_SESSIONS: usize = 200;
+const DEFAULT_LOAD_ROUNDS: usize = 5;
+const QUICK_LOAD_ROUNDS: usize = 2;
 /// Runs per command of the memory section, by default and with `--quick`.
 const MEMORY_RUNS: usize = 21;
 const QUICK_MEMORY_RUNS: usize = 5;
@@ -58,15 +66,19 @@ const TARGET_RSS_KIB: f64 = 8192.0;
 pub const HELP: &str =
     "  bench  build sshgate in release mode and measure it side by side with bare
          exec, a static exec-only C floor, authprogs and rrsync, end to end
-         through sshd, at scale (1,000 rules, 10,000 CIDRs) and its memory;
-         prints a table of medians and ratios and writes it as Markdown to
+         through sshd, at scale (1,000 rules, 10,000 CIDRs), its memory and
+         under load (bursts of concurrent ssh sessions); prints a table of
+         medians and ratios and writes it as Markdown to
          <target>/bench/report.md
            --runs N        runs per command in each comparison (default 500)
-           --quick         fewer runs and a 64 MiB end-to-end tree
+           --quick         fewer runs, a 64 MiB end-to-end tree, 2 load bursts
            --e2e-size SIZE end-to-end tree size, such as 256M or 1G (default 1G)
            --e2e-runs N    pulls per forced command (default 9)
+           --load-sessions N  sessions released at once in a burst (default 200)
+           --load-rounds N bursts per forced command (default 5)
            --skip-peers    leave out authprogs and rrsync
-           --skip-e2e      leave out the end-to-end pulls";
+           --skip-e2e      leave out the end-to-end pulls
+           --skip-load     leave out the load bursts";
 
 /// What `cargo xtask bench` was asked to do.
 #[derive(Debug)]
@@ -75,8 +87,11 @@ pub struct Options {
     memory_runs: usize,
     e2e_size: u64,
     e2e_runs: usize,
+    load_sessions: usize,
+    load_rounds: usize,
     skip_peers: bool,
     skip_e2e: bool,
+    skip_load: bool,
     /// The options as given, for the report.
     shown: String,
 }
@@ -87,7 +102,9 @@ impl Options {
         let mut quick = false;
         let mut skip_peers = false;
         let mut skip_e2e = false;
+        let mut skip_load = false;
         let (mut runs, mut e2e_size, mut e2e_runs) = (None, None, None);
+        let (mut load_sessions, mut load_rounds) = (None, None);
         let mut rest = args.iter();
         while let Some(arg) = rest.next() {
             let (name, inline) = match arg.split_once('=') {
@@ -100,15 +117,18 @@ impl Options {
                     .ok_or_else(|| Error::Usage(format!("bench: {name} needs a value")))
             };
             match name {
-                "--quick" | "--skip-peers" | "--skip-e2e" if inline.is_some() => {
+                "--quick" | "--skip-peers" | "--skip-e2e" | "--skip-load" if inline.is_some() => {
                     return Err(Error::Usage(format!("bench: {name} takes no value")));
                 }
                 "--quick" => quick = true,
                 "--skip-peers" => skip_peers = true,
                 "--skip-e2e" => skip_e2e = true,
+                "--skip-load" => skip_load = true,
                 "--runs" => runs = Some(parse_count(name, value()?)?),
                 "--e2e-runs" => e2e_runs = Some(parse_count(name, value()?)?),
                 "--e2e-size" => e2e_size = Some(parse_size(value()?)?),
+                "--load-sessions" => load_sessions = Some(parse_count(name, value()?)?),
+                "--load-rounds" => load_rounds = Some(parse_count(name, value()?)?),
                 other => return Err(Error::Usage(format!("bench: unknown option {other:?}"))),
             }
         }
@@ -127,8 +147,11 @@ impl Options {
                 DEFAULT_E2E_SIZE
             }),
             e2e_runs: pick(e2e_runs, DEFAULT_E2E_RUNS, QUICK_E2E_RUNS),
+            load_sessions: load_sessions.unwrap_or(DEFAULT_LOAD_SESSIONS),
+            load_rounds: pick(load_rounds, DEFAULT_LOAD_ROUNDS, QUICK_LOAD_ROUNDS),
             skip_peers,
             skip_e2e,
+            skip_load,
             shown: std::iter::once("cargo xtask bench".to_string())
                 .chain(args.iter().cloned())
                 .collect::<Vec<_>>()
@@ -219,6 +242,18 @@ pub fn run(options: &Options) -> Result<(), Error> {
 
     section("5. memory: the gate's peak RSS before exec");
     memory(&gate, &fixtures, options, &mut report)?;
+
+    section("6. load: bursts of ssh sessions at once through sshd on 127.0.0.1");
+    if options.skip_load {
+        report.row(Row::missing(
+            Section::Load,
+            "bursts of ssh sessions through sshd",
+            "skipped (--skip-load)",
+        ));
+        println!("skipped (--skip-load)");
+    } else {
+        load(&gate, dir, options, &mut report)?;
+    }
 
     // Last: writing a gigabyte per pull disturbs what runs after it.
     section("3. end to end: rsync pulls through sshd on 127.0.0.1");
@@ -355,11 +390,14 @@ fn context(root: &Path, gate: &Path, options: &Options) -> Vec<(String, String)>
             "runs".into(),
             format!(
                 "{} per command in each comparison after {} warm-up runs, commands alternating; \
-                 memory {} runs; end to end {} pulls per forced command after one warm-up",
+                 memory {} runs; end to end {} pulls per forced command after one warm-up; \
+                 load {} bursts of {} sessions per forced command after one warm-up",
                 options.runs,
                 options.warmup(),
                 options.memory_runs,
-                options.e2e_runs
+                options.e2e_runs,
+                options.load_rounds,
+                options.load_sessions
             ),
         ),
     ]
@@ -994,6 +1032,84 @@ fn end_to_end(
     Ok(())
 }
 
+/// Section 6.
+fn load(gate: &Path, dir: &Path, options: &Options, report: &mut Report) -> Result<(), Error> {
+    let results = load::run(dir, gate, options.load_sessions, options.load_rounds)?;
+    let section = Section::Load;
+    let rate = |stats: &Stats| {
+        format!(
+            "{:.1} sessions/s (range {:.1}–{:.1})",
+            stats.median(),
+            stats.min(),
+            stats.max()
+        )
+    };
+    let cpu = |measured: &load::Measured| {
+        format!(
+            "{:.1} ms (range {:.1}–{:.1}; server side {:.1} ms)",
+            measured.cpu.median(),
+            measured.cpu.min(),
+            measured.cpu.max(),
+            measured.server_cpu.median()
+        )
+    };
+    let (pass, gate) = (&results.passthrough, &results.gate);
+    let share = 1.0 - pass.cpu.median() / gate.cpu.median();
+    println!(
+        "  {:<13} median {:.1} sessions/s, {:.1} ms CPU a session\n  \
+         {:<13} median {:.1} sessions/s, {:.1} ms CPU a session\n  \
+         sessions/s, gate / pass-through, paired: {:.3}; the gate's share of the CPU: {:.1} %",
+        "pass-through",
+        pass.rate.median(),
+        pass.cpu.median(),
+        "sshgate",
+        gate.rate.median(),
+        gate.cpu.median(),
+        results.gate_paired,
+        share * 100.0
+    );
+    report.row(Row::new(
+        section,
+        format!(
+            "{} ssh sessions released at once, a third each: rsync pulls ({} bytes, {}), \
+             `echo`, `touch` (denied by the gate); pass-through: `sh -c \"$SSH_ORIGINAL_COMMAND\"`",
+            options.load_sessions, results.tree_bytes, results.landed
+        ),
+        rate(&pass.rate),
+    ));
+    report.row(
+        Row::new(
+            section,
+            "sshgate forced command, the same bursts",
+            rate(&gate.rate),
+        )
+        .against(
+            format!("pass-through ({:.1} sessions/s)", pass.rate.median()),
+            gate.rate.median() / pass.rate.median(),
+        )
+        .difference(format!("paired: {}", report::ratio(results.gate_paired))),
+    );
+    report.row(Row::new(
+        section,
+        "CPU time a session, pass-through: sshd and all it ran, and the clients (ssh, rsync)",
+        cpu(pass),
+    ));
+    report.row(
+        Row::new(section, "CPU time a session, sshgate", cpu(gate))
+            .against(
+                format!("pass-through ({:.1} ms)", pass.cpu.median()),
+                gate.cpu.median() / pass.cpu.median(),
+            )
+            .difference(format!("{:+.1} ms", gate.cpu.median() - pass.cpu.median())),
+    );
+    report.row(Row::new(
+        section,
+        "the gate's share of a session's CPU time: (sshgate − pass-through) / sshgate",
+        format!("{:.1} %", share * 100.0),
+    ));
+    Ok(())
+}
+
 /// How each number was obtained, below the table.
 fn notes(report: &mut Report, options: &Options) {
     let notes = [
@@ -1061,6 +1177,28 @@ fn notes(report: &mut Report, options: &Options) {
          the no-op's own peak is far smaller (its row), so the figure is the gate's peak before \
          exec."
             .to_string(),
+        format!(
+            "Load: one sshd on 127.0.0.1 (`{}`) with one client key per forced \
+             command; a burst is {} client processes (a third `rsync -a` pulls of a five-file \
+             tree into their own directories, a third `ssh ... echo token-N`, a third \
+             `ssh ... touch MARKER`, which the gate denies and the pass-through runs) started on \
+             their own threads and released together by a barrier, timed from the release to the \
+             end of the last. {} bursts per forced command after one warm-up each, alternating. \
+             Every session is checked (pulls by file count and bytes, `echo` by its output, \
+             `touch` by exit code, denial and marker) and after each gate burst the JSON audit \
+             log must have grown by one parseable line per session. sessions/s = sessions / \
+             wall time of the burst; the clients (ssh, rsync) run on the same cores, and on a \
+             shared machine so does everyone else's work, which the wall time carries and the \
+             CPU time does not. CPU time: the growth of the children's user and system times \
+             (`/proc/PID/stat` cutime and cstime) of sshd's listener (every finished \
+             connection: its sshd, the shell, the forced command and what it ran, each reaped \
+             by its parent; read once the listener has no children left) and of the harness \
+             (the clients, and the `kill(1)` of each client's process group that the harness \
+             runs after it, in both variants alike), over the burst, per session.",
+            load::SSHD_CONFIG.trim_end().replace('\n', "; "),
+            options.load_sessions,
+            options.load_rounds
+        ),
     ];
     for note in notes {
         report.note(note);
@@ -1069,7 +1207,10 @@ fn notes(report: &mut Report, options: &Options) {
 
 #[cfg(test)]
 mod tests {
-    use super::{DEFAULT_RUNS, Options, QUICK_E2E_SIZE, QUICK_RUNS, parse_size};
+    use super::{
+        DEFAULT_LOAD_ROUNDS, DEFAULT_LOAD_SESSIONS, DEFAULT_RUNS, Options, QUICK_E2E_SIZE,
+        QUICK_LOAD_ROUNDS, QUICK_RUNS, parse_size,
+    };
 
     fn parse(list: &[&str]) -> Result<Options, crate::error::Error> {
         Options::parse(&list.iter().map(|s| s.to_string()).collect::<Vec<_>>())
@@ -1087,6 +1228,15 @@ mod tests {
             .unwrap_or_else(|e| panic!("{e}"));
         assert_eq!((explicit.runs, explicit.e2e_size), (7, 2 << 20));
         assert!(explicit.skip_e2e);
+        let load = parse(&["--load-sessions=60", "--load-rounds", "3", "--skip-load"])
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!((load.load_sessions, load.load_rounds), (60, 3));
+        assert!(load.skip_load && !default.skip_load);
+        assert_eq!(
+            (default.load_sessions, default.load_rounds),
+            (DEFAULT_LOAD_SESSIONS, DEFAULT_LOAD_ROUNDS)
+        );
+        assert_eq!(quick.load_rounds, QUICK_LOAD_ROUNDS);
     }
 
     #[test]
@@ -1094,6 +1244,8 @@ mod tests {
         assert!(parse(&["--runs"]).is_err());
         assert!(parse(&["--runs", "0"]).is_err());
         assert!(parse(&["--quick=yes"]).is_err());
+        assert!(parse(&["--skip-load=1"]).is_err());
+        assert!(parse(&["--load-sessions", "0"]).is_err());
         assert!(parse(&["--fast"]).is_err());
         assert!(parse(&["--e2e-size", "12X"]).is_err());
     }

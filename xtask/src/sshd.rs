@@ -46,6 +46,18 @@ impl Sshd {
     /// Like [`Sshd::start`], with one client key per forced command, in the
     /// same order in [`Sshd::keys`].
     pub fn start_with_keys(dir: &Path, forced_commands: &[&str]) -> Result<Sshd, Error> {
+        Sshd::start_with_keys_and_config(dir, forced_commands, "")
+    }
+
+    /// Like [`Sshd::start_with_keys`], with `extra_config` appended to
+    /// sshd_config (such as `MaxStartups 400` for bursts of connections).
+    /// sshd takes the first value it reads for a keyword, so these lines
+    /// cannot change what the base config sets.
+    pub fn start_with_keys_and_config(
+        dir: &Path,
+        forced_commands: &[&str],
+        extra_config: &str,
+    ) -> Result<Sshd, Error> {
         let host_key = dir.join("ssh_host_ed25519_key");
         keygen(&host_key)?;
         let mut keys = Vec::new();
@@ -96,6 +108,10 @@ impl Sshd {
             if is_root {
                 text.push_str("PermitRootLogin forced-commands-only\n");
             }
+            text.push_str(extra_config);
+            if !text.ends_with('\n') {
+                text.push('\n');
+            }
             write(&config, &text)?;
             // Truncated per attempt, so an old bind error is not misread.
             let log_file =
@@ -128,6 +144,11 @@ impl Sshd {
             reason: format!("could not bind a free port in {START_ATTEMPTS} attempts"),
             log: read_lossy(&log),
         })
+    }
+
+    /// The listener's process id: every connection's sshd is its child.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
     }
 
     /// `USER@127.0.0.1`.

@@ -115,7 +115,7 @@ fn plan(size: u64) -> Vec<(PathBuf, u64)> {
 }
 
 /// Writes `len` pseudo-random (incompressible) bytes.
-fn write_random(path: &Path, len: u64, seed: u64) -> Result<(), Error> {
+pub(super) fn write_random(path: &Path, len: u64, seed: u64) -> Result<(), Error> {
     let file = File::create(path).map_err(Error::io(format!("create {}", path.display())))?;
     let mut out = BufWriter::with_capacity(1 << 20, file);
     let mut rng = XorShift(seed.wrapping_mul(0x2545_f491_4f6c_dd1d) | 1);
@@ -149,7 +149,7 @@ impl XorShift {
 }
 
 /// Regular files under `dir` and their total size; (0, 0) if it is absent.
-fn totals(dir: &Path) -> (u64, u64) {
+pub(super) fn totals(dir: &Path) -> (u64, u64) {
     let Ok(entries) = fs::read_dir(dir) else {
         return (0, 0);
     };
@@ -399,7 +399,7 @@ fn pull_once(
 }
 
 /// [`TMPFS`], if it is a tmpfs with room for the tree and a quarter more.
-fn tmpfs_with_room(bytes: u64) -> Option<PathBuf> {
+pub(super) fn tmpfs_with_room(bytes: u64) -> Option<PathBuf> {
     let mounts = fs::read_to_string("/proc/mounts").ok()?;
     let is_tmpfs = mounts.lines().any(|line| {
         let fields: Vec<&str> = line.split_whitespace().collect();
@@ -424,7 +424,7 @@ fn tmpfs_with_room(bytes: u64) -> Option<PathBuf> {
     (available >= bytes + bytes / 4).then(|| PathBuf::from(TMPFS))
 }
 
-fn remove_if_present(dir: &Path) -> Result<(), Error> {
+pub(super) fn remove_if_present(dir: &Path) -> Result<(), Error> {
     match fs::remove_dir_all(dir) {
         Ok(()) => Ok(()),
         Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),

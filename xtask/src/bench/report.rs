@@ -16,6 +16,7 @@ pub enum Section {
     EndToEnd = 3,
     Scale = 4,
     Memory = 5,
+    Load = 6,
 }
 
 impl Section {
@@ -26,6 +27,7 @@ impl Section {
             Section::EndToEnd => "3. end to end",
             Section::Scale => "4. scale",
             Section::Memory => "5. memory",
+            Section::Load => "6. load",
         }
     }
 }
