@@ -25,6 +25,7 @@ mod tool;
 
 pub use command::{COMMAND_MAX_CHARS, EscapedCommand};
 pub use error::AuditError;
+pub(crate) use escape::escape_capped;
 pub use escape::escape_control;
 pub use record::{Applied, Outcome, Record};
 pub use session::SessionRecord;

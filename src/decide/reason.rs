@@ -3,11 +3,18 @@
 use std::fmt;
 use std::net::IpAddr;
 
-use crate::audit::escape_control;
+use crate::audit::{escape_capped, escape_control};
 use crate::request::{AccountError, TokenizeError, UnresolvedProgram};
 
 /// How much of the command a no-match reason quotes.
 pub const QUOTED_COMMAND_MAX_CHARS: usize = 200;
+
+/// How much of a client-supplied detail a reason carries (a tool rule's
+/// refusal quoting a path, a learn-mode program name). A 64 KiB path,
+/// escaped and then JSON-encoded, made a record larger than the system
+/// log accepts in one datagram (212,992 bytes here), so the denial went
+/// unrecorded (exit 74); capped, the record stays well below that.
+pub const DETAIL_MAX_CHARS: usize = 1024;
 
 /// The reason for a denial. Its `Display` is the text after `sshgate: denied: `.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -98,6 +105,20 @@ impl DenyReason {
     }
 }
 
+/// Writes `text`, already escaped, cut after [`DETAIL_MAX_CHARS`]
+/// characters.
+fn write_capped(f: &mut fmt::Formatter<'_>, text: &str) -> fmt::Result {
+    match text.char_indices().nth(DETAIL_MAX_CHARS) {
+        None => f.write_str(text),
+        Some((cut, _)) => write!(
+            f,
+            "{}... ({} bytes)",
+            text.get(..cut).unwrap_or_default(),
+            text.len()
+        ),
+    }
+}
+
 impl fmt::Display for DenyReason {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -117,14 +138,19 @@ impl fmt::Display for DenyReason {
             Self::KeyNotAllowed(key) => write!(f, "key {key:?} is not in the profile's `keys`"),
             Self::NoMatchingRule { command } => write!(f, "no rule allows \"{command}\""),
             Self::ToolRefused { rule, tool, detail } => {
-                write!(f, "rule {rule:?} ({tool}): {}", escape_control(detail.as_bytes()))
+                let (escaped, truncated) = escape_capped(detail.as_bytes(), DETAIL_MAX_CHARS);
+                write!(f, "rule {rule:?} ({tool}): {escaped}")?;
+                if truncated {
+                    write!(f, "... ({} bytes)", detail.len())?;
+                }
+                Ok(())
             }
             Self::ToolMetadataAsRoot { rule, tool } => write!(
                 f,
                 "rule {rule:?} ({tool}) has metadata = true and would run as root: a client could change the mode of any file on the host through a symlink; set `user` to an unprivileged account"
             ),
-            Self::LearnProgram(why) => write!(f, "{why}"),
-            Self::LearnProgramRefused(why) => f.write_str(why),
+            Self::LearnProgram(why) => write_capped(f, &why.to_string()),
+            Self::LearnProgramRefused(why) => write_capped(f, why),
             Self::LearningMetadataAsRoot => f.write_str(
                 "learn mode with metadata = true would run the client's command as root: it could change the mode of any file on the host; set `user` to an unprivileged account",
             ),
