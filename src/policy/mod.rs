@@ -26,8 +26,8 @@ pub use command::{AnchoredRegex, ArgPattern, CommandPattern};
 pub use error::{Location, PolicyError, PolicyErrorKind};
 pub use limits::{Bytes, Count};
 pub use load::{
-    DEFAULT_POLICY_DIR, LoadedPolicy, load_trusted, load_untrusted, parse, profile_path,
-    untrusted_because,
+    DEFAULT_POLICY_DIR, LoadedPolicy, MAX_POLICY_BYTES, load_trusted, load_untrusted, parse,
+    profile_path, untrusted_because,
 };
 pub use network::Network;
 pub use path::AbsolutePath;
