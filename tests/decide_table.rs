@@ -453,14 +453,14 @@ fn a_non_root_gate_may_name_its_own_user() {
 }
 
 #[test]
-fn a_pattern_too_large_to_compile_matches_nothing() {
+fn a_pattern_too_large_to_compile_is_refused_at_load() {
     let text = "[[allow]]\nname = \"huge\"\ncommand = [\"/usr/bin/echo\", { regex = \"(?:a{1000}){1000}\" }]\n";
-    let loaded = parse(Path::new("t.toml"), text.to_owned()).unwrap();
-    let Decision::Deny { reason, .. } = decide(&loaded, &request(Some("echo aaa"), None, None))
-    else {
-        panic!("allowed by a pattern that cannot be compiled");
-    };
-    assert_eq!(reason.to_string(), "no rule allows \"echo aaa\"");
+    let error = parse(Path::new("t.toml"), text.to_owned())
+        .expect_err("a policy with a regex over the size limit");
+    assert_eq!(
+        error.to_string(),
+        "t.toml:3:29: invalid regex \"(?:a{1000}){1000}\": Compiled regex exceeds size limit of 10485760 bytes."
+    );
 }
 
 const TOOL_METADATA: &str = r#"

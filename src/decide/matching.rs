@@ -52,7 +52,8 @@ pub fn match_rule(pattern: &CommandPattern, trailing_args: bool, argv: &[String]
                     ),
                 };
             }
-            Some(actual) if !expected.matches(actual) => {
+            // A pattern that cannot be compiled matches nothing.
+            Some(actual) if expected.matches(actual) != Ok(true) => {
                 return RuleMatch::NearMiss {
                     agreed: index,
                     detail: format!("expects {expected} as argument {position}, got {actual:?}"),

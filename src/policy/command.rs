@@ -2,12 +2,12 @@
 //! per-argument patterns.
 
 use std::fmt;
-use std::sync::OnceLock;
 
-use regex::Regex;
 use serde::de::{self, MapAccess, SeqAccess, Visitor};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use toml::Spanned;
 
+use super::anchored_regex::AnchoredRegex;
 use super::path::AbsolutePath;
 
 /// `command = ["/usr/bin/pg_dump", "--format=custom", { regex = "^[a-z_]+$" }]`.
@@ -28,81 +28,12 @@ pub enum ArgPattern {
     Regex(AnchoredRegex),
 }
 
-/// A regular expression that must match a whole argument.
-///
-/// The policy's source text is kept for display; matching always uses
-/// `^(?:source)$`, so a pattern written without anchors cannot match a
-/// substring of a longer, hostile argument.
-///
-/// Loading a policy only checks the syntax; the matcher is built the first
-/// time a request reaches the rule, since a request reaches one rule and a
-/// profile may have hundreds of patterns.
-#[derive(Debug, Clone)]
-pub struct AnchoredRegex {
-    source: String,
-    compiled: OnceLock<Result<Regex, String>>,
-}
-
-impl AnchoredRegex {
-    /// Checks the syntax of `source` on its own, then keeps it to be
-    /// compiled anchored at both ends when first needed.
-    ///
-    /// On its own: wrapping an unbalanced pattern such as `a)|(.*` would
-    /// otherwise produce `^(?:a)|(.*)$`, a valid regex whose second branch
-    /// escapes the anchors.
-    pub fn new(source: &str) -> Result<Self, String> {
-        regex_syntax::Parser::new()
-            .parse(source)
-            .map_err(|error| invalid(source, &error.to_string()))?;
-        Ok(Self {
-            source: source.to_owned(),
-            compiled: OnceLock::new(),
-        })
-    }
-
-    /// The pattern as written in the policy.
-    pub fn source(&self) -> &str {
-        &self.source
-    }
-
-    /// Whether the whole of `argument` matches. A pattern the regex crate
-    /// cannot compile (beyond its size limits, say) matches nothing, so the
-    /// rule denies; `lint` reports it with [`AnchoredRegex::compile_error`].
-    pub fn is_match(&self, argument: &str) -> bool {
-        self.compiled()
-            .as_ref()
-            .is_ok_and(|regex| regex.is_match(argument))
-    }
-
-    /// Why the anchored pattern cannot be compiled, if it cannot.
-    pub fn compile_error(&self) -> Option<&str> {
-        self.compiled().as_ref().err().map(String::as_str)
-    }
-
-    fn compiled(&self) -> &Result<Regex, String> {
-        self.compiled.get_or_init(|| {
-            Regex::new(&format!("^(?:{})$", self.source))
-                .map_err(|error| invalid(&self.source, &error.to_string()))
-        })
-    }
-}
-
-/// One line naming what is wrong with a regex: the regex crates draw a
-/// multi-line caret diagram, of which a lint line wants only the last line.
-fn invalid(source: &str, text: &str) -> String {
-    let problem = text
-        .lines()
-        .last()
-        .unwrap_or(text)
-        .trim_start_matches("error: ");
-    format!("invalid regex {source:?}: {problem}")
-}
-
 impl ArgPattern {
-    /// Whether `argument` satisfies this pattern.
-    pub fn matches(&self, argument: &str) -> bool {
+    /// Whether `argument` satisfies this pattern, or why a regex cannot
+    /// be compiled to tell.
+    pub fn matches(&self, argument: &str) -> Result<bool, &str> {
         match self {
-            Self::Literal(literal) => literal == argument,
+            Self::Literal(literal) => Ok(literal == argument),
             Self::Regex(regex) => regex.is_match(argument),
         }
     }
@@ -113,8 +44,8 @@ impl ArgPattern {
     pub fn covers(&self, other: &ArgPattern) -> bool {
         match (self, other) {
             (Self::Literal(a), Self::Literal(b)) => a == b,
-            (Self::Regex(a), Self::Literal(b)) => a.is_match(b),
-            (Self::Regex(a), Self::Regex(b)) => a.source == b.source,
+            (Self::Regex(a), Self::Literal(b)) => a.is_match(b) == Ok(true),
+            (Self::Regex(a), Self::Regex(b)) => a.source() == b.source(),
             (Self::Literal(_), Self::Regex(_)) => false,
         }
     }
@@ -124,7 +55,7 @@ impl fmt::Display for ArgPattern {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Self::Literal(literal) => write!(f, "{literal:?}"),
-            Self::Regex(regex) => write!(f, "{{ regex = {:?} }}", regex.source),
+            Self::Regex(regex) => write!(f, "{{ regex = {:?} }}", regex.source()),
         }
     }
 }
@@ -136,7 +67,7 @@ impl Serialize for ArgPattern {
             Self::Regex(regex) => {
                 use serde::ser::SerializeMap;
                 let mut map = serializer.serialize_map(Some(1))?;
-                map.serialize_entry("regex", &regex.source)?;
+                map.serialize_entry("regex", regex.source())?;
                 map.end()
             }
         }
@@ -213,7 +144,14 @@ impl<'de> Visitor<'de> for CommandVisitor {
             }
         };
         let mut args = Vec::new();
-        while let Some(arg) = seq.next_element()? {
+        while let Some(arg) = seq.next_element::<Spanned<ArgPattern>>()? {
+            let span = arg.span();
+            let mut arg = arg.into_inner();
+            // Kept for the load-time check, which needs to say which
+            // pattern of the command it refuses.
+            if let ArgPattern::Regex(regex) = &mut arg {
+                regex.set_span(span);
+            }
             args.push(arg);
         }
         Ok(CommandPattern { program, args })
@@ -223,33 +161,6 @@ impl<'de> Visitor<'de> for CommandVisitor {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn regex_is_anchored_on_both_ends() {
-        let regex = AnchoredRegex::new("[a-z]+").unwrap();
-        assert!(regex.is_match("abc"));
-        assert!(!regex.is_match("abc;rm"));
-        assert!(!regex.is_match("-abc"));
-        let alternation = AnchoredRegex::new("a|b").unwrap();
-        assert!(
-            !alternation.is_match("ab"),
-            "alternation must not escape the anchors"
-        );
-    }
-
-    #[test]
-    fn the_syntax_check_refuses_what_would_escape_the_anchors() {
-        // Wrapped as ^(?:a)|(.*)$ this would be valid and match anything;
-        // on its own it is unbalanced, and both crates say so.
-        for source in ["a)|(.*", "(a", "[a-", "a{2,1}"] {
-            assert!(AnchoredRegex::new(source).is_err(), "{source}");
-            assert!(Regex::new(source).is_err(), "regex accepts {source}");
-        }
-        for source in ["a|b", "[[:alpha:]]+", r"\d{1,3}", "(?i)abc"] {
-            assert!(AnchoredRegex::new(source).is_ok(), "{source}");
-            assert!(Regex::new(source).is_ok(), "regex refuses {source}");
-        }
-    }
 
     #[test]
     fn covers_is_conservative() {

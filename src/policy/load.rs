@@ -7,6 +7,8 @@ use std::ops::Range;
 use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 
+use super::anchored_regex::{self, AnchoredRegex};
+use super::command::ArgPattern;
 use super::error::{PolicyError, PolicyErrorKind};
 use super::schema::{Action, Policy, Rule};
 use super::suggest::with_suggestion;
@@ -240,7 +242,7 @@ fn read_and_parse(
 /// Parses policy `text` read from `path`, with every error located. The
 /// result has no `location`: the text is not known to be that file's.
 pub fn parse(path: &Path, text: String) -> Result<LoadedPolicy, PolicyError> {
-    let policy: Policy = toml::from_str(&text).map_err(|error| {
+    let mut policy: Policy = toml::from_str(&text).map_err(|error| {
         PolicyError::invalid_at(path, &text, error.span(), with_suggestion(error.message()))
     })?;
     if let (Some(wait), None) = (&policy.wait, &policy.max_concurrent) {
@@ -271,12 +273,28 @@ pub fn parse(path: &Path, text: String) -> Result<LoadedPolicy, PolicyError> {
             return Err(PolicyError::invalid_at(path, &text, Some(span), message));
         }
     }
+    if let Err((message, span)) = anchored_regex::check_all(regexes(&mut policy)) {
+        return Err(PolicyError::invalid_at(path, &text, span, message));
+    }
     Ok(LoadedPolicy {
         path: path.to_path_buf(),
         location: None,
         text,
         policy,
     })
+}
+
+/// Every `{ regex = ... }` of the policy's command rules, in file order.
+fn regexes(policy: &mut Policy) -> impl Iterator<Item = &mut AnchoredRegex> {
+    policy
+        .allow
+        .iter_mut()
+        .filter_map(|rule| rule.get_mut().command.as_mut())
+        .flat_map(|pattern| &mut pattern.get_mut().args)
+        .filter_map(|arg| match arg {
+            ArgPattern::Regex(regex) => Some(regex),
+            ArgPattern::Literal(_) => None,
+        })
 }
 
 /// What serde cannot check about one rule: that it runs exactly one

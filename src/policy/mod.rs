@@ -4,6 +4,7 @@
 //! anyone but root or the invoking user could have changed. Every error
 //! names `file:line:col`.
 
+mod anchored_regex;
 mod capability;
 mod cidr;
 mod command;
@@ -20,9 +21,12 @@ mod syscall;
 pub mod tool;
 mod umask;
 
+pub use anchored_regex::{
+    AnchoredRegex, MAX_REGEX_LEN, REGEX_BUDGET, REGEX_DFA_SIZE_LIMIT, REGEX_SIZE_LIMIT,
+};
 pub use capability::CapabilityName;
 pub use cidr::{Cidr, normalise as normalise_address};
-pub use command::{AnchoredRegex, ArgPattern, CommandPattern};
+pub use command::{ArgPattern, CommandPattern};
 pub use error::{Location, PolicyError, PolicyErrorKind};
 pub use limits::{Bytes, Count};
 pub use load::{
