@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use sshgate::decide::{Access, Decision, GrantOrigin, LimitKind, decide};
 use sshgate::policy::CapabilityName;
-use sshgate::policy::parse;
+use sshgate::policy::{LoadedPolicy, parse};
 use sshgate::request::{Account, Accounts, CommandLine, Connection, Request, User};
 
 const POLICY: &str = r#"
@@ -460,6 +460,28 @@ fn a_pattern_too_large_to_compile_is_refused_at_load() {
     assert_eq!(
         error.to_string(),
         "t.toml:3:29: invalid regex \"(?:a{1000}){1000}\": Compiled regex exceeds size limit of 10485760 bytes."
+    );
+}
+
+#[test]
+fn a_rule_whose_pattern_cannot_compile_denies_rather_than_falling_through() {
+    // Only a policy deserialized without the load-time check can hold such
+    // a pattern; should one get through, the later, wider rule must not
+    // run what the first rule was written for.
+    let text = "[[allow]]\nname = \"huge\"\ncommand = [\"/usr/bin/echo\", { regex = \"(?:a{1000}){1000}\" }]\n\n[[allow]]\nname = \"any-echo\"\ncommand = [\"/usr/bin/echo\"]\ntrailing_args = true\n";
+    let loaded = LoadedPolicy {
+        path: PathBuf::from("t.toml"),
+        location: None,
+        text: text.to_owned(),
+        policy: toml::from_str(text).expect("the schema accepts it"),
+    };
+    let Decision::Deny { reason, .. } = decide(&loaded, &request(Some("echo aaa"), None, None))
+    else {
+        panic!("allowed past a rule that could not be checked");
+    };
+    assert_eq!(
+        reason.to_string(),
+        "rule \"huge\" cannot be checked: argument 1: invalid regex \"(?:a{1000}){1000}\": Compiled regex exceeds size limit of 10485760 bytes."
     );
 }
 

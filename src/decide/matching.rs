@@ -19,6 +19,12 @@ pub enum RuleMatch {
         /// What the rule expected instead, in words.
         detail: String,
     },
+    /// Same program, but a regex the rule needs for this command cannot be
+    /// compiled, so whether the rule allows it cannot be told.
+    Unusable {
+        /// Which argument, and why its pattern cannot be compiled.
+        detail: String,
+    },
 }
 
 /// Whether the client's `argv[0]` names `program`: either its
@@ -52,14 +58,22 @@ pub fn match_rule(pattern: &CommandPattern, trailing_args: bool, argv: &[String]
                     ),
                 };
             }
-            // A pattern that cannot be compiled matches nothing.
-            Some(actual) if expected.matches(actual) != Ok(true) => {
-                return RuleMatch::NearMiss {
-                    agreed: index,
-                    detail: format!("expects {expected} as argument {position}, got {actual:?}"),
-                };
-            }
-            Some(_) => {}
+            Some(actual) => match expected.matches(actual) {
+                Ok(true) => {}
+                Ok(false) => {
+                    return RuleMatch::NearMiss {
+                        agreed: index,
+                        detail: format!(
+                            "expects {expected} as argument {position}, got {actual:?}"
+                        ),
+                    };
+                }
+                Err(why) => {
+                    return RuleMatch::Unusable {
+                        detail: format!("argument {position}: {why}"),
+                    };
+                }
+            },
         }
     }
     if args.len() > pattern.args.len() && !trailing_args {

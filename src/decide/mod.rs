@@ -115,6 +115,15 @@ pub fn decide(loaded: &LoadedPolicy, request: &Request) -> Decision {
                         return allow(loaded, rule, sandbox, request, Runs::Argv(argv));
                     }
                     RuleMatch::OtherProgram => {}
+                    // Failing closed: treated as no match, a later rule
+                    // with another sandbox could run what this one was
+                    // written for.
+                    RuleMatch::Unusable { detail } => {
+                        return Decision::deny(DenyReason::RuleUnusable {
+                            rule: rule.name.as_str().to_owned(),
+                            detail,
+                        });
+                    }
                     RuleMatch::NearMiss { agreed, detail } => {
                         if closest.as_ref().is_none_or(|(best, _)| agreed > *best) {
                             let miss = NearMiss {

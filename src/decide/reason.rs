@@ -36,6 +36,16 @@ pub enum DenyReason {
         /// The command as the client sent it, control characters escaped.
         command: String,
     },
+    /// A `command` rule runs the requested program, but a regex it needs
+    /// for this command cannot be compiled. The policy's load-time check
+    /// makes this unexpected; should it happen, the request stops here
+    /// rather than falling through to a later rule.
+    RuleUnusable {
+        /// The rule.
+        rule: String,
+        /// Which argument, and why its pattern cannot be compiled.
+        detail: String,
+    },
     /// A tool rule was addressed, and its parser refused the request.
     ToolRefused {
         /// The rule.
@@ -137,6 +147,9 @@ impl fmt::Display for DenyReason {
             ),
             Self::KeyNotAllowed(key) => write!(f, "key {key:?} is not in the profile's `keys`"),
             Self::NoMatchingRule { command } => write!(f, "no rule allows \"{command}\""),
+            Self::RuleUnusable { rule, detail } => {
+                write!(f, "rule {rule:?} cannot be checked: {detail}")
+            }
             Self::ToolRefused { rule, tool, detail } => {
                 let (escaped, truncated) = escape_capped(detail.as_bytes(), DETAIL_MAX_CHARS);
                 write!(f, "rule {rule:?} ({tool}): {escaped}")?;
