@@ -7,10 +7,11 @@ use std::fs;
 use std::os::unix::fs::PermissionsExt;
 use std::process::Command;
 
-use common::gate::{Scenario, assert_denied, binary, forced, stderr, write_private};
+use common::gate::{
+    Scenario, assert_config_denial, assert_denied, binary, forced, stderr, write_private,
+};
 
 const DENIED: i32 = 77;
-const CONFIG: i32 = 78;
 const SANDBOX: i32 = 71;
 
 const POLICY: &str = r#"
@@ -193,17 +194,6 @@ fn a_missing_sandbox_path_is_a_denial_not_a_wider_sandbox() {
     let records = scenario.records();
     assert_eq!(records[0]["decision"], "deny");
     assert_eq!(records[0]["rule"], "df");
-}
-
-/// Policy-loading failures: the reason names the file, and everything is denied.
-fn assert_config_denial(output: &std::process::Output, reason_start: &str) {
-    let err = stderr(output);
-    assert_eq!(output.status.code(), Some(CONFIG), "{err}");
-    assert!(
-        err.starts_with(&format!("sshgate: denied: {reason_start}")),
-        "expected {reason_start:?}, got {err:?}"
-    );
-    assert!(output.stdout.is_empty());
 }
 
 #[test]

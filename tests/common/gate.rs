@@ -11,6 +11,9 @@ use tempfile::TempDir;
 /// Exit status of a denial at the sandbox stage (documented as 71).
 pub const SANDBOX_DENIED: i32 = 71;
 
+/// Exit status of a policy that could not be loaded (documented as 78).
+pub const CONFIG_DENIED: i32 = 78;
+
 /// A temp dir holding one policy file and its audit log.
 pub struct Scenario {
     /// The temp dir; removed on drop.
@@ -140,6 +143,20 @@ pub fn assert_denied(output: &Output, code: i32, reason: &str) {
         "a denial printed on stdout: {}",
         stdout(output)
     );
+}
+
+/// Asserts that `output` is a denial for a policy that could not be
+/// loaded: exit 78, nothing on stdout, and a stderr line starting
+/// `sshgate: denied: <reason_start>`. A prefix, because such a denial goes
+/// to the system log, and where none is reachable the line says so too.
+pub fn assert_config_denial(output: &Output, reason_start: &str) {
+    let err = stderr(output);
+    assert_eq!(output.status.code(), Some(CONFIG_DENIED), "{err}");
+    assert!(
+        err.starts_with(&format!("sshgate: denied: {reason_start}")),
+        "expected {reason_start:?}, got {err:?}"
+    );
+    assert!(output.stdout.is_empty());
 }
 
 /// Copies the program `from` to `to` with `cp`, so that this process never
