@@ -17,6 +17,7 @@ use crate::exit;
 use crate::policy::{LoadedPolicy, Mode, PolicyError, load_trusted, profile_path};
 use crate::request::Request;
 use crate::sandbox::{self, SessionError, SessionSlot};
+use crate::signals::HeldSignals;
 
 /// Where the policy comes from.
 #[derive(Debug, Clone)]
@@ -74,6 +75,12 @@ pub fn run(source: &PolicySource, key: Option<String>) -> ExitCode {
 
 /// The pipeline. Every `?` is a recorded denial.
 fn gate(source: &PolicySource, key: Option<String>) -> Result<Infallible, Denial> {
+    // First: from here on SIGHUP (the client went away) cannot end the
+    // gate between its allow record and the exec; see `signals`.
+    let held = HeldSignals::hold().map_err(|stop| {
+        let template = record_from_environment(source, key.clone());
+        deny_in_system_log(template, exit::SANDBOX, stop.to_string(), false)
+    })?;
     let request = Request::from_environment(key.clone()).map_err(|error| {
         let reason = format!("cannot establish the request: {error}");
         let template = record_from_environment(source, key);
@@ -142,6 +149,9 @@ fn gate(source: &PolicySource, key: Option<String>) -> Result<Infallible, Denial
             .zip(plan.sessions.as_ref())
             .map(|(slot, limit)| SessionRecord::new(slot, limit.max)),
     };
+    // A signal that came while the gate worked denies before any allow.
+    held.check()
+        .map_err(|stop| recorder.deny(exit::SANDBOX, stop.to_string(), ran.clone()))?;
     recorder.allow(ran.clone())?;
     // After the record: the plan's limits apply to the gate too (see
     // `sandbox::limit_resources`). A refusal is recorded like a failed exec.
@@ -154,6 +164,8 @@ fn gate(source: &PolicySource, key: Option<String>) -> Result<Infallible, Denial
     })?;
     sandbox::limit_resources(&plan)
         .map_err(|error| recorder.deny(exit::SANDBOX, format!("sandbox: {error}"), ran.clone()))?;
+    held.release()
+        .map_err(|stop| recorder.deny(exit::SANDBOX, stop.to_string(), ran.clone()))?;
     // The log descriptor is close-on-exec: it disappears with a successful
     // exec and is still here to record a failed one.
     let Err(error) = command.exec();

@@ -4,7 +4,9 @@
 //! The modules follow the pipeline:
 //! [`request`] → [`policy`] → [`decide`] (pure) → [`sandbox`] (the only
 //! kernel-touching code) → [`exec`], with [`audit`] recording every request
-//! and [`cli`] as the thin command-line shell around them.
+//! and [`cli`] as the thin command-line shell around them; [`signals`] keeps
+//! SIGHUP and the like from ending forced-command mode between its record and
+//! the exec.
 //! [`doctor`] is a side tool beside the pipeline: what a host offers the gate;
 //! [`import`] another: converting other gates' configurations into profiles.
 
@@ -21,4 +23,5 @@ pub mod import;
 pub mod policy;
 pub mod request;
 pub mod sandbox;
+pub mod signals;
 pub mod suggest;

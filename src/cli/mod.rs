@@ -71,7 +71,8 @@ EXIT STATUS:
         75  the profile's max_concurrent sessions are running (and `wait`, if
             set, passed): the same request may succeed later
         78  the policy could not be loaded or is insecure; everything is denied
-        71  a layer of the sandbox could not be applied, or the exec failed
+        71  a layer of the sandbox could not be applied, the exec failed, or SIGHUP
+            (the client went away), SIGTERM or SIGINT came before the exec
         74  the audit record could not be written
          2  sshgate's own command line is malformed
     explain: 0 allowed, 1 denied, 78 policy unusable, 2 usage

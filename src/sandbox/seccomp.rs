@@ -348,6 +348,10 @@ pub const GATE_NEEDS_AFTER_FILTER: &[&str] = &[
     "pread64",
     "prlimit64",
     "rt_sigaction",
+    // Looking for a held SIGHUP, SIGTERM or SIGINT, and giving the command
+    // its signal mask back (see `signals`).
+    "rt_sigpending",
+    "rt_sigprocmask",
     // Returning from the gate's no-op SIGPIPE/SIGXFSZ handler.
     "rt_sigreturn",
     "write",

@@ -8,21 +8,22 @@ use std::process::Command;
 
 use super::gate::{Scenario, forced};
 
-const SECCOMP_RET_ALLOW: u32 = 0x7fff_0000;
+pub const SECCOMP_RET_ALLOW: u32 = 0x7fff_0000;
 const SECCOMP_RET_ERRNO: u32 = 0x0005_0000;
-const AUDIT_ARCH_X86_64: u32 = 0xc000_003e;
+pub const AUDIT_ARCH_X86_64: u32 = 0xc000_003e;
 
 /// `BPF_LD | BPF_W | BPF_ABS`, `BPF_JMP | BPF_JEQ | BPF_K`, `BPF_RET | BPF_K`.
-const LOAD: u16 = 0x20;
-const JUMP_IF_EQUAL: u16 = 0x15;
-const RETURN: u16 = 0x06;
+pub const LOAD: u16 = 0x20;
+pub const JUMP_IF_EQUAL: u16 = 0x15;
+pub const RETURN: u16 = 0x06;
 
 /// Offsets in `struct seccomp_data`: `nr`, `arch`, the low half of `args[0]`.
-const NR: u32 = 0;
-const ARCH: u32 = 4;
-const ARG0: u32 = 16;
+pub const NR: u32 = 0;
+pub const ARCH: u32 = 4;
+pub const ARG0: u32 = 16;
 
-fn instruction(code: u16, jt: u8, jf: u8, k: u32) -> libc::sock_filter {
+/// One BPF instruction.
+pub fn instruction(code: u16, jt: u8, jf: u8, k: u32) -> libc::sock_filter {
     libc::sock_filter { code, jt, jf, k }
 }
 
