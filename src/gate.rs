@@ -4,6 +4,7 @@
 //! is a denial; the only way to the exec is through every layer.
 
 use std::convert::Infallible;
+use std::io::Write;
 use std::os::unix::ffi::OsStrExt;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -68,9 +69,17 @@ pub fn run(source: &PolicySource, key: Option<String>) -> ExitCode {
         Err(denial) => denial,
     };
     if !denial.silent {
-        eprintln!("sshgate: denied: {}", denial.reason);
+        tell_client(&format!("sshgate: denied: {}", denial.reason));
     }
     ExitCode::from(denial.code)
+}
+
+/// Writes `line` to stderr, which sshd passes to the client. The client
+/// may be gone (stderr a closed pipe): that must neither turn the exit
+/// status into a panic's, as `eprintln!` would, nor stop a record written
+/// after it.
+pub(crate) fn tell_client(line: &str) {
+    let _ = writeln!(std::io::stderr(), "{line}");
 }
 
 /// The pipeline. Every `?` is a recorded denial.

@@ -2,7 +2,8 @@
 //! when the client goes away; SIGTERM and SIGINT come with a session torn
 //! down. The gate holds them off until the exec: one that arrives makes
 //! the request a recorded denial naming it, never an "allow" record for a
-//! command that did not run. SIGPIPE cannot end the gate at all.
+//! command that did not run. SIGPIPE cannot end the gate at all, nor can
+//! the EPIPE of writing the denial line for a client that has gone.
 //!
 //! The deterministic tests stop the gate at a chosen syscall (see
 //! `common::pause`), send the signal there and let it go on; the last test
@@ -21,6 +22,7 @@ use std::time::{Duration, Instant};
 use common::gate::{SANDBOX_DENIED, Scenario, assert_denied, forced, status_field, stderr};
 use common::marker;
 use common::pause::{StopAt, Stops, stop_at};
+use common::syslog::SystemLog;
 use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
 
@@ -137,6 +139,52 @@ fn sigpipe_while_the_gate_confines_itself_changes_nothing() {
     let records = scenario.records();
     assert_eq!(records.len(), 1, "{records:?}");
     assert_eq!(records[0]["decision"], "allow");
+}
+
+/// Runs `command` with stderr a pipe nobody reads any more, as when the
+/// client has gone: writing the denial line fails with EPIPE.
+fn with_stderr_gone(command: &mut Command) -> std::process::ExitStatus {
+    let (reader, writer) = nix::unistd::pipe().expect("pipe");
+    drop(reader);
+    command
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(writer)
+        .status()
+        .expect("run the gate")
+}
+
+#[test]
+fn a_denial_whose_client_is_gone_keeps_its_exit_status_and_record() {
+    // eprintln! panicked on EPIPE: exit 101 instead of the denial's.
+    let scenario = scenario();
+    let status = with_stderr_gone(&mut forced(&scenario.policy, Some("cat /etc/shadow")));
+    assert_eq!(status.code(), Some(77), "{status:?}");
+    let records = scenario.records();
+    assert_eq!(records.len(), 1, "{records:?}");
+    assert_eq!(records[0]["reason"], "no rule allows \"cat /etc/shadow\"");
+}
+
+#[test]
+fn a_malformed_invocation_whose_client_is_gone_is_still_recorded() {
+    // The usage line was printed with eprintln! before the record: its
+    // panic on EPIPE meant no record at all.
+    let Some(system_log) = SystemLog::new() else {
+        return;
+    };
+    let mut gate = Command::new(common::gate::binary());
+    gate.env_clear()
+        .env("SSH_CONNECTION", "192.0.2.10 50022 192.0.2.1 22")
+        .env("SSH_ORIGINAL_COMMAND", "cat /etc/shadow");
+    let status = with_stderr_gone(system_log.attach(&mut gate));
+    assert_eq!(status.code(), Some(2), "{status:?}");
+    let records = system_log.records();
+    assert_eq!(records.len(), 1, "{records:?}");
+    assert_eq!(
+        records[0]["reason"],
+        "sshgate's own command line is malformed: one of --profile or --policy is required"
+    );
+    assert_eq!(records[0]["command"], "cat /etc/shadow");
 }
 
 /// `/proc/self/status` of `cat` started by `command`, after `setup` ran

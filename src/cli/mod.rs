@@ -415,7 +415,7 @@ fn invoked_by_sshd() -> bool {
 fn record_if_invoked_by_sshd(problem: &str) {
     if invoked_by_sshd() {
         if let Err(log_error) = gate::record_malformed_invocation(problem) {
-            eprintln!("sshgate: denied: {log_error}");
+            gate::tell_client(&format!("sshgate: denied: {log_error}"));
         }
     }
 }
@@ -453,7 +453,7 @@ pub fn main() -> ExitCode {
             Some(source) => gate::run(&source, cli.key),
             None => {
                 let problem = "one of --profile or --policy is required";
-                eprintln!("sshgate: {problem}");
+                gate::tell_client(&format!("sshgate: {problem}"));
                 record_if_invoked_by_sshd(problem);
                 ExitCode::from(exit::USAGE)
             }

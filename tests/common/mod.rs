@@ -16,3 +16,4 @@ pub mod property;
 #[cfg(target_arch = "x86_64")]
 pub mod refuse;
 pub mod sshd;
+pub mod syslog;
