@@ -31,14 +31,18 @@ pub struct Connection {
 }
 
 impl Connection {
-    /// Parses `SSH_CONNECTION` ("client port server port"), falling back to
-    /// the older `SSH_CLIENT` ("client port server-port"). Values that do not
-    /// parse are treated as absent: the address is then unknown, and a
-    /// profile with `from` denies.
+    /// Parses `SSH_CONNECTION` ("client port server port"), or, when it is
+    /// unset, the older `SSH_CLIENT` ("client port server-port"). Values
+    /// that do not parse are treated as absent: the address is then
+    /// unknown, and a profile with `from` denies. A malformed
+    /// `SSH_CONNECTION` is not passed over for `SSH_CLIENT`: sshd sets both
+    /// from the same socket, so an environment in which one does not parse
+    /// is not sshd's, and the other is no more to be trusted.
     pub fn from_env_values(ssh_connection: Option<&str>, ssh_client: Option<&str>) -> Option<Self> {
-        let parsed = ssh_connection
-            .and_then(parse_ssh_connection)
-            .or_else(|| ssh_client.and_then(parse_ssh_client))?;
+        let parsed = match ssh_connection {
+            Some(value) => parse_ssh_connection(value),
+            None => ssh_client.and_then(parse_ssh_client),
+        }?;
         let (client, server_address, server_port) = parsed;
         Some(Self {
             client,
@@ -132,6 +136,14 @@ mod tests {
         );
         assert_eq!(connection.server_address, None);
         assert_eq!(connection.server_port, 2222);
+    }
+
+    #[test]
+    fn a_malformed_ssh_connection_is_not_passed_over_for_ssh_client() {
+        assert_eq!(
+            Connection::from_env_values(Some("garbage"), Some("192.0.2.10 50022 22")),
+            None
+        );
     }
 
     #[test]

@@ -157,9 +157,12 @@ impl Request {
     /// `SSH_CLIENT`), the `--key` name and the invoking user.
     pub fn from_environment(key: Option<String>) -> Result<Self, RequestError> {
         let command = std::env::var_os("SSH_ORIGINAL_COMMAND").map(OsString::into_vec);
+        // Not UTF-8 is set but malformed, not unset: lossily converted, it
+        // cannot parse.
+        let variable = |name| std::env::var_os(name).map(|v| v.to_string_lossy().into_owned());
         let connection = Connection::from_env_values(
-            std::env::var("SSH_CONNECTION").ok().as_deref(),
-            std::env::var("SSH_CLIENT").ok().as_deref(),
+            variable("SSH_CONNECTION").as_deref(),
+            variable("SSH_CLIENT").as_deref(),
         );
         Self::on_this_host(CommandLine::parse(command), connection, key)
     }
