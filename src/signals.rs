@@ -27,6 +27,10 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use nix::errno::Errno;
 use nix::sys::signal::{SaFlags, SigAction, SigHandler, SigSet, SigmaskHow, Signal};
 
+// The mask is changed with sigprocmask(2), not nix's pthread_sigmask: the
+// latter takes pthread_sigmask's error number for success (it checks for
+// -1), so a refusal would pass unseen. The gate is single-threaded.
+
 /// The signals held off, in the order a denial names them when several
 /// arrived.
 const HOLDABLE: [Signal; 3] = [Signal::SIGHUP, Signal::SIGTERM, Signal::SIGINT];
@@ -93,7 +97,7 @@ impl HeldSignals {
             }
         }
         let mut original = SigSet::empty();
-        nix::sys::signal::pthread_sigmask(
+        nix::sys::signal::sigprocmask(
             SigmaskHow::SIG_BLOCK,
             Some(&candidates.iter().copied().collect()),
             Some(&mut original),
@@ -144,7 +148,7 @@ impl HeldSignals {
                 }
             })?;
         }
-        nix::sys::signal::pthread_sigmask(SigmaskHow::SIG_SETMASK, Some(&self.original), None)
+        nix::sys::signal::sigprocmask(SigmaskHow::SIG_SETMASK, Some(&self.original), None)
             .map_err(|source| SignalStop::Failed {
                 step: "give the command its signal mask back",
                 source,

@@ -7,9 +7,9 @@
 pub mod gate;
 pub mod marker;
 pub mod mount;
-pub mod paused_write;
 #[cfg(target_arch = "x86_64")]
 pub mod pause;
+pub mod paused_write;
 pub mod probe;
 pub mod process;
 pub mod property;
