@@ -134,7 +134,11 @@ fn gate(source: &PolicySource, key: Option<String>) -> Result<Infallible, Denial
         .map_err(|error| recorder.deny(exit::SANDBOX, error.to_string(), rule_only()))?;
     // Before confinement, which would refuse the lock files; held from here
     // to the exec, which hands it to the command.
-    let slot = take_session_slot(&plan).map_err(|error| {
+    // A queued session stops waiting once its client has gone (SIGHUP).
+    let slot = take_session_slot(&plan, || held.check().is_ok()).map_err(|error| {
+        if let Err(stop) = held.check() {
+            return recorder.deny(exit::SANDBOX, stop.to_string(), rule_only());
+        }
         let code = if error.is_busy() {
             exit::BUSY
         } else {
@@ -182,10 +186,13 @@ fn gate(source: &PolicySource, key: Option<String>) -> Result<Infallible, Denial
 }
 
 /// A slot of the profile's `max_concurrent`, if it has one.
-fn take_session_slot(plan: &Plan) -> Result<Option<SessionSlot>, SessionError> {
+fn take_session_slot(
+    plan: &Plan,
+    still_wanted: impl FnMut() -> bool,
+) -> Result<Option<SessionSlot>, SessionError> {
     plan.sessions
         .as_ref()
-        .map(sandbox::take_session_slot)
+        .map(|limit| sandbox::take_session_slot(limit, still_wanted))
         .transpose()
 }
 

@@ -233,6 +233,38 @@ fn a_queued_session_runs_once_a_slot_is_freed() {
 }
 
 #[test]
+fn a_queued_session_stops_waiting_when_its_client_goes_away() {
+    if !is_root() {
+        return;
+    }
+    let scenario = profile("max_concurrent = 1\nwait = \"1h\"");
+    let first = Held::start(&scenario.policy, &scenario.log);
+    let mut queued = Held::spawn(&scenario.policy);
+    // Let it meet the held slot, then hang up as sshd does.
+    sleep(Duration::from_millis(300));
+    let pid = nix::unistd::Pid::from_raw(i32::try_from(queued.pid()).expect("pid"));
+    nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGHUP).expect("SIGHUP");
+    // Within the bound, not after the hour it may queue.
+    wait_for(
+        || queued.child.try_wait().is_ok_and(|status| status.is_some()),
+        "the queued gate to give up after SIGHUP",
+    );
+    let output = queued.release("");
+    assert_denied(
+        &output,
+        71,
+        "the client went away (SIGHUP) before the command started",
+    );
+    assert_ran(&first.release("first\n"), "first\n");
+    let records = scenario.records();
+    assert_eq!(records.len(), 2, "{records:?}");
+    assert_eq!(
+        records[1]["reason"],
+        "the client went away (SIGHUP) before the command started"
+    );
+}
+
+#[test]
 fn a_queued_session_is_denied_when_its_wait_passes() {
     if !is_root() {
         return;

@@ -144,8 +144,12 @@ impl Display for SessionError {
 
 impl std::error::Error for SessionError {}
 
-/// Takes a free slot of `limit`, queueing up to its `wait`.
-pub fn take_session_slot(limit: &SessionLimit) -> Result<SessionSlot, SessionError> {
+/// Takes a free slot of `limit`, queueing up to its `wait` while
+/// `still_wanted` says the session is (its client has not gone away).
+pub fn take_session_slot(
+    limit: &SessionLimit,
+    mut still_wanted: impl FnMut() -> bool,
+) -> Result<SessionSlot, SessionError> {
     let uid = getuid().as_raw();
     let directory = open_lock_directory(&limit.directory, uid)?;
     let wait = Duration::from_millis(limit.wait_ms);
@@ -159,7 +163,7 @@ pub fn take_session_slot(limit: &SessionLimit) -> Result<SessionSlot, SessionErr
             });
         }
         let waited = started.elapsed();
-        if waited >= wait {
+        if waited >= wait || !still_wanted() {
             return Err(SessionError::Busy {
                 max: limit.max,
                 waited: if wait.is_zero() { wait } else { waited },
