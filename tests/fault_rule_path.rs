@@ -59,7 +59,9 @@ fn a_rule_path_deleted_after_lint_denies_the_request() {
         ("x", format!("sandbox: grant path {dir}/x does not exist")),
         (
             "c",
-            format!("sandbox: chdir {dir}/c does not exist; set `chdir` in the policy"),
+            format!(
+                "sandbox: chdir {dir}/c does not exist (the policy's `chdir`, or the home directory of the account when it sets none)"
+            ),
         ),
         (
             "bin/touch",

@@ -65,7 +65,7 @@ command = ["/usr/bin/pwd"]
         &output,
         SANDBOX_DENIED,
         &format!(
-            "sandbox: chdir {} does not exist; set `chdir` in the policy",
+            "sandbox: chdir {} does not exist (the policy's `chdir`, or the home directory of the account when it sets none)",
             scenario.path("nowhere").display()
         ),
     );

@@ -441,3 +441,23 @@ command = ["/usr/bin/cat"]
     assert!(lock.file_type().is_file());
     assert_eq!(lock.permissions().mode() & 0o7777, 0o600);
 }
+
+#[test]
+fn a_filter_refusing_fcntl_denies_rather_than_running_without_the_slot() {
+    if !is_root() {
+        return;
+    }
+    let scenario = profile("max_concurrent = 1\n\n[sandbox]\ndeny_syscalls = [\"fcntl\"]");
+    let output = session(&scenario.policy, "x\n");
+    assert_eq!(output.status.code(), Some(71), "{output:?}");
+    assert!(output.stdout.is_empty(), "cat ran: {output:?}");
+    let records = scenario.records();
+    let last = records.last().expect("records");
+    assert_eq!(last["decision"], "deny");
+    let reason = last["reason"].as_str().unwrap_or_default();
+    assert!(
+        reason.starts_with("cannot execute /usr/bin/cat: keeping the session lock (descriptor ")
+            && reason.ends_with(") open across the exec failed: EPERM: Operation not permitted"),
+        "{reason}"
+    );
+}

@@ -267,7 +267,7 @@ impl Display for SandboxError {
             ),
             Self::MissingChdir { path } => write!(
                 f,
-                "chdir {} does not exist; set `chdir` in the policy",
+                "chdir {} does not exist (the policy's `chdir`, or the home directory of the account when it sets none)",
                 path.display()
             ),
             Self::UntrustedChdir { path, link, why } => write!(

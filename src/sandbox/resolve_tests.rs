@@ -951,7 +951,7 @@ fn a_missing_working_directory_says_to_set_chdir() {
     assert_eq!(
         error.to_string(),
         format!(
-            "chdir {} does not exist; set `chdir` in the policy",
+            "chdir {} does not exist (the policy's `chdir`, or the home directory of the account when it sets none)",
             nowhere.display()
         )
     );

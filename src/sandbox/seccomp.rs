@@ -340,6 +340,8 @@ pub const GATE_NEEDS_AFTER_FILTER: &[&str] = &[
     "close_range",
     "execve",
     "exit_group",
+    // Letting the command inherit the session lock (`max_concurrent`).
+    "fcntl",
     // Where the record landed in the log, and the byte before it.
     "lseek",
     "mmap",
@@ -354,6 +356,8 @@ pub const GATE_NEEDS_AFTER_FILTER: &[&str] = &[
     "rt_sigprocmask",
     // Returning from the gate's no-op SIGPIPE/SIGXFSZ handler.
     "rt_sigreturn",
+    // The allow record, to the system log when the profile has no `log`.
+    "sendto",
     "write",
 ];
 
