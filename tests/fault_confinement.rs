@@ -131,7 +131,7 @@ fn landlock_built_in_but_disabled_at_boot() {
     assert_refused(
         &refuse(libc::SYS_landlock_create_ruleset, libc::EOPNOTSUPP),
         "",
-        "sandbox: the kernel has no Landlock, without landlock filesystem rules, landlock control of renames and links across directories (refer), landlock control of truncate, landlock TCP bind and connect rules, landlock control of device ioctls, landlock scopes for signals and abstract unix sockets; compat = \"enforce\" needs ABI 6 (Linux 6.12 or later), or set compat = \"best-effort\" to run without them, recorded in the log",
+        "sandbox: Landlock is unavailable (a kernel before 5.13, or one booted without landlock in lsm=), without landlock filesystem rules, landlock control of renames and links across directories (refer), landlock control of truncate, landlock TCP bind and connect rules, landlock control of device ioctls, landlock scopes for signals and abstract unix sockets; compat = \"enforce\" needs ABI 6 (Linux 6.12 or later), or set compat = \"best-effort\" to run without them, recorded in the log",
         &["deny"],
     );
 }

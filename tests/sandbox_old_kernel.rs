@@ -52,7 +52,7 @@ fn enforce_refuses_a_kernel_without_landlock() {
     let err = stderr(&output);
     assert_eq!(output.status.code(), Some(SANDBOX_DENIED), "{err}");
     assert!(
-        err.starts_with("sshgate: denied: sandbox: the kernel has no Landlock, without landlock filesystem rules, "),
+        err.starts_with("sshgate: denied: sandbox: Landlock is unavailable (a kernel before 5.13, or one booted without landlock in lsm=), without landlock filesystem rules, "),
         "{err}"
     );
     assert!(err.contains("or set compat = \"best-effort\""), "{err}");

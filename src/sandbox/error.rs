@@ -282,7 +282,9 @@ impl Display for SandboxError {
             Self::KernelTooOld { abi, missing } => {
                 match abi {
                     Some(abi) => write!(f, "the kernel's Landlock ABI is {abi}")?,
-                    None => f.write_str("the kernel has no Landlock")?,
+                    None => f.write_str(
+                        "Landlock is unavailable (a kernel before 5.13, or one booted without landlock in lsm=)",
+                    )?,
                 }
                 write!(
                     f,
