@@ -150,6 +150,11 @@ fn gate(source: &PolicySource, key: Option<String>) -> Result<Infallible, Denial
         Some(slot) => command.inheriting(slot.descriptor()),
         None => command,
     };
+    // The log may have been rotated while the session queued; its record
+    // belongs in the file now at the log's path.
+    if slot.as_ref().is_some_and(|slot| !slot.waited.is_zero()) {
+        recorder = Recorder::open(&loaded, recorder.template.clone())?;
+    }
     let applied =
         confine(&plan).map_err(|reason| recorder.deny(exit::SANDBOX, reason, rule_only()))?;
     let ran = Verdict {

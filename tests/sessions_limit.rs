@@ -265,6 +265,57 @@ fn a_queued_session_stops_waiting_when_its_client_goes_away() {
 }
 
 #[test]
+fn a_queued_session_stops_waiting_when_its_output_is_closed() {
+    if !is_root() {
+        return;
+    }
+    // Without a terminal sshd sends no SIGHUP: a client gone shows as the
+    // read end of the gate's stdout closing.
+    let scenario = profile("max_concurrent = 1\nwait = \"1h\"");
+    let first = Held::start(&scenario.policy, &scenario.log);
+    let mut queued = Held::spawn(&scenario.policy);
+    sleep(Duration::from_millis(300));
+    drop(queued.child.stdout.take());
+    wait_for(
+        || queued.child.try_wait().is_ok_and(|status| status.is_some()),
+        "the queued gate to give up once its output closed",
+    );
+    let output = queued.release("");
+    assert_eq!(output.status.code(), Some(71), "{output:?}");
+    assert_ran(&first.release("first\n"), "first\n");
+    let records = scenario.records();
+    assert_eq!(records.len(), 2, "{records:?}");
+    let reason = records[1]["reason"].as_str().unwrap_or_default();
+    assert!(
+        reason.starts_with("sessions: the client went away after ")
+            && reason.ends_with("s queued for a slot"),
+        "{reason}"
+    );
+}
+
+#[test]
+fn a_session_that_queued_records_into_the_log_rotated_meanwhile() {
+    if !is_root() {
+        return;
+    }
+    let scenario = profile("max_concurrent = 1\nwait = \"60s\"");
+    let first = Held::start(&scenario.policy, &scenario.log);
+    let queued = Held::spawn(&scenario.policy);
+    sleep(Duration::from_millis(300));
+    // What logrotate does without copytruncate.
+    let rotated = scenario.path("audit.log.1");
+    fs::rename(&scenario.log, &rotated).expect("rotate the log");
+    assert_ran(&first.release("first\n"), "first\n");
+    assert_ran(&queued.release("queued\n"), "queued\n");
+    let in_rotated = fs::read_to_string(&rotated).unwrap_or_default();
+    assert_eq!(in_rotated.lines().count(), 1, "{in_rotated}");
+    let records = scenario.records();
+    assert_eq!(records.len(), 1, "{records:?}");
+    assert_eq!(records[0]["decision"], "allow");
+    assert!(records[0]["session"]["waited_ms"].as_u64().unwrap_or(0) > 0);
+}
+
+#[test]
 fn a_queued_session_is_denied_when_its_wait_passes() {
     if !is_root() {
         return;

@@ -34,21 +34,40 @@ pub fn session_limit(loaded: &LoadedPolicy, invoking_uid: u32) -> Option<Session
     })
 }
 
-/// `path` as one file name: `%` and `/` are percent-encoded, which keeps
+/// The longest stem kept whole: with `.<slot>.lock` it stays well inside
+/// a file name's 255 bytes.
+const STEM_MAX: usize = 200;
+
+/// `path` as one file name: every byte but ASCII letters, digits and
+/// `.`, `_`, `-`, `+`, `,`, `=`, `@`, `~` percent-encoded, which keeps
 /// distinct paths distinct and the usual ones readable
-/// (`/etc/sshgate/backup.toml` is `etc%2Fsshgate%2Fbackup.toml`).
+/// (`/etc/sshgate/backup.toml` is `etc%2Fsshgate%2Fbackup.toml`). A longer
+/// stem than [`STEM_MAX`] becomes a hash of the whole path and its tail.
 pub fn lock_stem(path: &Path) -> String {
-    let text = String::from_utf8_lossy(path.as_os_str().as_bytes());
-    let relative = text.strip_prefix('/').unwrap_or(&text);
+    let bytes = path.as_os_str().as_bytes();
+    let relative = bytes.strip_prefix(b"/").unwrap_or(bytes);
     let mut stem = String::with_capacity(relative.len());
-    for c in relative.chars() {
-        match c {
-            '%' => stem.push_str("%25"),
-            '/' => stem.push_str("%2F"),
-            _ => stem.push(c),
+    for &byte in relative {
+        if byte.is_ascii_alphanumeric() || b"._-+,=@~".contains(&byte) {
+            stem.push(char::from(byte));
+        } else {
+            stem.push_str(&format!("%{byte:02X}"));
         }
     }
-    stem
+    if stem.len() <= STEM_MAX {
+        return stem;
+    }
+    // ASCII only, so any byte offset is a character boundary.
+    let tail = &stem[stem.len() - (STEM_MAX - 17)..];
+    format!("{:016x}-{tail}", fnv1a(bytes))
+}
+
+/// FNV-1a, 64 bits: stable across builds, unlike std's hasher, so a gate
+/// upgraded while sessions run still finds their slots.
+fn fnv1a(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |hash, &byte| {
+        (hash ^ u64::from(byte)).wrapping_mul(0x0000_0100_0000_01b3)
+    })
 }
 
 #[cfg(test)]
@@ -61,10 +80,30 @@ mod tests {
             ("/etc/sshgate/backup.toml", "etc%2Fsshgate%2Fbackup.toml"),
             ("/etc/sshgate/a%2Fb.toml", "etc%2Fsshgate%2Fa%252Fb.toml"),
             ("/etc/sshgate/a/b.toml", "etc%2Fsshgate%2Fa%2Fb.toml"),
-            ("/srv/pol icy/x.toml", "srv%2Fpol icy%2Fx.toml"),
+            ("/srv/pol icy/x.toml", "srv%2Fpol%20icy%2Fx.toml"),
         ];
         for (path, stem) in cases {
             assert_eq!(lock_stem(Path::new(path)), stem, "{path}");
         }
+    }
+
+    #[test]
+    fn bytes_that_are_not_utf8_keep_paths_apart() {
+        use std::ffi::OsStr;
+        let stem = |bytes: &[u8]| lock_stem(Path::new(OsStr::from_bytes(bytes)));
+        assert_eq!(stem(b"/p/\xff.toml"), "p%2F%FF.toml");
+        assert_ne!(stem(b"/p/\xff.toml"), stem(b"/p/\xfe.toml"));
+    }
+
+    #[test]
+    fn long_paths_fit_a_file_name_and_stay_apart() {
+        let long = |last: &str| format!("/{}/{last}.toml", "d".repeat(300));
+        let (a, b) = (long("a"), long("b"));
+        let (stem_a, stem_b) = (lock_stem(Path::new(&a)), lock_stem(Path::new(&b)));
+        assert_eq!(stem_a.len(), STEM_MAX);
+        assert!(stem_a.ends_with("%2Fa.toml"), "{stem_a}");
+        assert_ne!(stem_a, stem_b);
+        // The same path, the same stem: a new gate finds running slots.
+        assert_eq!(stem_a, lock_stem(Path::new(&a)));
     }
 }

@@ -32,7 +32,7 @@ pub struct SessionSlot {
     lock: OwnedFd,
     /// Which slot, from 0.
     pub slot: u32,
-    /// How long the session queued for it.
+    /// How long the session queued for it: zero when a slot was free.
     pub waited: Duration,
 }
 
@@ -70,6 +70,12 @@ pub enum SessionError {
         path: PathBuf,
         /// Who may change it.
         why: String,
+    },
+    /// The client went away while the session queued: sshd closed the
+    /// gate's standard output.
+    ClientGone {
+        /// How long the session had queued.
+        waited: Duration,
     },
     /// A lock file could not be opened or locked.
     LockFile {
@@ -128,6 +134,11 @@ impl Display for SessionError {
                 "the session lock directory {} is {why}: another account could hold or free the slots",
                 path.display()
             ),
+            Self::ClientGone { waited } => write!(
+                f,
+                "the client went away after {:.1}s queued for a slot",
+                waited.as_secs_f64()
+            ),
             Self::LockFile { path, source } => write!(
                 f,
                 "cannot take the session lock {}: {source}",
@@ -154,23 +165,51 @@ pub fn take_session_slot(
     let directory = open_lock_directory(&limit.directory, uid)?;
     let wait = Duration::from_millis(limit.wait_ms);
     let started = Instant::now();
+    let mut queued = false;
     loop {
         if let Some((slot, lock)) = lock_a_free_slot(&directory, limit)? {
-            return Ok(SessionSlot {
-                lock,
-                slot,
-                waited: started.elapsed(),
+            let waited = if queued {
+                started.elapsed()
+            } else {
+                Duration::ZERO
+            };
+            return Ok(SessionSlot { lock, slot, waited });
+        }
+        if wait.is_zero() {
+            return Err(SessionError::Busy {
+                max: limit.max,
+                waited: Duration::ZERO,
             });
         }
         let waited = started.elapsed();
+        if client_has_gone() {
+            return Err(SessionError::ClientGone { waited });
+        }
         if waited >= wait || !still_wanted() {
             return Err(SessionError::Busy {
                 max: limit.max,
-                waited: if wait.is_zero() { wait } else { waited },
+                waited,
             });
         }
+        queued = true;
         sleep(POLL_INTERVAL.min(wait - waited));
     }
+}
+
+/// Whether sshd has closed the other end of the gate's standard output,
+/// which is how a client that went away without a terminal (no SIGHUP)
+/// shows: a pipe's write end then polls `POLLERR`, a socket `POLLHUP`.
+/// Standard input is not asked: a client may close it on purpose
+/// (`ssh host cmd < /dev/null`) and still wait for the output.
+fn client_has_gone() -> bool {
+    let mut output = libc::pollfd {
+        fd: libc::STDOUT_FILENO,
+        events: 0,
+        revents: 0,
+    };
+    // SAFETY: one valid pollfd, no wait.
+    let ready = unsafe { libc::poll(&mut output, 1, 0) };
+    ready > 0 && output.revents & (libc::POLLHUP | libc::POLLERR | libc::POLLNVAL) != 0
 }
 
 /// Opens `/run/sshgate/<uid>`, making both levels when missing: the first
@@ -273,6 +312,7 @@ fn lock_a_free_slot(
                 | OFlag::O_CREAT
                 | OFlag::O_NOFOLLOW
                 | OFlag::O_NONBLOCK
+                | OFlag::O_NOCTTY
                 | OFlag::O_CLOEXEC,
             Mode::from_bits_truncate(0o600),
         )
