@@ -473,3 +473,25 @@ fn learn_mode_is_warned_about() {
     let typo = Scenario::new("mode = \"learning\"\n");
     assert_eq!(lint(&[typo.policy.as_os_str()]).status.code(), Some(1));
 }
+
+#[test]
+fn a_grant_covering_the_session_locks_is_warned_about() {
+    let scenario = Scenario::new(
+        r#"log = "{log}"
+[[allow]]
+name = "cat"
+command = ["/usr/bin/cat"]
+[allow.sandbox]
+read = ["/run"]
+"#,
+    );
+    let file = scenario.policy.display().to_string();
+    let output = lint(&[scenario.policy.as_os_str()]);
+    assert_eq!(
+        stdout(&output),
+        format!(
+            "{file}:6:9: warning: rule \"cat\": read path /run covers /run/sshgate, where sessions hold their max_concurrent slots: a command that can run code could lock other profiles' slots (flock needs only read access)\n"
+        )
+    );
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+}

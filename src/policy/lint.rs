@@ -14,6 +14,7 @@ use super::network::Network;
 use super::path::AbsolutePath;
 use super::schema::{Mode, Rule, Sandbox};
 use super::tool::Tool;
+use crate::decide::SESSION_LOCK_ROOT;
 use crate::request::Account;
 use crate::sandbox::GATE_NEEDS_AFTER_FILTER;
 use toml::Spanned;
@@ -645,6 +646,21 @@ impl Linter<'_> {
                         "{owner}: read path / grants every file the command's user may read (for root, /etc/shadow and every private key)"
                     ),
                 );
+            }
+        }
+        let locks = std::path::Path::new(SESSION_LOCK_ROOT);
+        for (key, list) in lists {
+            for path in list.iter().flatten() {
+                if locks.starts_with(path.get_ref().as_path()) {
+                    self.at(
+                        Severity::Warning,
+                        Some(path.span()),
+                        format!(
+                            "{owner}: {key} path {} covers {SESSION_LOCK_ROOT}, where sessions hold their max_concurrent slots: a command that can run code could lock other profiles' slots (flock needs only read access)",
+                            path.get_ref()
+                        ),
+                    );
+                }
             }
         }
         if let Some(metadata) = sandbox.metadata.as_ref().filter(|m| *m.get_ref()) {
