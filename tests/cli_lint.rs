@@ -267,7 +267,7 @@ fn unknown_names_and_syscalls_the_gate_needs_are_errors() {
     assert_eq!(
         stdout(&output),
         format!(
-            "{file}:2:17: error: profile: deny_syscalls lists execve, which sshgate itself needs after installing the filter (to write the record and exec the command); every request would be denied\n"
+            "{file}:2:17: error: deny_syscalls lists execve, which sshgate itself needs after installing the filter (to write the record, keep the session lock and exec the command); every request would be denied\n"
         )
     );
     assert_eq!(output.status.code(), Some(1));

@@ -494,21 +494,17 @@ command = ["/usr/bin/cat"]
 }
 
 #[test]
-fn a_filter_refusing_fcntl_denies_rather_than_running_without_the_slot() {
-    if !is_root() {
-        return;
-    }
+fn a_filter_refusing_what_the_gate_needs_is_a_policy_error() {
+    // fcntl keeps the session lock open across the exec, after the filter.
     let scenario = profile("max_concurrent = 1\n\n[sandbox]\ndeny_syscalls = [\"fcntl\"]");
     let output = session(&scenario.policy, "x\n");
-    assert_eq!(output.status.code(), Some(71), "{output:?}");
+    assert_eq!(output.status.code(), Some(78), "{output:?}");
     assert!(output.stdout.is_empty(), "cat ran: {output:?}");
-    let records = scenario.records();
-    let last = records.last().expect("records");
-    assert_eq!(last["decision"], "deny");
-    let reason = last["reason"].as_str().unwrap_or_default();
-    assert!(
-        reason.starts_with("cannot execute /usr/bin/cat: keeping the session lock (descriptor ")
-            && reason.ends_with(") open across the exec failed: EPERM: Operation not permitted"),
-        "{reason}"
+    let expected = format!(
+        "sshgate: denied: policy {}:6:17: deny_syscalls lists fcntl, which sshgate itself needs after installing the filter (to write the record, keep the session lock and exec the command); every request would be denied",
+        scenario.policy.display()
     );
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.starts_with(&expected), "{stderr}");
+    assert!(scenario.records().is_empty(), "no allow record");
 }

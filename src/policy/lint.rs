@@ -16,7 +16,6 @@ use super::schema::{Mode, Rule, Sandbox};
 use super::tool::Tool;
 use crate::decide::SESSION_LOCK_ROOT;
 use crate::request::Account;
-use crate::sandbox::GATE_NEEDS_AFTER_FILTER;
 use toml::Spanned;
 
 /// Trees whose writability, in whole or in part, would hand the command
@@ -681,24 +680,6 @@ impl Linter<'_> {
                     Some(network.span()),
                     format!(
                         "{owner}: network = \"any\" allows every socket family, unix sockets included: before Landlock ABI 9 the command can connect to any pathname socket its uid may reach (for root, /var/run/docker.sock)"
-                    ),
-                );
-            }
-        }
-        if let Some(names) = &sandbox.deny_syscalls {
-            let needed: Vec<&str> = names
-                .get_ref()
-                .iter()
-                .map(|name| name.name())
-                .filter(|name| GATE_NEEDS_AFTER_FILTER.contains(name))
-                .collect();
-            if !needed.is_empty() {
-                self.at(
-                    Severity::Error,
-                    Some(names.span()),
-                    format!(
-                        "{owner}: deny_syscalls lists {}, which sshgate itself needs after installing the filter (to write the record and exec the command); every request would be denied",
-                        needed.join(", ")
                     ),
                 );
             }

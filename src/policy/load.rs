@@ -10,8 +10,9 @@ use std::path::{Path, PathBuf};
 use super::anchored_regex::{self, AnchoredRegex};
 use super::command::ArgPattern;
 use super::error::{PolicyError, PolicyErrorKind};
-use super::schema::{Action, Policy, Rule};
+use super::schema::{Action, Policy, Rule, Sandbox};
 use super::suggest::with_suggestion;
+use crate::sandbox::GATE_NEEDS_AFTER_FILTER;
 
 /// Where `--profile` names are looked up unless `--policy-dir` says otherwise.
 pub const DEFAULT_POLICY_DIR: &str = "/etc/sshgate";
@@ -273,6 +274,17 @@ pub fn parse(path: &Path, text: String) -> Result<LoadedPolicy, PolicyError> {
             return Err(PolicyError::invalid_at(path, &text, Some(span), message));
         }
     }
+    let sandboxes = std::iter::once(&policy.sandbox).chain(
+        policy
+            .allow
+            .iter()
+            .filter_map(|rule| rule.get_ref().sandbox.as_ref()),
+    );
+    for sandbox in sandboxes {
+        if let Err((span, message)) = check_gate_syscalls(sandbox) {
+            return Err(PolicyError::invalid_at(path, &text, Some(span), message));
+        }
+    }
     if let Err((message, span)) = anchored_regex::check_all(regexes(&mut policy)) {
         return Err(PolicyError::invalid_at(path, &text, span, message));
     }
@@ -295,6 +307,32 @@ fn regexes(policy: &mut Policy) -> impl Iterator<Item = &mut AnchoredRegex> {
             ArgPattern::Regex(regex) => Some(regex),
             ArgPattern::Literal(_) => None,
         })
+}
+
+/// Refuses a `deny_syscalls` that lists a syscall the gate itself makes
+/// after installing the filter: every request would end between its
+/// allow record and the exec, the record saying "allow" for a command
+/// that never ran.
+fn check_gate_syscalls(sandbox: &Sandbox) -> Result<(), (Range<usize>, String)> {
+    let Some(names) = &sandbox.deny_syscalls else {
+        return Ok(());
+    };
+    let needed: Vec<&str> = names
+        .get_ref()
+        .iter()
+        .map(|name| name.name())
+        .filter(|name| GATE_NEEDS_AFTER_FILTER.contains(name))
+        .collect();
+    if needed.is_empty() {
+        return Ok(());
+    }
+    Err((
+        names.span(),
+        format!(
+            "deny_syscalls lists {}, which sshgate itself needs after installing the filter (to write the record, keep the session lock and exec the command); every request would be denied",
+            needed.join(", ")
+        ),
+    ))
 }
 
 /// What serde cannot check about one rule: that it runs exactly one
