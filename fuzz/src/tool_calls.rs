@@ -89,7 +89,9 @@ pub fn assert_rsync_call(rule: &RsyncRule, call: &ToolCall) {
             rule.files_from || !word.starts_with("--files-from"),
             "{word}: {call:?}"
         );
-        let copies_links = word.starts_with("--copy") && word.contains("links");
+        // The option's name only: a value (`--copy-dest=DIR`) may say anything.
+        let name = word.split('=').next().unwrap_or(word);
+        let copies_links = name.starts_with("--copy") && name.ends_with("links");
         assert!(follow || !copies_links, "{word}: {call:?}");
         assert!(
             rule.links != Links::Munge || word != "--no-munge-links",
