@@ -133,8 +133,8 @@ fn gate(source: &PolicySource, key: Option<String>) -> Result<Infallible, Denial
     let command = PreparedCommand::from_plan(&plan)
         .map_err(|error| recorder.deny(exit::SANDBOX, error.to_string(), rule_only()))?;
     // Before confinement, which would refuse the lock files; held from here
-    // to the exec, which hands it to the command.
-    // A queued session stops waiting once its client has gone (SIGHUP).
+    // to the exec, which hands it to the command. A queued session stops
+    // waiting once a held SIGHUP says its client has gone.
     let slot = take_session_slot(&plan, || held.check().is_ok()).map_err(|error| {
         if let Err(stop) = held.check() {
             return recorder.deny(exit::SANDBOX, stop.to_string(), rule_only());
