@@ -17,7 +17,7 @@ use std::process::Output;
 
 use common::gate::{Scenario, assert_denied, forced, stderr};
 use common::marker;
-use common::mount::Tmpfs;
+use common::mount::Mount;
 use common::syslog::SystemLog;
 
 const AUDIT: i32 = 74;
@@ -60,9 +60,9 @@ fn a_log_at_dev_full_is_refused_and_the_denial_goes_to_the_system_log() {
 /// A 64 KiB tmpfs at `logs/` in the scenario holding the log, prefilled
 /// with `prefill` bytes (one line), the rest of the space taken by
 /// `logs/filler`.
-fn full_log_filesystem(scenario: &Scenario, prefill: usize) -> Option<Tmpfs> {
+fn full_log_filesystem(scenario: &Scenario, prefill: usize) -> Option<Mount> {
     let logs = scenario.make_dir("logs", 0o700);
-    let tmpfs = Tmpfs::new(&logs, "size=64k,mode=0700")?;
+    let tmpfs = Mount::tmpfs(&logs, "size=64k,mode=0700")?;
     let log = logs.join("audit.log");
     fs::write(&log, format!("{}\n", "x".repeat(prefill - 1))).expect("prefill the log");
     fs::set_permissions(&log, fs::Permissions::from_mode(0o600)).expect("chmod the log");
@@ -225,7 +225,7 @@ fn a_log_directory_on_a_read_only_filesystem_denies() {
     };
     let scenario = marker::scenario("log = \"{dir}/logs/audit.log\"");
     let logs = scenario.make_dir("logs", 0o700);
-    let Some(_tmpfs) = Tmpfs::new(&logs, "ro,size=64k,mode=0700") else {
+    let Some(_tmpfs) = Mount::tmpfs(&logs, "ro,size=64k,mode=0700") else {
         return;
     };
     let output = run(&scenario, &marker::command(&scenario), &system_log);

@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use common::gate::{SANDBOX_DENIED, assert_denied, binary, forced, stderr, stdout, write_private};
-use common::mount::BindMount;
+use common::mount::Mount;
 use tempfile::TempDir;
 
 /// A fresh 0700 temp dir for one test.
@@ -203,7 +203,7 @@ fn an_audit_log_reached_through_a_bind_mount_of_a_write_path_is_refused() {
     let dir = temp_dir();
     let logs = make_dir(&dir, "logs");
     let bound = make_dir(&dir, "bound");
-    let Some(_mount) = BindMount::new(&logs, &bound) else {
+    let Some(_mount) = Mount::bind(&logs, &bound) else {
         return;
     };
     let log = logs.join("audit.log");

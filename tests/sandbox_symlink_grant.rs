@@ -11,7 +11,7 @@ use std::os::unix::fs::symlink;
 use std::path::Path;
 
 use common::gate::{SANDBOX_DENIED, Scenario, assert_denied, stderr, stdout};
-use common::mount::BindMount;
+use common::mount::Mount;
 use nix::unistd::getuid;
 
 /// The profile may write `w`; one rule plants the link with the gate itself,
@@ -234,7 +234,7 @@ read = ["{dir}/t3/mnt/link"]
     scenario.make_dir("t3/w", 0o755);
     scenario.make_dir("t3/w/sub", 0o755);
     scenario.make_dir("t3/mnt", 0o755);
-    let Some(_mount) = BindMount::new(&scenario.path("t3/w/sub"), &scenario.path("t3/mnt")) else {
+    let Some(_mount) = Mount::bind(&scenario.path("t3/w/sub"), &scenario.path("t3/mnt")) else {
         return;
     };
     // As an earlier "upload" request could have.

@@ -12,7 +12,7 @@ use std::os::unix::fs::{PermissionsExt, symlink};
 use std::path::{Path, PathBuf};
 
 use common::gate::{SANDBOX_DENIED, Scenario, assert_denied, stderr, stdout};
-use common::mount::BindMount;
+use common::mount::Mount;
 use nix::unistd::getuid;
 
 /// Writes an executable `#!/bin/sh` script at `name` in the scenario, as if
@@ -143,7 +143,7 @@ fn a_symlink_planted_in_a_bind_mount_of_a_write_directory_is_refused() {
     let scenario = Scenario::new(THROUGH_BIND_MOUNT);
     let w = scenario.make_dir("w", 0o755);
     let b = scenario.make_dir("b", 0o755);
-    let Some(_mount) = BindMount::new(&w, &b) else {
+    let Some(_mount) = Mount::bind(&w, &b) else {
         return;
     };
     // As an earlier "upload" request could have.
@@ -168,7 +168,7 @@ fn an_exec_entry_in_a_bind_mount_of_a_write_directory_is_refused() {
     let scenario = Scenario::new(THROUGH_BIND_MOUNT);
     let w = scenario.make_dir("w", 0o755);
     let b = scenario.make_dir("b", 0o755);
-    let Some(_mount) = BindMount::new(&w, &b) else {
+    let Some(_mount) = Mount::bind(&w, &b) else {
         return;
     };
     make_script(&scenario, "w/tool", "echo replaced\n");
@@ -206,7 +206,7 @@ fn a_write_directory_bound_from_inside_an_exec_directory_is_refused() {
     let exec = scenario.make_dir("t1/exec", 0o755);
     let sub = scenario.make_dir("t1/exec/sub", 0o755);
     let mnt = scenario.make_dir("t1/mnt", 0o755);
-    let Some(_mount) = BindMount::new(&sub, &mnt) else {
+    let Some(_mount) = Mount::bind(&sub, &mnt) else {
         return;
     };
     // As the command could have through t1/mnt on an earlier run.
@@ -242,7 +242,7 @@ fn an_exec_directory_bound_from_inside_a_write_directory_is_refused() {
     let w = scenario.make_dir("t2/w", 0o755);
     let sub = scenario.make_dir("t2/w/sub", 0o755);
     let mnt = scenario.make_dir("t2/mnt", 0o755);
-    let Some(_mount) = BindMount::new(&sub, &mnt) else {
+    let Some(_mount) = Mount::bind(&sub, &mnt) else {
         return;
     };
     // As the command could have through t2/w on an earlier run.
