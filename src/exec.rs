@@ -246,10 +246,10 @@ impl PreparedCommand {
 }
 
 /// Catches `SIGPIPE` and `SIGXFSZ` with a handler that does nothing, so
-/// that until the exec a write to a closed pipe or past the plan's `fsize`
-/// fails with EPIPE or EFBIG, which the gate reports, instead of killing it
-/// unrecorded (the denial of a failed exec is written after the limits are
-/// set). `execve(2)` resets caught signals to their default action, so the
+/// that until the exec a write to a closed pipe or past a file size limit
+/// (one inherited from sshd or PAM, or the plan's `fsize`) fails with EPIPE
+/// or EFBIG, which the gate reports, instead of killing it unrecorded. The
+/// gate calls it first thing. `execve(2)` resets caught signals to their default action, so the
 /// command starts with both at their defaults; an *ignored* signal would
 /// stay ignored, which is why Rust's own `SIGPIPE` ignore is replaced too
 /// (`yes | head` would otherwise get EPIPE instead of ending quietly).

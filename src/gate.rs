@@ -90,6 +90,15 @@ fn gate(source: &PolicySource, key: Option<String>) -> Result<Infallible, Denial
         let template = record_from_environment(source, key.clone());
         deny_in_system_log(template, exit::SANDBOX, stop.to_string(), false)
     })?;
+    // Before anything is written: a file size limit inherited from sshd
+    // or PAM (limits.conf `fsize`) below the log's size, or the plan's
+    // later, must fail the write with EFBIG, which is recorded elsewhere,
+    // not kill the gate unrecorded.
+    crate::exec::catch_pipe_and_file_size_signals().map_err(|error| {
+        let template = record_from_environment(source, key.clone());
+        let reason = format!("cannot catch SIGPIPE and SIGXFSZ: {error}");
+        deny_in_system_log(template, exit::SANDBOX, reason, false)
+    })?;
     let request = Request::from_environment(key.clone()).map_err(|error| {
         let reason = format!("cannot establish the request: {error}");
         let template = record_from_environment(source, key);
@@ -173,13 +182,6 @@ fn gate(source: &PolicySource, key: Option<String>) -> Result<Infallible, Denial
     recorder.allow(ran.clone())?;
     // After the record: the plan's limits apply to the gate too (see
     // `sandbox::limit_resources`). A refusal is recorded like a failed exec.
-    crate::exec::catch_pipe_and_file_size_signals().map_err(|error| {
-        recorder.deny(
-            exit::SANDBOX,
-            format!("cannot catch SIGPIPE and SIGXFSZ before setting the limits: {error}"),
-            ran.clone(),
-        )
-    })?;
     sandbox::limit_resources(&plan)
         .map_err(|error| recorder.deny(exit::SANDBOX, format!("sandbox: {error}"), ran.clone()))?;
     held.release()

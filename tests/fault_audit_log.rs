@@ -180,6 +180,42 @@ fn a_record_cut_short_by_a_full_filesystem_denies_and_the_next_starts_a_new_line
 }
 
 #[test]
+fn a_file_size_limit_below_the_log_denies_instead_of_killing_the_gate() {
+    // pam_limits can give the account an `fsize` smaller than the shared
+    // log: the write must fail (EFBIG) and be recorded, not end the gate
+    // with SIGXFSZ and no record at all.
+    let Some(system_log) = SystemLog::new() else {
+        return;
+    };
+    let scenario = marker::scenario("log = \"{log}\"");
+    fs::write(&scenario.log, format!("{}\n", "x".repeat(2 * PAGE))).expect("prefill the log");
+    fs::set_permissions(&scenario.log, fs::Permissions::from_mode(0o600)).expect("chmod");
+    let mut gate = forced(&scenario.policy, Some(&marker::command(&scenario)));
+    system_log.attach(&mut gate);
+    // SAFETY: setrlimit is async-signal-safe.
+    unsafe {
+        gate.pre_exec(|| {
+            let limit = libc::rlimit {
+                rlim_cur: PAGE as libc::rlim_t,
+                rlim_max: PAGE as libc::rlim_t,
+            };
+            if libc::setrlimit(libc::RLIMIT_FSIZE, &limit) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+    let output = gate.output().expect("run the gate");
+    let reason = format!(
+        "cannot write audit log {}: File too large (os error 27)",
+        scenario.log.display()
+    );
+    assert_denied(&output, AUDIT, &reason);
+    assert!(!marker::ran(&scenario), "the command ran unrecorded");
+    assert_recorded_in_system_log(&system_log, &reason);
+}
+
+#[test]
 fn a_log_directory_the_gate_may_not_write_denies() {
     // As root the gate may write anywhere; as the account sshd runs it as,
     // a root-owned 0755 directory (/var/log) is the classic mistake.

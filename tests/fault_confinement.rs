@@ -172,17 +172,29 @@ fn pending_signals_that_cannot_be_read() {
 }
 
 #[test]
-fn signals_that_cannot_be_caught_after_the_allow_record() {
-    assert_refused(
-        &[Hidden {
-            nr: libc::SYS_rt_sigaction,
-            arg0: Some(libc::SIGXFSZ as u32),
-            errno: libc::EPERM,
-        }],
-        "",
-        "cannot catch SIGPIPE and SIGXFSZ before setting the limits: EPERM: Operation not permitted",
-        &["allow", "deny"],
-    );
+fn signals_that_cannot_be_caught_deny_before_anything() {
+    // SIGXFSZ is caught first thing, so that a file size limit below the
+    // log's size fails the write instead of killing the gate unrecorded;
+    // refused, the gate denies before reading the policy.
+    let Some(system_log) = SystemLog::new() else {
+        return;
+    };
+    let scenario = marker::scenario("log = \"{log}\"");
+    let mut gate = forced(&scenario.policy, Some(&marker::command(&scenario)));
+    system_log.attach(&mut gate);
+    let hidden = [Hidden {
+        nr: libc::SYS_rt_sigaction,
+        arg0: Some(libc::SIGXFSZ as u32),
+        errno: libc::EPERM,
+    }];
+    let output = hide(&mut gate, &hidden).output().expect("run the gate");
+    let reason = "cannot catch SIGPIPE and SIGXFSZ: EPERM: Operation not permitted";
+    assert_denied(&output, SANDBOX_DENIED, reason);
+    assert!(!marker::ran(&scenario), "the command ran");
+    assert!(!scenario.log.exists(), "the policy's log was used");
+    let records = system_log.records();
+    assert_eq!(records.len(), 1, "{records:?}");
+    assert_eq!(records[0]["reason"], reason);
 }
 
 #[test]

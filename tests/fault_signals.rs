@@ -34,11 +34,12 @@ const CONFINING: StopAt = StopAt {
     arg0: None,
 };
 
-/// After the allow record, before the exec: the gate catches SIGXFSZ
-/// there (and nowhere else) before it sets the plan's limits.
+/// After the allow record, before the exec: the gate gives the command
+/// its signal mask back there (`SIG_SETMASK`, and nowhere else), with the
+/// held signals already caught.
 const AFTER_THE_ALLOW_RECORD: StopAt = StopAt {
-    nr: libc::SYS_rt_sigaction,
-    arg0: Some(libc::SIGXFSZ as u32),
+    nr: libc::SYS_rt_sigprocmask,
+    arg0: Some(libc::SIG_SETMASK as u32),
 };
 
 fn scenario() -> Scenario {
