@@ -190,7 +190,7 @@ fn decisions_table() {
             None,
             OK_KEY,
             deny(
-                "client address unknown (SSH_CONNECTION and SSH_CLIENT unset or malformed) and the profile restricts `from`",
+                "client address unknown (SSH_CONNECTION unset or malformed; SSH_CLIENT is read only when SSH_CONNECTION is unset) and the profile restricts `from`",
             ),
         ),
         (

@@ -13,7 +13,7 @@ use common::marker;
 
 const DENIED: i32 = 77;
 
-const UNKNOWN: &str = "client address unknown (SSH_CONNECTION and SSH_CLIENT unset or malformed) and the profile restricts `from`";
+const UNKNOWN: &str = "client address unknown (SSH_CONNECTION unset or malformed; SSH_CLIENT is read only when SSH_CONNECTION is unset) and the profile restricts `from`";
 
 fn scenario() -> Scenario {
     marker::scenario("log = \"{log}\"\nfrom = [\"192.0.2.0/24\"]")

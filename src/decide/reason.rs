@@ -137,7 +137,7 @@ impl fmt::Display for DenyReason {
             ),
             Self::Unparsable(error) => write!(f, "cannot parse command: {error}"),
             Self::AddressUnknown => f.write_str(
-                "client address unknown (SSH_CONNECTION and SSH_CLIENT unset or malformed) and the profile restricts `from`",
+                "client address unknown (SSH_CONNECTION unset or malformed; SSH_CLIENT is read only when SSH_CONNECTION is unset) and the profile restricts `from`",
             ),
             Self::AddressNotAllowed(address) => {
                 write!(f, "client address {address} is not in the profile's `from`")
