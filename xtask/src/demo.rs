@@ -34,6 +34,11 @@ enum Expect {
     Pulled(PathBuf),
     /// The gate refuses: exit 77 and a denial line.
     Denied,
+    /// The gate refuses an rsync: a denial line and a denial record. The
+    /// client's own exit status is rsync's, 12 ("connection unexpectedly
+    /// closed") or the gate's 77, whichever rsync sees: it asks for ssh's
+    /// status without waiting (`WNOHANG`) as it cleans up.
+    DeniedToRsync,
 }
 
 /// One narrated request.
@@ -162,7 +167,7 @@ fn steps(sshd: &Sshd, dir: &Path) -> Vec<Step> {
             "denied: pull /etc (the rsync rule's send paths do not hold it)",
             "/etc/",
             dir.join("etc-copy"),
-            Expect::Denied,
+            Expect::DeniedToRsync,
         ),
     ]
 }
@@ -218,6 +223,17 @@ fn narrate(step: &Step, output: &Output, records: &[String]) -> Option<String> {
             (Some(_), Some(DENIED_EXIT)) => None,
             (Some(_), _) => Some(format!("denied, but exit {code:?}, not {DENIED_EXIT}")),
         },
+        Expect::DeniedToRsync => {
+            let recorded = records
+                .iter()
+                .any(|record| record.contains(r#""decision":"deny""#));
+            match (denial, code, recorded) {
+                (None, _, _) => Some("no `sshgate: denied:` line: this was not a denial".into()),
+                (Some(_), Some(0), _) => Some("denied, but rsync exited 0".into()),
+                (Some(_), _, false) => Some("denied, but no denial record".into()),
+                (Some(_), _, true) => None,
+            }
+        }
     };
     // Every request is audited, whatever the outcome.
     let failure = failure.or_else(|| {
