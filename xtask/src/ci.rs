@@ -1,6 +1,6 @@
 //! `cargo xtask test`: what CI runs, in order, stopping at the first failure:
-//! fmt, clippy, every test, and (as root) the Debian package installed and
-//! the end-to-end tests run against it.
+//! fmt, clippy, every test, the demo, and (as root) the Debian package
+//! installed and the end-to-end tests run against it.
 
 use std::process::Command;
 
@@ -46,6 +46,12 @@ pub fn run() -> Result<(), Error> {
             banner(&format!("FAILED: {title}"));
             return Err(error);
         }
+    }
+    // The README's first command: CI keeps it working.
+    banner("the demo: cargo xtask demo");
+    if let Err(error) = crate::demo::run() {
+        banner("FAILED: demo");
+        return Err(error);
     }
     // The package is what users install: as root (CI), build it, install
     // it and run the end-to-end tests once more against /usr/bin/sshgate.

@@ -35,8 +35,10 @@ usage: cargo xtask <task> [options]
 
 tasks:
   test   install missing system test tools (as root, with apt-get), then run
-         cargo fmt --check, cargo clippy -D warnings and cargo test for the
-         whole workspace, stopping at the first failure (this is what CI runs)
+         cargo fmt --check, cargo clippy -D warnings, cargo test for the
+         whole workspace and the demo, then (as root) install the .deb and
+         rerun the end-to-end tests against it, stopping at the first
+         failure (this is what CI runs)
   demo   build sshgate and show it behind a throwaway sshd: an allowed rsync
          pull, two denials, and a pull the rsync rule refuses
 {}
