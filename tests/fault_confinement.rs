@@ -171,30 +171,37 @@ fn pending_signals_that_cannot_be_read() {
     );
 }
 
-#[test]
-fn signals_that_cannot_be_caught_deny_before_anything() {
-    // SIGXFSZ is caught first thing, so that a file size limit below the
-    // log's size fails the write instead of killing the gate unrecorded;
-    // refused, the gate denies before reading the policy.
+/// A step the gate takes before it reads the policy, refused: denied
+/// with `reason`, nothing run, the policy's log untouched, and the one
+/// record in the system log.
+fn assert_denied_before_anything(hidden: &[Hidden], reason: &str) {
     let Some(system_log) = SystemLog::new() else {
         return;
     };
     let scenario = marker::scenario("log = \"{log}\"");
     let mut gate = forced(&scenario.policy, Some(&marker::command(&scenario)));
     system_log.attach(&mut gate);
-    let hidden = [Hidden {
-        nr: libc::SYS_rt_sigaction,
-        arg0: Some(libc::SIGXFSZ as u32),
-        errno: libc::EPERM,
-    }];
-    let output = hide(&mut gate, &hidden).output().expect("run the gate");
-    let reason = "cannot catch SIGPIPE and SIGXFSZ: EPERM: Operation not permitted";
+    let output = hide(&mut gate, hidden).output().expect("run the gate");
     assert_denied(&output, SANDBOX_DENIED, reason);
     assert!(!marker::ran(&scenario), "the command ran");
     assert!(!scenario.log.exists(), "the policy's log was used");
     let records = system_log.records();
     assert_eq!(records.len(), 1, "{records:?}");
     assert_eq!(records[0]["reason"], reason);
+}
+
+#[test]
+fn signals_that_cannot_be_caught_deny_before_anything() {
+    // SIGXFSZ is caught first thing, so that a file size limit below the
+    // log's size fails the write instead of killing the gate unrecorded.
+    assert_denied_before_anything(
+        &[Hidden {
+            nr: libc::SYS_rt_sigaction,
+            arg0: Some(libc::SIGXFSZ as u32),
+            errno: libc::EPERM,
+        }],
+        "cannot catch SIGPIPE and SIGXFSZ: EPERM: Operation not permitted",
+    );
 }
 
 #[test]
@@ -210,24 +217,11 @@ fn descriptors_that_cannot_be_marked_close_on_exec_after_the_allow_record() {
 #[test]
 fn signals_that_cannot_be_held_off_deny_before_anything() {
     // rt_sigprocmask fails from the first call: the gate cannot keep SIGHUP
-    // from ending it half-way, so it denies before reading the policy; the
-    // record goes to the system log.
-    let Some(system_log) = SystemLog::new() else {
-        return;
-    };
-    let scenario = marker::scenario("log = \"{log}\"");
-    let mut gate = forced(&scenario.policy, Some(&marker::command(&scenario)));
-    system_log.attach(&mut gate);
-    let output = hide(&mut gate, &refuse(libc::SYS_rt_sigprocmask, libc::EPERM))
-        .output()
-        .expect("run the gate");
-    let reason = "cannot block SIGHUP, SIGTERM and SIGINT: EPERM: Operation not permitted";
-    assert_denied(&output, SANDBOX_DENIED, reason);
-    assert!(!marker::ran(&scenario), "the command ran");
-    assert!(!scenario.log.exists(), "the policy's log was used");
-    let records = system_log.records();
-    assert_eq!(records.len(), 1, "{records:?}");
-    assert_eq!(records[0]["reason"], reason);
+    // from ending it half-way, so it denies before reading the policy.
+    assert_denied_before_anything(
+        &refuse(libc::SYS_rt_sigprocmask, libc::EPERM),
+        "cannot block SIGHUP, SIGTERM and SIGINT: EPERM: Operation not permitted",
+    );
 }
 
 #[test]
