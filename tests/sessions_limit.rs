@@ -87,6 +87,29 @@ impl Held {
     }
 }
 
+/// A held session and a second one queued behind it: long enough for the
+/// queued gate to have met the held slot (if it had not, its record
+/// would show no wait, which the tests check).
+fn one_held_one_queued(scenario: &Scenario) -> (Held, Held) {
+    let first = Held::start(&scenario.policy, &scenario.log);
+    let queued = Held::spawn(&scenario.policy);
+    sleep(Duration::from_millis(300));
+    (first, queued)
+}
+
+/// Waits, within the bound of [`wait_for`], for `session`'s gate to end.
+fn wait_for_exit(session: &mut Held, what: &str) {
+    wait_for(
+        || {
+            session
+                .child
+                .try_wait()
+                .is_ok_and(|status| status.is_some())
+        },
+        what,
+    );
+}
+
 fn allow_records(log: &Path) -> usize {
     fs::read_to_string(log)
         .unwrap_or_default()
@@ -211,11 +234,7 @@ fn a_queued_session_runs_once_a_slot_is_freed() {
         return;
     }
     let scenario = profile("max_concurrent = 1\nwait = \"60s\"");
-    let first = Held::start(&scenario.policy, &scenario.log);
-    let queued = Held::spawn(&scenario.policy);
-    // Long enough for the queued gate to have met the held slot; if it
-    // had not, its record would show no wait and the test would fail.
-    sleep(Duration::from_millis(500));
+    let (first, queued) = one_held_one_queued(&scenario);
     assert_eq!(allow_records(&scenario.log), 1, "the queued session ran");
     assert_ran(&first.release("first\n"), "first\n");
     assert_ran(&queued.release("queued\n"), "queued\n");
@@ -238,17 +257,12 @@ fn a_queued_session_stops_waiting_when_its_client_goes_away() {
         return;
     }
     let scenario = profile("max_concurrent = 1\nwait = \"1h\"");
-    let first = Held::start(&scenario.policy, &scenario.log);
-    let mut queued = Held::spawn(&scenario.policy);
-    // Let it meet the held slot, then hang up as sshd does.
-    sleep(Duration::from_millis(300));
+    let (first, mut queued) = one_held_one_queued(&scenario);
+    // Hang up as sshd does.
     let pid = nix::unistd::Pid::from_raw(i32::try_from(queued.pid()).expect("pid"));
     nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGHUP).expect("SIGHUP");
     // Within the bound, not after the hour it may queue.
-    wait_for(
-        || queued.child.try_wait().is_ok_and(|status| status.is_some()),
-        "the queued gate to give up after SIGHUP",
-    );
+    wait_for_exit(&mut queued, "the queued gate to give up after SIGHUP");
     let output = queued.release("");
     assert_denied(
         &output,
@@ -272,12 +286,10 @@ fn a_queued_session_stops_waiting_when_its_output_is_closed() {
     // Without a terminal sshd sends no SIGHUP: a client gone shows as the
     // read end of the gate's stdout closing.
     let scenario = profile("max_concurrent = 1\nwait = \"1h\"");
-    let first = Held::start(&scenario.policy, &scenario.log);
-    let mut queued = Held::spawn(&scenario.policy);
-    sleep(Duration::from_millis(300));
+    let (first, mut queued) = one_held_one_queued(&scenario);
     drop(queued.child.stdout.take());
-    wait_for(
-        || queued.child.try_wait().is_ok_and(|status| status.is_some()),
+    wait_for_exit(
+        &mut queued,
         "the queued gate to give up once its output closed",
     );
     let output = queued.release("");
@@ -299,9 +311,7 @@ fn a_session_that_queued_records_into_the_log_rotated_meanwhile() {
         return;
     }
     let scenario = profile("max_concurrent = 1\nwait = \"60s\"");
-    let first = Held::start(&scenario.policy, &scenario.log);
-    let queued = Held::spawn(&scenario.policy);
-    sleep(Duration::from_millis(300));
+    let (first, queued) = one_held_one_queued(&scenario);
     // What logrotate does without copytruncate.
     let rotated = scenario.path("audit.log.1");
     fs::rename(&scenario.log, &rotated).expect("rotate the log");
