@@ -115,18 +115,15 @@ impl DenyReason {
     }
 }
 
-/// Writes `text`, already escaped, cut after [`DETAIL_MAX_CHARS`]
-/// characters.
-fn write_capped(f: &mut fmt::Formatter<'_>, text: &str) -> fmt::Result {
-    match text.char_indices().nth(DETAIL_MAX_CHARS) {
-        None => f.write_str(text),
-        Some((cut, _)) => write!(
-            f,
-            "{}... ({} bytes)",
-            text.get(..cut).unwrap_or_default(),
-            text.len()
-        ),
+/// Writes client-supplied `text` with control characters escaped, cut
+/// after [`DETAIL_MAX_CHARS`] characters and then saying how long it was.
+fn write_client_text(f: &mut fmt::Formatter<'_>, text: &str) -> fmt::Result {
+    let (escaped, truncated) = escape_capped(text.as_bytes(), DETAIL_MAX_CHARS);
+    f.write_str(&escaped)?;
+    if truncated {
+        write!(f, "... ({} bytes)", text.len())?;
     }
+    Ok(())
 }
 
 impl fmt::Display for DenyReason {
@@ -151,19 +148,15 @@ impl fmt::Display for DenyReason {
                 write!(f, "rule {rule:?} cannot be checked: {detail}")
             }
             Self::ToolRefused { rule, tool, detail } => {
-                let (escaped, truncated) = escape_capped(detail.as_bytes(), DETAIL_MAX_CHARS);
-                write!(f, "rule {rule:?} ({tool}): {escaped}")?;
-                if truncated {
-                    write!(f, "... ({} bytes)", detail.len())?;
-                }
-                Ok(())
+                write!(f, "rule {rule:?} ({tool}): ")?;
+                write_client_text(f, detail)
             }
             Self::ToolMetadataAsRoot { rule, tool } => write!(
                 f,
                 "rule {rule:?} ({tool}) has metadata = true and would run as root: a client could change the mode of any file on the host through a symlink; set `user` to an unprivileged account"
             ),
-            Self::LearnProgram(why) => write_capped(f, &why.to_string()),
-            Self::LearnProgramRefused(why) => write_capped(f, why),
+            Self::LearnProgram(why) => write_client_text(f, &why.to_string()),
+            Self::LearnProgramRefused(why) => write_client_text(f, why),
             Self::LearningMetadataAsRoot => f.write_str(
                 "learn mode with metadata = true would run the client's command as root: it could change the mode of any file on the host; set `user` to an unprivileged account",
             ),
@@ -185,5 +178,30 @@ impl fmt::Display for DenyReason {
                 "rule {rule:?} keeps {capability}, which sshgate (uid {gate_uid}) does not hold, so the command cannot have it"
             ),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn client_text_in_a_reason_is_escaped_and_capped() {
+        // A learn-mode refusal names the client's program as it was sent.
+        let reason = DenyReason::LearnProgramRefused("learn mode runs /tmp/\u{1b}[2Jx".into());
+        assert_eq!(reason.to_string(), "learn mode runs /tmp/\\x1b[2Jx");
+
+        let long = format!("path {} is outside", "a".repeat(5000));
+        let reason = DenyReason::ToolRefused {
+            rule: "pull".into(),
+            tool: "rsync",
+            detail: long.clone(),
+        };
+        let text = reason.to_string();
+        let cut = format!(
+            "rule \"pull\" (rsync): path {}",
+            "a".repeat(DETAIL_MAX_CHARS - 5)
+        );
+        assert_eq!(text, format!("{cut}... ({} bytes)", long.len()));
     }
 }
