@@ -160,9 +160,9 @@ pub struct PreparedCommand {
     program: CString,
     argv: Vec<CString>,
     env: Vec<CString>,
-    /// Descriptors beyond 0, 1 and 2 the command inherits: the session
-    /// lock, when the profile has `max_concurrent`.
-    inherited: Vec<RawFd>,
+    /// The one descriptor beyond 0, 1 and 2 the command inherits: the
+    /// session lock, when the profile has `max_concurrent`.
+    session_lock: Option<RawFd>,
 }
 
 impl PreparedCommand {
@@ -210,19 +210,21 @@ impl PreparedCommand {
             program,
             argv,
             env,
-            inherited: Vec::new(),
+            session_lock: None,
         })
     }
 
-    /// Lets the command inherit `fd`, which the caller keeps open until
-    /// the exec.
-    pub fn inheriting(mut self, fd: RawFd) -> Self {
-        self.inherited.push(fd);
-        self
+    /// Lets the command inherit the session lock `fd`, which the caller
+    /// keeps open until the exec.
+    pub fn inheriting(self, fd: RawFd) -> Self {
+        Self {
+            session_lock: Some(fd),
+            ..self
+        }
     }
 
-    /// Marks every descriptor from 3 up close-on-exec except those it
-    /// was told the command inherits, then calls
+    /// Marks every descriptor from 3 up close-on-exec but the session
+    /// lock, then calls
     /// `execve(2)` with the program, argv and environment (each variable as
     /// `KEY=VALUE`, nothing inherited). Returns only on error, and then the
     /// caller's descriptors (the audit log) are still open to report it.
@@ -231,7 +233,7 @@ impl PreparedCommand {
             program: self.program_path.clone(),
             source,
         })?;
-        for &fd in &self.inherited {
+        if let Some(fd) = self.session_lock {
             clear_close_on_exec(fd).map_err(|source| ExecError::KeepOpen {
                 program: self.program_path.clone(),
                 fd,
